@@ -1,0 +1,4 @@
+from pgzoo.reinforce.policies import CnnPolicy, MlpPolicy, MultiInputPolicy
+from pgzoo.reinforce.reinforce import REINFORCE
+
+__all__ = ["REINFORCE", "CnnPolicy", "MlpPolicy", "MultiInputPolicy"]
