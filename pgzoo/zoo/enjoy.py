@@ -1,0 +1,165 @@
+"""Loading a trained agent from the logs layout and running it (``pgzoo enjoy``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+
+from pgzoo.zoo.algos import get_algo_class, normalize_algo_name
+from pgzoo.zoo.envs import check_env_id, make_zoo_env
+from pgzoo.zoo.errors import UnsafeModelError
+from pgzoo.zoo.experiment import (
+    find_run_folder,
+    hub_origin,
+    load_run_config,
+    model_file,
+    vecnormalize_file,
+    vecnormalize_pickle,
+)
+from pgzoo.zoo.safe_load import load_model_safely
+
+
+@dataclass
+class Agent:
+    """
+    A model ready to act, with the env it was trained for.
+
+    :param model: The algorithm instance.
+    :param env: Its vectorized env (normalization statistics loaded and frozen).
+    :param run_folder: The run it came from.
+    :param model_path: The zip that was loaded.
+    """
+
+    model: Any
+    env: VecEnv
+    run_folder: Path
+    model_path: Path
+
+
+def load_agent(
+    algo: str,
+    env_id: str,
+    log_folder: str | Path = "logs",
+    *,
+    exp_id: int = 0,
+    load_best: bool = False,
+    load_checkpoint: int | None = None,
+    trust_remote_code: bool = False,
+    device: str = "auto",
+    n_envs: int = 1,
+    seed: int | None = 0,
+    render_mode: str | None = None,
+) -> Agent:
+    """
+    Load an agent from ``<log_folder>/<algo>/<env>_<exp_id>`` for evaluation or replay.
+
+    A run trained on this machine is loaded with SB3's ``load``. A run pulled from the Hub (it has a ``hub.json``
+    marker) is loaded without unpickling (see :mod:`pgzoo.zoo.safe_load`) unless ``trust_remote_code`` is set.
+
+    :param algo: Registry name of the algorithm.
+    :param env_id: Env id.
+    :param log_folder: Root of the logs layout.
+    :param exp_id: Run number; 0 means the latest.
+    :param load_best: Load ``best_model.zip`` instead of the final model.
+    :param load_checkpoint: Load the checkpoint saved at this many steps.
+    :param trust_remote_code: Allow unpickling files of a run pulled from the Hub.
+    :param device: Torch device.
+    :param n_envs: Number of envs.
+    :param seed: Seed of the env.
+    :param render_mode: ``"human"``, ``"rgb_array"`` or ``None``.
+    :raises ZooError: When the run, the model or the env cannot be found or loaded safely.
+    """
+    algo = normalize_algo_name(algo)
+    check_env_id(env_id)
+    algo_class = get_algo_class(algo)
+    run_folder = find_run_folder(log_folder, algo, env_id, exp_id)
+    path = model_file(run_folder, env_id, load_best=load_best, load_checkpoint=load_checkpoint)
+    trusted = trust_remote_code or hub_origin(run_folder, env_id) is None
+    config = load_run_config(run_folder, env_id, trust_remote_code=trust_remote_code)
+
+    stats = vecnormalize_file(run_folder, env_id)
+    pickled_stats = vecnormalize_pickle(run_folder, env_id)
+    if config.normalize_kwargs is not None and stats is None and pickled_stats is not None and not trusted:
+        raise UnsafeModelError(
+            f"{pickled_stats} holds the observation normalization as a pickle, which pgzoo does not load from the Hub "
+            "by default; pass --trust-remote-code (trust_remote_code=True) only if you trust its source"
+        )
+    env = make_zoo_env(
+        env_id, config, n_envs=n_envs, seed=seed, training=False, render_mode=render_mode, vecnormalize_path=stats
+    )
+    if config.normalize_kwargs is not None and stats is None and pickled_stats is not None:
+        env = VecNormalize.load(str(pickled_stats), env.venv if isinstance(env, VecNormalize) else env)
+        env.training, env.norm_reward = False, False
+
+    if trusted:
+        model = algo_class.load(str(path), env=env, device=device)
+    else:
+        model_config = {"policy": config.policy, **config.model_kwargs}
+        model = load_model_safely(path, algo_class, env, config=model_config, device=device)
+    return Agent(model=model, env=env, run_folder=run_folder, model_path=path)
+
+
+@dataclass
+class EnjoyResult:
+    """
+    Outcome of :func:`run_agent`.
+
+    :param episode_rewards: Undiscounted reward of each finished episode.
+    :param episode_lengths: Length of each finished episode.
+    :param actions: The actions taken by the first env, step by step.
+    """
+
+    episode_rewards: list[float]
+    episode_lengths: list[int]
+    actions: list[Any]
+
+
+def run_agent(
+    agent: Agent,
+    *,
+    n_timesteps: int = 1000,
+    deterministic: bool = True,
+    render: bool = False,
+    verbose: bool = True,
+) -> EnjoyResult:
+    """
+    Run ``agent`` for ``n_timesteps`` steps, printing each finished episode's reward.
+
+    Rewards are read from the ``Monitor`` wrapper, so they are the env's raw rewards even when normalized.
+
+    :param agent: From :func:`load_agent`.
+    :param n_timesteps: Number of steps.
+    :param deterministic: Deterministic actions (``--stochastic`` turns this off).
+    :param render: Call ``env.render()`` each step (``human`` render mode).
+    :param verbose: Print episode rewards.
+    """
+    env, model = agent.env, agent.model
+    obs = env.reset()
+    state, episode_start = None, np.ones((env.num_envs,), dtype=bool)
+    rewards: list[float] = []
+    lengths: list[int] = []
+    actions: list[Any] = []
+    for _ in range(n_timesteps):
+        action, state = model.predict(obs, state=state, episode_start=episode_start, deterministic=deterministic)
+        actions.append(np.asarray(action)[0].tolist())
+        obs, _, dones, infos = env.step(action)
+        episode_start = dones
+        if render:
+            env.render()
+        for info in infos:
+            episode = info.get("episode")
+            if episode is not None:
+                rewards.append(float(episode["r"]))
+                lengths.append(int(episode["l"]))
+                if verbose:
+                    print(f"Episode {len(rewards)}: reward {episode['r']:.2f}, length {episode['l']}")
+    if verbose:
+        if rewards:
+            print(f"{len(rewards)} episodes: mean reward {np.mean(rewards):.2f} +/- {np.std(rewards):.2f}")
+        else:
+            print(f"No episode finished in {n_timesteps} steps")
+    return EnjoyResult(episode_rewards=rewards, episode_lengths=lengths, actions=actions)

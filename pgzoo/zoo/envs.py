@@ -1,0 +1,220 @@
+"""Creating the zoo's vectorized environments, and saving VecNormalize statistics in a safe format."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.running_mean_std import RunningMeanStd
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecFrameStack, VecNormalize
+
+from pgzoo.zoo.errors import UnknownEnvError, ZooError
+from pgzoo.zoo.hyperparams import ZooConfig
+
+#: File name of the VecNormalize statistics in JSON (safe to load); the ``.pkl`` is SB3's pickle, kept for rl-zoo3.
+VECNORMALIZE_JSON = "vecnormalize.json"
+VECNORMALIZE_PKL = "vecnormalize.pkl"
+
+
+def import_gym_packages(packages: list[str] | None) -> None:
+    """
+    Import packages that register extra Gymnasium envs (``--gym-packages``, e.g. ``ale_py``).
+
+    :param packages: Module names.
+    :raises ZooError: When a module cannot be imported.
+    """
+    for package in packages or []:
+        try:
+            module = importlib.import_module(package)
+        except ImportError as error:
+            raise ZooError(f"cannot import gym package {package!r}: {error}") from None
+        # ale_py >= 0.9 registers its envs through this hook rather than on import.
+        register = getattr(module, "register_envs", None)
+        if callable(register) and package == "ale_py":
+            gym.register_envs(module)
+
+
+def check_env_id(env_id: str) -> None:
+    """
+    Fail early, with suggestions, when ``env_id`` is not registered in Gymnasium.
+
+    :param env_id: Env id, e.g. ``"CartPole-v1"``.
+    :raises UnknownEnvError: When the id is unknown.
+    """
+    try:
+        gym.spec(env_id)
+    except gym.error.Error as error:
+        close = difflib.get_close_matches(env_id, list(gym.registry), n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise UnknownEnvError(
+            f"unknown environment id {env_id!r} ({error}).{hint} Use --gym-packages to import a package that registers it"
+        ) from None
+
+
+def env_folder_name(env_id: str) -> str:
+    """Name used for ``env_id`` in folder and file names (``ALE/Pong-v5`` -> ``ALE-Pong-v5``)."""
+    return env_id.replace("/", "-").replace(":", "-")
+
+
+class _ApplyWrappers:
+    """Picklable callable applying a list of (wrapper class, kwargs) to an env, innermost first."""
+
+    def __init__(self, wrappers: list[tuple[type, dict[str, Any]]]) -> None:
+        self.wrappers = wrappers
+
+    def __call__(self, env: gym.Env) -> gym.Env:
+        for wrapper_class, kwargs in self.wrappers:
+            env = wrapper_class(env, **kwargs)
+        return env
+
+
+def make_zoo_env(
+    env_id: str,
+    config: ZooConfig,
+    *,
+    n_envs: int = 1,
+    seed: int | None = None,
+    monitor_dir: str | Path | None = None,
+    training: bool = True,
+    render_mode: str | None = None,
+    vecnormalize_path: str | Path | None = None,
+) -> VecEnv:
+    """
+    Build the vectorized env for training, evaluation or replay, as the config describes.
+
+    :param env_id: Gymnasium env id.
+    :param config: Processed hyperparameters (wrappers, frame stack, normalization, env kwargs).
+    :param n_envs: Number of envs (``DummyVecEnv``: the machines this runs on have few cores).
+    :param seed: Seed of the first env.
+    :param monitor_dir: Where to write ``<rank>.monitor.csv`` files, or ``None``.
+    :param training: ``False`` freezes VecNormalize statistics and reports raw rewards (evaluation / replay).
+    :param render_mode: Passed to ``gym.make`` (``"human"``, ``"rgb_array"``).
+    :param vecnormalize_path: Statistics to load (``vecnormalize.json``) when the config normalizes.
+    """
+    env_kwargs = dict(config.env_kwargs)
+    if render_mode is not None:
+        env_kwargs["render_mode"] = render_mode
+    try:
+        env = make_vec_env(
+            env_id,
+            n_envs=n_envs,
+            seed=seed,
+            monitor_dir=str(monitor_dir) if monitor_dir is not None else None,
+            wrapper_class=_ApplyWrappers(config.wrappers) if config.wrappers else None,
+            env_kwargs=env_kwargs,
+            vec_env_cls=DummyVecEnv,
+        )
+    except TypeError as error:
+        raise ZooError(f"cannot create {env_id} with env_kwargs {env_kwargs}: {error}") from None
+    if config.frame_stack:
+        env = VecFrameStack(env, n_stack=config.frame_stack)
+    if config.normalize_kwargs is not None:
+        if training:
+            env = VecNormalize(env, **config.normalize_kwargs)
+        else:
+            env = VecNormalize(env, training=False, **{**config.normalize_kwargs, "norm_reward": False})
+        if vecnormalize_path is not None:
+            load_vecnormalize_stats(env, vecnormalize_path)
+            env.training = training
+            if not training:
+                env.norm_reward = False
+    return env
+
+
+def _rms_to_dict(rms: Any) -> Any:
+    if isinstance(rms, dict):
+        return {key: _rms_to_dict(value) for key, value in rms.items()}
+    return {"mean": np.asarray(rms.mean).tolist(), "var": np.asarray(rms.var).tolist(), "count": float(rms.count)}
+
+
+def _rms_from_dict(data: dict[str, Any]) -> Any:
+    if "mean" not in data:
+        return {key: _rms_from_dict(value) for key, value in data.items()}
+    mean = np.asarray(data["mean"], dtype=np.float64)
+    rms = RunningMeanStd(shape=mean.shape)
+    rms.mean, rms.var, rms.count = mean, np.asarray(data["var"], dtype=np.float64), float(data["count"])
+    return rms
+
+
+def save_vecnormalize_stats(env: VecNormalize, path: str | Path) -> None:
+    """
+    Write ``env``'s normalization statistics and settings as JSON (atomically), loadable without unpickling.
+
+    :param env: The training ``VecNormalize``.
+    :param path: Target ``vecnormalize.json``.
+    """
+    data = {
+        "format": "pgzoo-vecnormalize-1",
+        "obs_rms": _rms_to_dict(env.obs_rms) if env.norm_obs else None,
+        "ret_rms": _rms_to_dict(env.ret_rms),
+        "norm_obs": bool(env.norm_obs),
+        "norm_reward": bool(env.norm_reward),
+        "norm_obs_keys": list(env.norm_obs_keys) if getattr(env, "norm_obs_keys", None) else None,
+        "clip_obs": float(env.clip_obs),
+        "clip_reward": float(env.clip_reward),
+        "gamma": float(env.gamma),
+        "epsilon": float(env.epsilon),
+    }
+    atomic_write_text(Path(path), json.dumps(data, indent=1))
+
+
+def load_vecnormalize_stats(env: VecNormalize, path: str | Path) -> None:
+    """
+    Load statistics written by :func:`save_vecnormalize_stats` into ``env`` (plain JSON, no pickle).
+
+    :param env: A ``VecNormalize`` around an env with the same observation space.
+    :param path: The ``vecnormalize.json`` file.
+    """
+    data = json.loads(Path(path).read_text())
+    if data.get("obs_rms") is not None:
+        env.obs_rms = _rms_from_dict(data["obs_rms"])
+    env.ret_rms = _rms_from_dict(data["ret_rms"])
+    env.norm_obs, env.norm_reward = data["norm_obs"], data["norm_reward"]
+    env.clip_obs, env.clip_reward = data["clip_obs"], data["clip_reward"]
+    env.gamma, env.epsilon = data["gamma"], data["epsilon"]
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_save_model(model: Any, path: str | Path) -> Path:
+    """
+    Save an SB3 model to ``path`` (a ``.zip``) through a temporary file and ``os.replace``.
+
+    An interrupted save leaves the previous file intact instead of a truncated zip.
+
+    :param model: The algorithm instance.
+    :param path: Target file; ``.zip`` is appended when missing.
+    :return: The path written.
+    """
+    path = Path(path)
+    if path.suffix != ".zip":
+        path = path.with_name(path.name + ".zip")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".zip.tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            model.save(file)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,35 @@
+"""Exceptions raised by the zoo for bad user input; the CLI prints them as one ``error: ...`` line."""
+
+from __future__ import annotations
+
+
+class ZooError(Exception):
+    """Base class of every error the zoo reports to the user as a one-line message (CLI exit code 2)."""
+
+
+class UnknownAlgoError(ZooError):
+    """The requested algorithm is not in the registry."""
+
+
+class UnknownEnvError(ZooError):
+    """The requested environment id is not registered in Gymnasium."""
+
+
+class HyperparamsError(ZooError):
+    """A hyperparameter file is missing, malformed, lacks the env, or holds a value the zoo cannot use."""
+
+
+class UnsafeValueError(HyperparamsError):
+    """A hyperparameter string uses Python that the restricted evaluator does not allow."""
+
+
+class ExperimentNotFoundError(ZooError):
+    """No trained model was found in the log folder for the requested algo / env / experiment id."""
+
+
+class HubError(ZooError):
+    """A Hub operation failed: repository or file missing, no token, bad repo id."""
+
+
+class UnsafeModelError(ZooError):
+    """Loading the model would unpickle data from an untrusted source and the user did not opt in."""

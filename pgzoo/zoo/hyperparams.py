@@ -1,0 +1,421 @@
+"""
+Reading rl-zoo3 style hyperparameter files and turning an env's entry into constructor arguments.
+
+A file maps env ids to entries such as::
+
+    CartPole-v1:
+      n_envs: 8
+      n_timesteps: !!float 1e5
+      policy: MlpPolicy
+      learning_rate: lin_0.001          # linear schedule from 0.001 down to 0
+      policy_kwargs: "dict(net_arch=[64, 64], activation_fn=nn.Tanh)"
+      normalize: "dict(norm_obs=True, norm_reward=False)"   # or true / false
+      env_wrapper: gymnasium.wrappers.TimeAwareObservation  # or a list of {dotted.path: {kwargs}}
+      frame_stack: 4
+      noise_type: normal                # off-policy algorithms: normal | ornstein-uhlenbeck
+      noise_std: 0.1
+      callback: my_package.callbacks.MyCallback
+      env_kwargs: {continuous: true}
+
+The zoo keys (``n_envs``, ``n_timesteps``, ``policy``, ``normalize``, ``env_wrapper``, ``frame_stack``,
+``noise_type``, ``noise_std``, ``callback``, ``env_kwargs``) are consumed here; every other key goes to the
+algorithm's constructor. Python-looking strings are parsed by :func:`pgzoo.zoo.safe_eval.safe_eval`, never ``eval``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.resources
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pgzoo.zoo.errors import HyperparamsError, UnsafeValueError
+from pgzoo.zoo.safe_eval import safe_eval
+
+#: Keys handled by the zoo rather than passed to the algorithm.
+ZOO_KEYS = (
+    "n_envs",
+    "n_timesteps",
+    "policy",
+    "normalize",
+    "env_wrapper",
+    "frame_stack",
+    "noise_type",
+    "noise_std",
+    "callback",
+    "env_kwargs",
+)
+
+#: Packages whose classes may be named in ``env_wrapper`` / ``callback`` of a file that is not trusted
+#: (one that came from the Hub). Importing a module runs its code, so other packages need an explicit opt-in.
+TRUSTED_IMPORT_PREFIXES = ("gymnasium.", "stable_baselines3.", "sb3_contrib.", "pgzoo.")
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that also reads rl-zoo3's ``config.yml`` (an ``OrderedDict`` dumped as a python tag)."""
+
+
+def _construct_ordered_dict(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
+    # rl-zoo3 writes `!!python/object/apply:collections.OrderedDict` followed by a list of [key, value] pairs.
+    # Only the pairs are read; no Python object is constructed.
+    assert isinstance(node, yaml.SequenceNode)
+    (pairs,) = loader.construct_sequence(node, deep=True)
+    return {key: value for key, value in pairs}
+
+
+_ConfigLoader.add_constructor("tag:yaml.org,2002:python/object/apply:collections.OrderedDict", _construct_ordered_dict)
+
+
+def load_yaml(path: str | Path) -> Any:
+    """
+    Read a YAML file safely (no Python object construction), accepting rl-zoo3's OrderedDict config files.
+
+    :param path: File to read.
+    :raises HyperparamsError: When the file is missing or is not valid YAML.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise HyperparamsError(f"hyperparameter file {path} does not exist") from None
+    try:
+        return yaml.load(text, Loader=_ConfigLoader)  # noqa: S506 - _ConfigLoader derives from SafeLoader
+    except yaml.YAMLError as error:
+        raise HyperparamsError(f"malformed YAML in {path}: {error}".replace("\n", " ")) from None
+
+
+def packaged_hyperparams_dir() -> Path:
+    """
+    Return the folder holding the packaged ``<algo>.yml`` files.
+
+    It is the ``pgzoo.hyperparams`` package (the repository's top-level ``hyperparams/``, shipped in the wheel);
+    when that package cannot be resolved (e.g. an unusual install), the repository's folder next to ``pgzoo/``.
+    """
+    try:
+        folder = importlib.resources.files("pgzoo.hyperparams")
+        path = Path(str(folder))
+        if path.is_dir():
+            return path
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parents[2] / "hyperparams"
+
+
+def hyperparams_file(algo: str, file: str | Path | None = None) -> Path:
+    """
+    Return the hyperparameter file to use for ``algo``.
+
+    :param algo: Registry name of the algorithm.
+    :param file: A file given by the user (``--hyperparams``); wins over the packaged one.
+    :raises HyperparamsError: When no file is given and none is packaged for ``algo``.
+    """
+    if file is not None:
+        return Path(file)
+    path = packaged_hyperparams_dir() / f"{algo}.yml"
+    if not path.is_file():
+        shipped = sorted(p.stem for p in packaged_hyperparams_dir().glob("*.yml"))
+        raise HyperparamsError(
+            f"no packaged hyperparameters for {algo!r} (packaged: {', '.join(shipped)}); "
+            "pass a rl-zoo3 style file with --hyperparams FILE"
+        )
+    return path
+
+
+def _is_atari(env_id: str) -> bool:
+    try:
+        import gymnasium as gym
+
+        entry_point = str(gym.spec(env_id).entry_point)
+    except Exception:
+        return False
+    return "AtariEnv" in entry_point or "ale_py" in entry_point
+
+
+def get_env_hyperparams(algo: str, env_id: str, file: str | Path | None = None) -> tuple[dict[str, Any], Path]:
+    """
+    Read the entry for ``env_id`` from the algorithm's hyperparameter file.
+
+    Like rl-zoo3, an Atari env without its own entry uses the file's ``atari`` entry.
+
+    :param algo: Registry name of the algorithm.
+    :param env_id: Gymnasium env id.
+    :param file: Optional file given by the user.
+    :return: A copy of the entry, and the file it came from.
+    :raises HyperparamsError: When the file is missing or malformed, or has no entry for ``env_id``.
+    """
+    path = hyperparams_file(algo, file)
+    content = load_yaml(path)
+    if not isinstance(content, dict):
+        raise HyperparamsError(f"malformed hyperparameter file {path}: expected a mapping of env ids to entries")
+    key = env_id if env_id in content else ("atari" if "atari" in content and _is_atari(env_id) else None)
+    if key is None:
+        envs = sorted(str(k) for k in content)
+        close = difflib.get_close_matches(env_id, envs, n=1)
+        hint = f" Did you mean {close[0]}?" if close else ""
+        raise HyperparamsError(
+            f"{env_id!r} has no entry in {path}.{hint} Envs in that file: {', '.join(envs) or '(none)'}; "
+            "add an entry or pass --hyperparams FILE"
+        )
+    entry = content[key] or {}
+    if not isinstance(entry, dict):
+        raise HyperparamsError(f"malformed entry {key!r} in {path}: expected a mapping of hyperparameters")
+    return dict(entry), path
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """
+    Parse one ``-params key:value`` override.
+
+    The value is read with the restricted evaluator (so ``n_timesteps:300``, ``gamma:0.9``,
+    ``policy_kwargs:dict(net_arch=[32])`` work); when that fails it stays a string (``learning_rate:lin_1e-3``).
+
+    :param item: The ``key:value`` text.
+    :raises HyperparamsError: When there is no ``:``.
+    """
+    key, sep, value = item.partition(":")
+    if not sep or not key:
+        raise HyperparamsError(f"bad hyperparameter override {item!r}: expected key:value, e.g. n_timesteps:10000")
+    try:
+        return key.strip(), safe_eval(value, what=f"override {key}")
+    except UnsafeValueError:
+        return key.strip(), value
+
+
+def parse_overrides(items: list[str] | None) -> dict[str, Any]:
+    """Parse a list of ``key:value`` overrides (see :func:`parse_override`) into a dict."""
+    return dict(parse_override(item) for item in items or [])
+
+
+class LinearSchedule:
+    """
+    Learning-rate style schedule going linearly from ``initial`` (start of training) to 0 (end).
+
+    A module-level class (not a closure) so that SB3 can save it with the model.
+
+    :param initial: Value at the start of training.
+    """
+
+    def __init__(self, initial: float) -> None:
+        self.initial = float(initial)
+
+    def __call__(self, progress_remaining: float) -> float:
+        """:param progress_remaining: 1 at the start of training, 0 at the end."""
+        return progress_remaining * self.initial
+
+    def __repr__(self) -> str:
+        return f"LinearSchedule({self.initial})"
+
+
+@dataclass
+class ZooConfig:
+    """
+    An env entry split into what the zoo does with it.
+
+    :param policy: Policy name (``"MlpPolicy"``...).
+    :param n_timesteps: Training budget.
+    :param n_envs: Number of parallel training envs.
+    :param normalize_kwargs: ``VecNormalize`` arguments, or ``None`` for no normalization.
+    :param wrappers: Gymnasium wrappers to apply to each env, as (class, kwargs), innermost first.
+    :param frame_stack: Number of frames to stack, or ``None``.
+    :param env_kwargs: Keyword arguments for ``gym.make``.
+    :param callbacks: Extra training callbacks, as (class, kwargs).
+    :param noise_type: Action noise type for off-policy algorithms, or ``None``.
+    :param noise_std: Action noise standard deviation.
+    :param model_kwargs: Everything else, ready for the algorithm's constructor.
+    """
+
+    policy: str = "MlpPolicy"
+    n_timesteps: int = 0
+    n_envs: int = 1
+    normalize_kwargs: dict[str, Any] | None = None
+    wrappers: list[tuple[type, dict[str, Any]]] = field(default_factory=list)
+    frame_stack: int | None = None
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    callbacks: list[tuple[type, dict[str, Any]]] = field(default_factory=list)
+    noise_type: str | None = None
+    noise_std: float = 0.0
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def import_dotted(path: str, *, trust_imports: bool, what: str) -> Any:
+    """
+    Import ``package.module.Name`` named in a hyperparameter file.
+
+    :param path: Dotted path.
+    :param trust_imports: When ``False`` (a file from the Hub), only :data:`TRUSTED_IMPORT_PREFIXES` are allowed,
+        because importing a module runs its code.
+    :param what: Description of the value, for errors.
+    :raises HyperparamsError: When the path is refused or cannot be imported.
+    """
+    if not trust_imports and not path.startswith(TRUSTED_IMPORT_PREFIXES):
+        raise UnsafeValueError(
+            f"{what}: importing {path!r} would run code from outside {', '.join(TRUSTED_IMPORT_PREFIXES)}; "
+            "this file is not trusted, pass --trust-remote-code (trust_remote_code=True) to allow it"
+        )
+    module_name, _, name = path.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError, ValueError) as error:
+        raise HyperparamsError(f"{what}: cannot import {path!r}: {error}") from None
+
+
+def _parse_class_list(value: Any, *, trust_imports: bool, what: str) -> list[tuple[type, dict[str, Any]]]:
+    """Read ``env_wrapper`` / ``callback``: a dotted path, a {path: kwargs} dict, or a list of either."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    result = []
+    for item in items:
+        if isinstance(item, str):
+            result.append((import_dotted(item, trust_imports=trust_imports, what=what), {}))
+        elif isinstance(item, dict) and len(item) == 1:
+            ((path, kwargs),) = item.items()
+            if isinstance(kwargs, str):
+                kwargs = safe_eval(kwargs, what=what)
+            if not isinstance(kwargs, dict | None):
+                raise HyperparamsError(f"{what}: the arguments of {path!r} must be a mapping, got {kwargs!r}")
+            result.append((import_dotted(str(path), trust_imports=trust_imports, what=what), kwargs or {}))
+        else:
+            raise HyperparamsError(f"{what}: expected a dotted class path or {{path: kwargs}}, got {item!r}")
+    return result
+
+
+def _to_int(value: Any, key: str, where: str) -> int:
+    if isinstance(value, str):
+        value = safe_eval(value, what=f"{key} in {where}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or int(value) != value:
+        raise HyperparamsError(f"{key} in {where} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def preprocess_hyperparams(
+    raw: dict[str, Any], *, where: str = "hyperparameters", trust_imports: bool = True
+) -> ZooConfig:
+    """
+    Split an env entry into a :class:`ZooConfig`, parsing schedules, strings and class paths.
+
+    :param raw: The entry (after ``-params`` overrides).
+    :param where: Where the entry comes from (e.g. ``"CartPole-v1 in hyperparams/a2c.yml"``), for errors.
+    :param trust_imports: Whether ``env_wrapper`` / ``callback`` may import any module (see :func:`import_dotted`).
+    :raises HyperparamsError: On a value the zoo cannot use.
+    """
+    raw = dict(raw)
+    config = ZooConfig()
+    config.policy = str(raw.pop("policy", "MlpPolicy"))
+    config.n_timesteps = _to_int(raw.pop("n_timesteps", 0), "n_timesteps", where)
+    config.n_envs = max(_to_int(raw.pop("n_envs", 1), "n_envs", where), 1)
+
+    normalize = raw.pop("normalize", False)
+    if isinstance(normalize, str):
+        normalize = safe_eval(normalize, what=f"normalize in {where}")
+    if normalize is True:
+        config.normalize_kwargs = {}
+    elif isinstance(normalize, dict):
+        config.normalize_kwargs = dict(normalize)
+    elif normalize not in (False, None):
+        raise HyperparamsError(f"normalize in {where} must be a bool or a dict of VecNormalize arguments")
+    if config.normalize_kwargs is not None and "gamma" in raw and "gamma" not in config.normalize_kwargs:
+        # The return normalization must discount like the agent does.
+        config.normalize_kwargs["gamma"] = raw["gamma"]
+
+    config.wrappers = _parse_class_list(raw.pop("env_wrapper", None), trust_imports=trust_imports, what=f"env_wrapper in {where}")
+    config.callbacks = _parse_class_list(raw.pop("callback", None), trust_imports=trust_imports, what=f"callback in {where}")
+    frame_stack = raw.pop("frame_stack", None)
+    config.frame_stack = _to_int(frame_stack, "frame_stack", where) if frame_stack not in (None, False) else None
+
+    env_kwargs = raw.pop("env_kwargs", None) or {}
+    if isinstance(env_kwargs, str):
+        env_kwargs = safe_eval(env_kwargs, what=f"env_kwargs in {where}")
+    if not isinstance(env_kwargs, dict):
+        raise HyperparamsError(f"env_kwargs in {where} must be a mapping, got {env_kwargs!r}")
+    config.env_kwargs = env_kwargs
+
+    noise_type = raw.pop("noise_type", None)
+    config.noise_std = float(raw.pop("noise_std", 0.0))
+    if noise_type is not None:
+        noise_type = str(noise_type).lower()
+        if noise_type not in ("normal", "ornstein-uhlenbeck"):
+            raise HyperparamsError(f"noise_type in {where} must be 'normal' or 'ornstein-uhlenbeck', got {noise_type!r}")
+    config.noise_type = noise_type
+
+    for key, value in raw.items():
+        if isinstance(value, str) and value.startswith("lin_"):
+            try:
+                value = LinearSchedule(float(value[len("lin_") :]))
+            except ValueError:
+                raise HyperparamsError(f"{key} in {where}: bad linear schedule {value!r}, expected e.g. lin_0.001") from None
+        elif key.endswith("_kwargs") and isinstance(value, str):
+            value = safe_eval(value, what=f"{key} in {where}")
+        elif key == "train_freq" and isinstance(value, list):
+            value = tuple(value)  # SB3 wants (frequency, unit)
+        config.model_kwargs[key] = value
+    if isinstance(config.model_kwargs.get("policy_kwargs"), dict):
+        _check_policy_kwargs(config.model_kwargs["policy_kwargs"], where)
+    return config
+
+
+def _check_policy_kwargs(policy_kwargs: dict[str, Any], where: str) -> None:
+    """Resolve class names given as plain strings (``activation_fn: nn.ReLU`` in YAML without quotes)."""
+    from pgzoo.zoo.safe_eval import resolve_class_name
+
+    for key in ("activation_fn", "optimizer_class", "features_extractor_class"):
+        value = policy_kwargs.get(key)
+        if isinstance(value, str):
+            cls = resolve_class_name(value)
+            if cls is None:
+                raise UnsafeValueError(f"policy_kwargs.{key} in {where}: {value!r} is not an allowed class name")
+            policy_kwargs[key] = cls
+
+
+def make_action_noise(noise_type: str, noise_std: float, n_actions: int) -> Any:
+    """
+    Build SB3 action noise: ``normal`` (Gaussian) or ``ornstein-uhlenbeck``, with ``noise_std`` on each action.
+
+    Uses ``pgzoo.common.noise.make_action_noise`` when that module exists, so the zoo and the algorithms agree.
+
+    :param noise_type: ``"normal"`` or ``"ornstein-uhlenbeck"``.
+    :param noise_std: Standard deviation of the noise.
+    :param n_actions: Dimension of the action space.
+    """
+    try:
+        from pgzoo.common.noise import make_action_noise as shared  # type: ignore[import-not-found]
+
+        return shared(noise_type, noise_std, n_actions)
+    except ImportError:
+        pass
+    import numpy as np
+    from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
+
+    mean, sigma = np.zeros(n_actions), noise_std * np.ones(n_actions)
+    if noise_type == "normal":
+        return NormalActionNoise(mean=mean, sigma=sigma)
+    return OrnsteinUhlenbeckActionNoise(mean=mean, sigma=sigma)
+
+
+def to_saveable(raw: dict[str, Any]) -> dict[str, Any]:
+    """
+    Return ``raw`` with values YAML can write safely (classes as ``nn.Tanh``-style names, tuples as lists).
+
+    Used for ``config.yml`` so that the saved file can be read back by :func:`preprocess_hyperparams`.
+    """
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, type):
+            module = value.__module__
+            prefix = "nn." if module.startswith("torch.nn") else "th.optim." if module.startswith("torch.optim") else ""
+            return prefix + value.__name__
+        if isinstance(value, dict):
+            return {str(k): convert(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [convert(v) for v in value]
+        if isinstance(value, LinearSchedule):
+            return f"lin_{value.initial}"
+        if value is None or isinstance(value, bool | int | float | str):
+            return value
+        return str(value)
+
+    return {key: convert(raw[key]) for key in sorted(raw)}

@@ -1,0 +1,209 @@
+"""
+Loading SB3 model zips without unpickling.
+
+An SB3 ``.zip`` holds ``data`` (JSON, where objects JSON cannot represent are cloudpickled into base64 blobs
+under a ``":serialized:"`` key), ``policy.pth`` / ``policy.optimizer.pth`` / ``pytorch_variables.pth`` (torch
+tensors) and version files. ``BaseAlgorithm.load`` unpickles the blobs, which runs any code a malicious file holds.
+
+:func:`load_model_safely` rebuilds the model instead:
+
+1. read the JSON and keep only plain values, never decoding a ``":serialized:"`` blob;
+2. take the spaces from the env (made from the env id), checking that the saved shapes match;
+3. rebuild ``policy_kwargs`` from the plain parts SB3 stores next to the blob (class names such as
+   ``"<class 'torch.nn.modules.activation.Tanh'>"`` are resolved only against the allow-list of
+   :mod:`pgzoo.zoo.safe_eval`), falling back to the run's ``config.yml``;
+4. create the model with the algorithm class, then load the tensors with ``torch.load(..., weights_only=True)``.
+
+Anything that cannot be rebuilt this way raises :class:`~pgzoo.zoo.errors.UnsafeModelError`, which says to pass
+``trust_remote_code=True`` (``--trust-remote-code``) to fall back to SB3's pickle-based ``load``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.vec_env import VecEnv
+
+from pgzoo.zoo.errors import UnsafeModelError, ZooError
+from pgzoo.zoo.safe_eval import resolve_class_name
+
+_HOW_TO_TRUST = "pass --trust-remote-code (or trust_remote_code=True) only if you trust the source of this file"
+
+# Attributes never copied from the saved data: they come from the env and the current process.
+_NOT_RESTORED = {
+    "n_envs",
+    "device",
+    "env",
+    "policy_kwargs",
+    "observation_space",
+    "action_space",
+    "policy_class",
+    "_vec_normalize_env",
+    "tensorboard_log",
+    "verbose",
+}
+
+
+def _is_serialized(value: Any) -> bool:
+    return isinstance(value, dict) and ":serialized:" in value
+
+
+def read_zip_data(path: str | Path) -> dict[str, Any]:
+    """
+    Return the JSON ``data`` of an SB3 zip, without decoding any pickled entry.
+
+    :param path: The model zip.
+    :raises ZooError: When the file is not an SB3 model zip.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "data" not in archive.namelist():
+                raise ZooError(f"{path} is not a Stable-Baselines3 model zip (no 'data' entry)")
+            data = json.loads(archive.read("data").decode())
+    except zipfile.BadZipFile:
+        raise ZooError(f"{path} is not a zip file") from None
+    except json.JSONDecodeError as error:
+        raise ZooError(f"{path}: the 'data' entry is not JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise ZooError(f"{path}: the 'data' entry is not a JSON object")
+    return data
+
+
+def _restore_policy_kwargs(data: dict[str, Any], config_kwargs: dict[str, Any] | None, path: Path) -> dict[str, Any]:
+    """Rebuild ``policy_kwargs`` from the plain parts of the saved data (see module docstring)."""
+    saved = data.get("policy_kwargs") or {}
+    if not _is_serialized(saved):
+        return dict(saved)
+    result: dict[str, Any] = {}
+    for key, value in saved.items():
+        if key.startswith(":"):
+            continue
+        if isinstance(value, str) and value.startswith("<"):
+            # SB3 wrote str(obj) for a value JSON cannot hold: a class (resolvable) or an instance (not).
+            cls = resolve_class_name(value)
+            if cls is None and config_kwargs is not None and isinstance(config_kwargs.get(key), type):
+                cls = config_kwargs[key]
+            if cls is None:
+                raise UnsafeModelError(
+                    f"{path}: policy_kwargs[{key!r}] is {value}, which only exists as pickled code in the file; "
+                    f"pgzoo does not unpickle models by default. {_HOW_TO_TRUST}"
+                )
+            result[key] = cls
+        else:
+            result[key] = value
+    return result
+
+
+def _check_space(name: str, saved: Any, actual: spaces.Space, path: Path) -> None:
+    """Compare the plain ``shape`` SB3 stores next to a pickled space with the env's space."""
+    if not isinstance(saved, dict):
+        return
+    shape = saved.get("_shape", saved.get("shape"))
+    if isinstance(shape, list) and actual.shape is not None and tuple(shape) != tuple(actual.shape):
+        raise ZooError(f"{path}: the model's {name} has shape {tuple(shape)} but the env's is {actual.shape}")
+    n = saved.get("n")
+    if isinstance(actual, spaces.Discrete) and isinstance(n, int) and n != int(actual.n):
+        raise ZooError(f"{path}: the model's {name} has {n} actions but the env's has {actual.n}")
+
+
+def _guess_policy(observation_space: spaces.Space) -> str:
+    if isinstance(observation_space, spaces.Dict):
+        return "MultiInputPolicy"
+    if isinstance(observation_space, spaces.Box) and len(observation_space.shape) == 3:
+        return "CnnPolicy"
+    return "MlpPolicy"
+
+
+def _load_tensors(archive: zipfile.ZipFile, name: str, device: str | th.device, path: Path) -> Any:
+    try:
+        with archive.open(name) as file:
+            return th.load(io.BytesIO(file.read()), map_location=device, weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise UnsafeModelError(
+            f"{path}: {name} holds objects other than tensors, which would run code when loaded ({error}). {_HOW_TO_TRUST}"
+        ) from None
+
+
+def load_model_safely(
+    path: str | Path,
+    algo_class: Any,
+    env: VecEnv,
+    *,
+    config: dict[str, Any] | None = None,
+    device: str = "auto",
+) -> Any:
+    """
+    Rebuild a model from an SB3 zip without unpickling anything (see the module docstring).
+
+    :param path: The model zip.
+    :param algo_class: The algorithm class (e.g. ``A2C``); its ``policy_aliases`` resolve the policy name.
+    :param env: The env the model will act in; its spaces replace the pickled ones.
+    :param config: Processed hyperparameters of the run (``ZooConfig.model_kwargs`` plus ``policy``), used for
+        the policy name and as a fallback for values only stored pickled.
+    :param device: Torch device.
+    :return: The model, with ``env`` set.
+    :raises UnsafeModelError: When the model cannot be rebuilt without unpickling.
+    """
+    path = Path(path)
+    data = read_zip_data(path)
+    config = dict(config or {})
+    policy = str(config.pop("policy", "") or _guess_policy(env.observation_space))
+    if policy not in getattr(algo_class, "policy_aliases", {}):
+        raise UnsafeModelError(
+            f"{path}: policy {policy!r} is not one of {algo_class.__name__}'s built-in policies "
+            f"({', '.join(getattr(algo_class, 'policy_aliases', {}))}); a custom policy class can only be unpickled. "
+            + _HOW_TO_TRUST
+        )
+    _check_space("observation space", data.get("observation_space"), env.observation_space, path)
+    _check_space("action space", data.get("action_space"), env.action_space, path)
+    config_policy_kwargs = config.get("policy_kwargs") if isinstance(config.get("policy_kwargs"), dict) else None
+    policy_kwargs = _restore_policy_kwargs(data, config_policy_kwargs, path)
+
+    try:
+        model = algo_class(policy, env, device=device, policy_kwargs=policy_kwargs, _init_setup_model=False)
+    except TypeError as error:
+        raise ZooError(f"{path}: cannot rebuild {algo_class.__name__}: {error}") from None
+    for key, value in data.items():
+        if key in _NOT_RESTORED or key not in model.__dict__:
+            continue
+        if _is_serialized(value):
+            # Only stored pickled (e.g. a schedule): the run's config gives the value, else the default stays.
+            if key in config:
+                setattr(model, key, config[key])
+            continue
+        setattr(model, key, value)
+    model._setup_model()
+
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        params = {
+            name[: -len(".pth")]: _load_tensors(archive, name, model.device, path)
+            for name in names
+            if name.endswith(".pth") and name not in ("pytorch_variables.pth", "tensors.pth")
+        }
+        variables = (
+            _load_tensors(archive, "pytorch_variables.pth", model.device, path) if "pytorch_variables.pth" in names else None
+        )
+    try:
+        model.set_parameters(params, exact_match=True, device=model.device)
+    except (ValueError, RuntimeError) as error:
+        raise ZooError(f"{path}: the saved weights do not fit the rebuilt {algo_class.__name__}: {error}") from None
+    if variables:
+        _, variable_names = model._get_torch_save_params()
+        for name in variable_names:
+            if name in variables:
+                target = model
+                *parents, last = name.split(".")
+                for parent in parents:
+                    target = getattr(target, parent)
+                getattr(target, last).data = variables[name].data
+    if getattr(model, "use_sde", False):
+        model.policy.reset_noise()
+    return model

@@ -1,0 +1,295 @@
+"""
+Training an agent the rl-zoo3 way: hyperparameters from a YAML file, evaluation and checkpoints during
+training, everything written to ``<log_folder>/<algo>/<env>_<run>/``.
+
+:func:`train` is the public entry point (``pgzoo train`` and ``pgzoo benchmark`` call it).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList, EvalCallback
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize, sync_envs_normalization
+
+from pgzoo.zoo.algos import accepts_parameter, get_algo_class, is_off_policy, normalize_algo_name
+from pgzoo.zoo.envs import (
+    VECNORMALIZE_JSON,
+    VECNORMALIZE_PKL,
+    atomic_save_model,
+    atomic_write_text,
+    check_env_id,
+    env_folder_name,
+    make_zoo_env,
+    save_vecnormalize_stats,
+)
+from pgzoo.zoo.errors import HyperparamsError, ZooError
+from pgzoo.zoo.experiment import new_run_folder
+from pgzoo.zoo.hyperparams import (
+    get_env_hyperparams,
+    make_action_noise,
+    preprocess_hyperparams,
+    to_saveable,
+)
+
+
+@dataclass
+class TrainResult:
+    """
+    What :func:`train` produced.
+
+    :param algo: Registry name of the algorithm.
+    :param env_id: Env id.
+    :param seed: Seed used.
+    :param run_folder: ``<log_folder>/<algo>/<env>_<run>``.
+    :param model_path: The final model zip.
+    :param best_model_path: ``best_model.zip`` when evaluation during training saved one, else ``None``.
+    :param n_timesteps: Environment steps actually trained (less than asked when interrupted).
+    :param mean_reward: Mean episode reward of the final model on the evaluation env.
+    :param std_reward: Standard deviation of those rewards.
+    :param n_eval_episodes: Number of evaluation episodes.
+    :param deterministic: Whether evaluation used deterministic actions.
+    :param interrupted: Whether training was stopped with Ctrl-C.
+    :param train_time_s: Wall-clock training time in seconds.
+    :param hyperparams_file: The YAML file the hyperparameters came from.
+    """
+
+    algo: str
+    env_id: str
+    seed: int
+    run_folder: Path
+    model_path: Path
+    best_model_path: Path | None
+    n_timesteps: int
+    mean_reward: float
+    std_reward: float
+    n_eval_episodes: int
+    deterministic: bool
+    interrupted: bool
+    train_time_s: float
+    hyperparams_file: Path
+
+    def summary(self) -> str:
+        """One line describing the evaluation, as printed at the end of ``pgzoo train``."""
+        mode = "deterministic" if self.deterministic else "stochastic"
+        note = " (interrupted)" if self.interrupted else ""
+        return (
+            f"Evaluation of {self.algo} on {self.env_id} after {self.n_timesteps} steps{note}: "
+            f"mean reward {self.mean_reward:.2f} +/- {self.std_reward:.2f} over {self.n_eval_episodes} "
+            f"{mode} episodes; model saved to {self.model_path}"
+        )
+
+
+class _SaveOnNewBest(BaseCallback):
+    """Called by ``EvalCallback`` on a new best mean reward: saves ``best_model.zip`` atomically."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def _on_step(self) -> bool:
+        atomic_save_model(self.model, self.path)
+        return True
+
+
+class _AtomicCheckpoint(BaseCallback):
+    """
+    Save ``rl_model_<steps>_steps.zip`` every ``save_freq`` calls (one call = one step of each env).
+
+    :param save_freq: Calls between checkpoints.
+    :param folder: Run folder.
+    """
+
+    def __init__(self, save_freq: int, folder: Path) -> None:
+        super().__init__()
+        self.save_freq, self.folder = save_freq, folder
+
+    def _on_step(self) -> bool:
+        if self.n_calls % self.save_freq == 0:
+            atomic_save_model(self.model, self.folder / f"rl_model_{self.num_timesteps}_steps.zip")
+        return True
+
+
+def _seed_everything(seed: int) -> None:
+    from stable_baselines3.common.utils import set_random_seed
+
+    set_random_seed(seed)
+
+
+def train(
+    algo: str,
+    env_id: str,
+    *,
+    seed: int | None = None,
+    log_folder: str | Path = "logs",
+    hyperparams: dict[str, Any] | None = None,
+    hyperparams_file: str | Path | None = None,
+    n_timesteps: int | None = None,
+    eval_freq: int = 10_000,
+    eval_episodes: int = 5,
+    final_eval_episodes: int = 10,
+    deterministic_eval: bool = True,
+    save_freq: int = -1,
+    n_workers: int | None = None,
+    device: str = "auto",
+    tensorboard_log: str | Path | None = None,
+    verbose: int = 1,
+    progress_bar: bool = False,
+    args_to_save: dict[str, Any] | None = None,
+) -> TrainResult:
+    """
+    Train ``algo`` on ``env_id`` with the env's entry of the hyperparameter file and save the run.
+
+    :param algo: Registry name (``reinforce``, ``a3c``, ``a2c``, ``ppo``, ...; see :data:`pgzoo.zoo.algos.ALGOS`).
+    :param env_id: Gymnasium env id.
+    :param seed: Random seed; drawn at random when ``None`` (and reported in the result and ``args.yml``).
+    :param log_folder: Root of the logs layout.
+    :param hyperparams: Overrides applied on top of the file's entry (``-params``), e.g. ``{"n_timesteps": 300}``.
+    :param hyperparams_file: rl-zoo3 style YAML file; defaults to the packaged ``<algo>.yml``.
+    :param n_timesteps: Training budget; overrides the file's ``n_timesteps`` when given.
+    :param eval_freq: Evaluate every ``eval_freq`` steps (all envs together); ``<= 0`` disables it.
+    :param eval_episodes: Episodes per evaluation during training.
+    :param final_eval_episodes: Episodes of the evaluation after training (reported in the result).
+    :param deterministic_eval: Whether evaluations use deterministic actions.
+    :param save_freq: Save a checkpoint every ``save_freq`` steps (all envs together); ``<= 0`` disables it.
+    :param n_workers: Worker processes, for algorithms that have them (A3C).
+    :param device: Torch device (``"auto"``, ``"cpu"``, ``"cuda"``).
+    :param tensorboard_log: Folder for TensorBoard logs, or ``None``.
+    :param verbose: 0 silent, 1 information.
+    :param progress_bar: Show a progress bar (needs ``tqdm`` and ``rich``).
+    :param args_to_save: Arguments recorded in ``<env>/args.yml`` (the CLI passes its parsed arguments).
+    :return: A :class:`TrainResult`.
+    :raises ZooError: On bad input (unknown algo or env, bad hyperparameters...).
+    """
+    algo = normalize_algo_name(algo)
+    check_env_id(env_id)
+    algo_class = get_algo_class(algo)
+    raw, source = get_env_hyperparams(algo, env_id, hyperparams_file)
+    raw.update(hyperparams or {})
+    if n_timesteps is not None:
+        raw["n_timesteps"] = n_timesteps
+    if n_workers is not None:
+        if not accepts_parameter(algo_class, "n_workers"):
+            raise HyperparamsError(f"--n-workers does not apply to {algo} (only to algorithms with workers, e.g. a3c)")
+        raw["n_workers"] = n_workers
+    where = f"{env_id} in {source}"
+    config = preprocess_hyperparams(raw, where=where)
+    if config.n_timesteps <= 0:
+        raise HyperparamsError(f"n_timesteps must be given ({where} has none): use -n N or -params n_timesteps:N")
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2**31 - 1))
+    _seed_everything(seed)
+
+    run_folder = new_run_folder(log_folder, algo, env_id)
+    env_name = env_folder_name(env_id)
+    cfg_folder = run_folder / env_name
+    cfg_folder.mkdir()
+    atomic_write_text(cfg_folder / "config.yml", yaml.safe_dump(to_saveable(raw), sort_keys=True))
+    saved_args = {"algo": algo, "env": env_id, "seed": seed, "log_folder": str(log_folder), **(args_to_save or {})}
+    atomic_write_text(cfg_folder / "args.yml", yaml.safe_dump(to_saveable(saved_args), sort_keys=True))
+
+    env = make_zoo_env(env_id, config, n_envs=config.n_envs, seed=seed, monitor_dir=run_folder)
+    model_kwargs = dict(config.model_kwargs)
+    if config.noise_type is not None:
+        if not is_off_policy(algo_class):
+            raise HyperparamsError(f"noise_type in {where}: {algo} does not take action noise")
+        model_kwargs["action_noise"] = make_action_noise(config.noise_type, config.noise_std, int(np.prod(env.action_space.shape)))
+    if tensorboard_log is not None:
+        model_kwargs["tensorboard_log"] = str(Path(tensorboard_log) / env_name)
+    try:
+        model = algo_class(config.policy, env, seed=seed, device=device, verbose=verbose, **model_kwargs)
+    except TypeError as error:
+        raise HyperparamsError(f"{where}: {algo_class.__name__} rejected the hyperparameters: {error}") from None
+
+    callbacks: list[BaseCallback] = [cls(**kwargs) for cls, kwargs in config.callbacks]
+    eval_env: VecEnv | None = None
+    best_path = run_folder / "best_model.zip"
+    if eval_freq > 0 or final_eval_episodes > 0:
+        eval_env = make_zoo_env(env_id, config, n_envs=1, seed=seed + 10_000, training=False)
+    if eval_freq > 0 and eval_env is not None:
+        callbacks.append(
+            EvalCallback(
+                eval_env,
+                callback_on_new_best=_SaveOnNewBest(best_path),
+                n_eval_episodes=eval_episodes,
+                eval_freq=max(eval_freq // config.n_envs, 1),
+                log_path=str(run_folder),
+                deterministic=deterministic_eval,
+                verbose=verbose,
+            )
+        )
+    if save_freq > 0:
+        callbacks.append(_AtomicCheckpoint(max(save_freq // config.n_envs, 1), run_folder))
+
+    interrupted = False
+    start = time.perf_counter()
+    try:
+        model.learn(
+            total_timesteps=config.n_timesteps,
+            callback=CallbackList(callbacks) if callbacks else None,
+            progress_bar=progress_bar and _progress_bar_available(),
+            tb_log_name=algo,
+        )
+    except KeyboardInterrupt:
+        # Ctrl-C: keep what was learned so far; the model is saved below like a finished run.
+        interrupted = True
+        if verbose:
+            print("\nInterrupted: saving the model trained so far")
+    train_time = time.perf_counter() - start
+
+    model_path = atomic_save_model(model, run_folder / f"{env_name}.zip")
+    train_env = model.get_env()
+    if isinstance(train_env, VecNormalize):
+        save_vecnormalize_stats(train_env, cfg_folder / VECNORMALIZE_JSON)
+        # The pickle is what rl-zoo3 and plain SB3 read; it is never uploaded to the Hub.
+        train_env.save(str(cfg_folder / VECNORMALIZE_PKL))
+
+    mean_reward = std_reward = float("nan")
+    if eval_env is not None and final_eval_episodes > 0:
+        if train_env is not None:
+            sync_envs_normalization(train_env, eval_env)
+        rewards, _ = evaluate_policy(
+            model, eval_env, n_eval_episodes=final_eval_episodes, deterministic=deterministic_eval, return_episode_rewards=True
+        )
+        mean_reward, std_reward = float(np.mean(rewards)), float(np.std(rewards))
+        eval_env.close()
+    env.close()
+    return TrainResult(
+        algo=algo,
+        env_id=env_id,
+        seed=seed,
+        run_folder=run_folder,
+        model_path=model_path,
+        best_model_path=best_path if best_path.is_file() else None,
+        n_timesteps=int(model.num_timesteps),
+        mean_reward=mean_reward,
+        std_reward=std_reward,
+        n_eval_episodes=final_eval_episodes,
+        deterministic=deterministic_eval,
+        interrupted=interrupted,
+        train_time_s=train_time,
+        hyperparams_file=source,
+    )
+
+
+def _progress_bar_available() -> bool:
+    try:
+        import rich  # noqa: F401
+        import tqdm  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def result_to_dict(result: TrainResult) -> dict[str, Any]:
+    """A JSON-friendly dict of a :class:`TrainResult`."""
+    return {key: str(value) if isinstance(value, Path) else value for key, value in asdict(result).items()}
+
+
+__all__ = ["TrainResult", "ZooError", "result_to_dict", "train"]
