@@ -1,0 +1,8 @@
+"""A3C: asynchronous advantage actor-critic with Hogwild workers (local processes or Ray actors)."""
+
+from pgzoo.a3c.a3c import A3C
+from pgzoo.a3c.policies import CnnPolicy, MlpPolicy, MultiInputPolicy
+from pgzoo.a3c.runner import WorkerError
+from pgzoo.a3c.shared_optim import SharedAdam, SharedRMSprop
+
+__all__ = ["A3C", "CnnPolicy", "MlpPolicy", "MultiInputPolicy", "SharedAdam", "SharedRMSprop", "WorkerError"]

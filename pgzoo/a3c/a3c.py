@@ -1,0 +1,351 @@
+"""Asynchronous Advantage Actor-Critic (A3C), Mnih et al. 2016, https://arxiv.org/abs/1602.01783."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+
+import gymnasium as gym
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+from stable_baselines3.common.policies import ActorCriticCnnPolicy, ActorCriticPolicy, BasePolicy, MultiInputActorCriticPolicy
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.utils import get_device
+from stable_baselines3.common.vec_env import VecEnv
+
+from pgzoo.a3c.envs import EnvSource, check_sendable, env_source
+from pgzoo.a3c.learner import LearnerConfig, Report
+from pgzoo.a3c.local import LocalRunner, default_start_method
+from pgzoo.a3c.runner import Runner
+from pgzoo.a3c.shared_optim import SharedAdam, SharedRMSprop, _SharedStateMixin
+from pgzoo.common.utils import check_positive
+
+SelfA3C = TypeVar("SelfA3C", bound="A3C")
+
+BACKENDS = ("local", "ray")
+
+
+def available_cores() -> int:
+    """Number of CPU cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+class A3C(OnPolicyAlgorithm):
+    """
+    Asynchronous Advantage Actor-Critic (A3C).
+
+    ``n_workers`` actor-learners each step their own copy of the environment (a small ``DummyVecEnv`` of
+    ``n_envs_per_worker`` envs), compute the advantage actor-critic loss of an ``n_steps`` rollout and apply its
+    gradients to one shared model, asynchronously and without locks (Hogwild), with shared optimizer statistics.
+    The main process's ``policy`` is the shared model, so ``predict``, ``save``, ``EvalCallback`` and friends use the
+    weights the workers are training.
+
+    Callbacks run in the main process: ``on_step()`` is called once per ``n_envs_per_worker`` env steps of any worker
+    (one step of one worker's VecEnv), in bursts as the workers report (every ``report_interval`` seconds), so an
+    ``eval_freq`` of ``k`` calls means about ``k * n_envs_per_worker`` env steps. ``num_timesteps`` counts the env
+    steps of all workers; a callback returning False stops every worker after its current update.
+
+    Runs with more than one worker are not bit-reproducible (their interleaving depends on the OS scheduler); a
+    seeded run with ``n_workers=1`` is. Worker ``rank`` is seeded with ``seed * n_workers + rank`` and its
+    envs with consecutive seeds from ``(seed * n_workers + rank) * n_envs_per_worker``.
+
+    :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy, or an ActorCriticPolicy class).
+    :param env: The environment: an env id, a picklable callable returning a ``gymnasium.Env`` (wrappers applied
+        inside), or a ``gymnasium.Env`` / ``VecEnv`` made with ``gym.make`` that workers can rebuild from its spec.
+        The main process keeps a copy of it for spaces and evaluation only.
+    :param learning_rate: Learning rate, constant or a function of the remaining progress (1 to 0), computed in the
+        workers from the steps of all workers.
+    :param n_steps: Steps of each env per rollout and update (the paper's t_max).
+    :param gamma: Discount factor.
+    :param gae_lambda: Generalized Advantage Estimation lambda; 1.0 (default) gives the paper's n-step returns.
+    :param ent_coef: Entropy bonus coefficient.
+    :param vf_coef: Value loss coefficient.
+    :param max_grad_norm: Maximum norm of each worker's gradient (clipped before it is applied).
+    :param rms_prop_eps: Epsilon of the shared RMSProp.
+    :param use_rms_prop: Whether to use shared RMSProp (as in the paper) or, if False, shared Adam. Ignored when
+        ``policy_kwargs`` names an ``optimizer_class``.
+    :param normalize_advantage: Whether to normalize the advantages of each rollout.
+    :param n_workers: Number of actor-learners (default: the number of available cores; more workers than cores
+        only adds contention).
+    :param n_envs_per_worker: Env copies stepped together by each worker (default: the number of envs of a VecEnv
+        passed as ``env``, else 1). Batching a few envs per worker cuts Python overhead per step a lot.
+    :param backend: ``"local"`` (worker processes on this machine, parameters in shared memory) or ``"ray"`` (Ray
+        actors exchanging gradients and weights with a parameter-server actor; needs the ``ray`` extra).
+    :param ray_address: With ``backend="ray"``: address of the Ray cluster to join, or None to use the Ray instance
+        already initialized in this process or else start a local one.
+    :param start_method: With ``backend="local"``: ``"forkserver"`` (default where available) or ``"spawn"``.
+    :param env_kwargs: Keyword arguments for the env constructor (with an env id or a callable ``env``).
+    :param report_interval: Seconds between a worker's progress reports to the main process.
+    :param stats_window_size: Window size for the rollout logging, specifying the number of episodes to average
+        the reported success rate, mean episode length, and mean reward over.
+    :param tensorboard_log: The log location for tensorboard (if None, no logging).
+    :param policy_kwargs: Additional arguments to be passed to the policy on creation.
+    :param verbose: Verbosity level: 0 for no output, 1 for info messages, 2 for debug messages.
+    :param seed: Seed for the pseudo random generators (see above for workers).
+    :param device: Torch device; only ``"cpu"`` (or ``"auto"`` resolving to it) is supported, since the shared model
+        lives in shared CPU memory.
+    :param _init_setup_model: Whether or not to build the network at the creation of the instance.
+    """
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
+        "MlpPolicy": ActorCriticPolicy,
+        "CnnPolicy": ActorCriticCnnPolicy,
+        "MultiInputPolicy": MultiInputActorCriticPolicy,
+    }
+    policy: ActorCriticPolicy
+
+    def __init__(
+        self,
+        policy: str | type[ActorCriticPolicy],
+        env: GymEnv | str | Callable[..., gym.Env] | None,
+        learning_rate: float | Schedule = 7e-4,
+        n_steps: int = 5,
+        gamma: float = 0.99,
+        gae_lambda: float = 1.0,
+        ent_coef: float = 0.01,
+        vf_coef: float = 0.5,
+        max_grad_norm: float = 0.5,
+        rms_prop_eps: float = 1e-5,
+        use_rms_prop: bool = True,
+        normalize_advantage: bool = False,
+        n_workers: int | None = None,
+        n_envs_per_worker: int | None = None,
+        backend: str = "local",
+        ray_address: str | None = None,
+        start_method: str | None = None,
+        env_kwargs: dict[str, Any] | None = None,
+        report_interval: float = 0.05,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "cpu",
+        _init_setup_model: bool = True,
+    ):
+        check_positive("n_workers", n_workers, allow_none=True)
+        check_positive("n_envs_per_worker", n_envs_per_worker, allow_none=True)
+        check_positive("n_steps", n_steps)
+        check_positive("report_interval", report_interval)
+        if backend not in BACKENDS:
+            raise ValueError(f"Unknown `backend` {backend!r}: use one of {BACKENDS}")
+        if start_method is not None and start_method not in ("forkserver", "spawn"):
+            raise ValueError(
+                f"`start_method` must be 'forkserver' or 'spawn' (fork deadlocks with torch), got {start_method!r}"
+            )
+        if get_device(device).type != "cpu":
+            raise ValueError(
+                f"A3C keeps its shared model in shared CPU memory and only runs on the CPU, got device={device!r}"
+            )
+        self.n_workers = n_workers or available_cores()
+        self.backend = backend
+        self.ray_address = ray_address
+        self.start_method = start_method or default_start_method()
+        self.env_kwargs = env_kwargs
+        self.report_interval = report_interval
+        self.rms_prop_eps = rms_prop_eps
+        self.use_rms_prop = use_rms_prop
+        self.normalize_advantage = normalize_advantage
+        self._env_source: EnvSource | None = None
+
+        if env is not None:
+            if n_envs_per_worker is None:
+                n_envs_per_worker = env.num_envs if isinstance(env, VecEnv) else 1
+            elif isinstance(env, VecEnv) and env.num_envs != n_envs_per_worker:
+                raise ValueError(
+                    f"`n_envs_per_worker`={n_envs_per_worker} differs from the {env.num_envs} envs of the VecEnv passed as "
+                    "`env`; the main process keeps one worker's worth of envs, so make them equal (or pass an env id)."
+                )
+            self._env_source = env_source(env, env_kwargs, n_envs_per_worker)
+            if isinstance(env, str) or (callable(env) and not isinstance(env, gym.Env | VecEnv)):
+                env = self._env_source.make(seed)
+        self.n_envs_per_worker = n_envs_per_worker or 1
+
+        policy_kwargs = dict(policy_kwargs or {})
+        if "optimizer_class" not in policy_kwargs:
+            if use_rms_prop:
+                policy_kwargs["optimizer_class"] = SharedRMSprop
+                policy_kwargs["optimizer_kwargs"] = dict(alpha=0.99, eps=rms_prop_eps, weight_decay=0)
+            else:
+                policy_kwargs["optimizer_class"] = SharedAdam
+
+        super().__init__(
+            policy,
+            env,  # type: ignore[arg-type]
+            learning_rate=learning_rate,
+            n_steps=n_steps,
+            gamma=gamma,
+            gae_lambda=gae_lambda,
+            ent_coef=ent_coef,
+            vf_coef=vf_coef,
+            max_grad_norm=max_grad_norm,
+            use_sde=False,
+            sde_sample_freq=-1,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            policy_kwargs=policy_kwargs,
+            verbose=verbose,
+            device=device,
+            seed=seed,
+            _init_setup_model=False,
+            supported_action_spaces=(spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary),
+        )
+        self._n_updates = 0
+        self.worker_pids: list[int] = []
+        if _init_setup_model:
+            self._setup_model()
+
+    def _setup_model(self) -> None:
+        # No rollout buffer: each worker keeps its own rollout.
+        self._setup_lr_schedule()
+        self.set_random_seed(self.seed)
+        self.policy = self.policy_class(  # type: ignore[assignment]
+            self.observation_space, self.action_space, self.lr_schedule, use_sde=False, **self.policy_kwargs
+        )
+        self.policy = self.policy.to(self.device)
+        if self.env is not None:
+            self.n_envs_per_worker = self.env.num_envs
+
+    def _excluded_save_params(self) -> list[str]:
+        # The env recipe may hold user functions; it is rebuilt from the env given to `load()` / `set_env()`.
+        return [*super()._excluded_save_params(), "_env_source", "worker_pids"]
+
+    def set_env(self, env: GymEnv, force_reset: bool = True) -> None:
+        """
+        Set the environment, which workers will rebuild from its spec (see ``env`` in the class docstring).
+
+        :param env: A ``gymnasium.Env`` or ``VecEnv`` made with ``gym.make``.
+        :param force_reset: Force a ``reset()`` before training.
+        """
+        source = env_source(env, None, env.num_envs if isinstance(env, VecEnv) else 1)
+        super().set_env(env, force_reset)
+        self._env_source = source
+
+    def train(self) -> None:
+        """Not used: the workers train (see ``pgzoo/a3c/learner.py``)."""
+        raise NotImplementedError("A3C trains in its workers; call learn()")
+
+    def learn(
+        self: SelfA3C,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 100,
+        tb_log_name: str = "A3C",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfA3C:
+        """
+        Train with ``n_workers`` asynchronous workers until they have taken ``total_timesteps`` env steps together.
+
+        :param total_timesteps: Env steps of all workers together.
+        :param callback: Callback(s) called in the main process (see the class docstring for when).
+        :param log_interval: Dump the logs every ``log_interval`` updates (of any worker).
+        :param tb_log_name: Name of the run for tensorboard logging.
+        :param reset_num_timesteps: Whether to reset the current timestep number (used in logging).
+        :param progress_bar: Display a progress bar using tqdm and rich.
+        :return: The trained model.
+        """
+        if self._env_source is None:
+            raise ValueError(
+                "A3C has no environment to train on: pass `env` to the constructor or to load(), or call set_env()"
+            )
+        total_timesteps, callback = self._setup_learn(
+            total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar
+        )
+        callback.on_training_start(locals(), globals())
+        runner = self._make_runner(total_timesteps)
+        self._pending_steps = 0
+        self._log_sums: Report = Report()
+        continue_training = True
+        try:
+            runner.start()
+            self.worker_pids = runner.worker_pids
+            callback.on_rollout_start()
+            while not runner.finished:
+                report = runner.poll(timeout=0.05)
+                if report is None:
+                    continue
+                if not self._consume(report, callback, log_interval, total_timesteps, continue_training):
+                    continue_training = False
+                    runner.request_stop()
+            self.num_timesteps += self._pending_steps
+        finally:
+            runner.close()
+        callback.on_rollout_end()
+        callback.on_training_end()
+        return self
+
+    def _make_runner(self, total_timesteps: int) -> Runner:
+        assert self._env_source is not None
+        config = LearnerConfig(
+            env_source=self._env_source,
+            lr_schedule=self.lr_schedule,
+            n_steps=self.n_steps,
+            gamma=self.gamma,
+            gae_lambda=self.gae_lambda,
+            ent_coef=self.ent_coef,
+            vf_coef=self.vf_coef,
+            max_grad_norm=self.max_grad_norm,
+            normalize_advantage=self.normalize_advantage,
+            total_timesteps=total_timesteps,
+            seed=self.seed,
+            n_workers=self.n_workers,
+            report_interval=self.report_interval,
+        )
+        check_sendable(config.lr_schedule, "the learning rate schedule")
+        check_sendable(self.policy_kwargs, "`policy_kwargs`")
+        if self.backend == "ray":
+            from pgzoo.a3c.ray_backend import RayRunner
+
+            return RayRunner(self.policy, config, self.ray_address)
+        optimizer = self.policy.optimizer
+        if not isinstance(optimizer, _SharedStateMixin):
+            raise ValueError(
+                f"The local backend needs a shared optimizer (SharedRMSprop or SharedAdam from pgzoo.a3c), got "
+                f"{type(optimizer).__name__} from policy_kwargs['optimizer_class']."
+            )
+        # Idempotent; redone at each learn() because loading replaces parameters' and optimizer's tensors.
+        self.policy.share_memory()
+        optimizer.share_memory()
+        return LocalRunner(self.policy, config, self.start_method)
+
+    def _consume(
+        self, report: Report, callback: BaseCallback, log_interval: int, total_timesteps: int, continue_training: bool
+    ) -> bool:
+        """
+        Account for a worker report: steps, episodes, callbacks (while ``continue_training``) and logs.
+
+        :return: False if a callback asked to stop.
+        """
+        assert self.ep_info_buffer is not None and self.ep_success_buffer is not None
+        self.ep_info_buffer.extend(report.episodes)
+        self.ep_success_buffer.extend(report.successes)
+        self._log_sums.merge(Report(updates=report.updates, losses=report.losses))
+        previous_updates, self._n_updates = self._n_updates, self._n_updates + report.updates
+        # One on_step() per step of one worker's VecEnv, as SB3 calls it once per step of its VecEnv.
+        self._pending_steps += report.steps
+        while self._pending_steps >= self.n_envs:
+            self._pending_steps -= self.n_envs
+            self.num_timesteps += self.n_envs
+            if continue_training:
+                self._update_current_progress_remaining(self.num_timesteps, total_timesteps)
+                callback.update_locals(locals())
+                continue_training = callback.on_step()
+        if log_interval is not None and self._n_updates // log_interval > previous_updates // log_interval:
+            self._dump_train_logs()
+        return continue_training
+
+    def _dump_train_logs(self) -> None:
+        sums = self._log_sums
+        if sums.updates:
+            for key, value in sums.losses.items():
+                self.logger.record(f"train/{key}", value / sums.updates)
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        self.logger.record("train/learning_rate", self.lr_schedule(self._current_progress_remaining))
+        self._log_sums = Report()
+        self.dump_logs(self._n_updates)

@@ -1,0 +1,237 @@
+"""
+One A3C actor-learner: n-step rollout, advantage actor-critic loss and gradients, on a local copy of the model.
+
+Both backends use this file. They differ only in where the weights come from before a rollout and where the
+gradients go after it (shared memory on one machine, a parameter-server actor with Ray); see
+``pgzoo/a3c/local.py`` and ``pgzoo/a3c/ray_backend.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.policies import ActorCriticPolicy
+from stable_baselines3.common.utils import obs_as_tensor, set_random_seed
+from stable_baselines3.common.vec_env import VecEnv
+from torch.nn import functional as F
+
+from pgzoo.a3c.envs import EnvSource
+from pgzoo.common.utils import limit_torch_threads
+
+
+@dataclasses.dataclass
+class LearnerConfig:
+    """
+    Everything a worker needs besides the model, sent once when it starts.
+
+    :param env_source: Recipe for the worker's environments.
+    :param lr_schedule: Learning rate as a function of the remaining progress (1 to 0).
+    :param n_steps: Steps per env in each rollout (the paper's t_max).
+    :param gamma: Discount factor.
+    :param gae_lambda: GAE lambda; 1.0 gives the paper's n-step returns.
+    :param ent_coef: Entropy bonus coefficient.
+    :param vf_coef: Value loss coefficient.
+    :param max_grad_norm: Gradient norm clipping threshold.
+    :param normalize_advantage: Whether to normalize the advantages of each rollout.
+    :param total_timesteps: The run stops once all workers together have taken this many env steps.
+    :param seed: Seed of the run (``None``: random); worker ``rank`` uses ``seed * n_workers + rank``.
+    :param n_workers: Number of workers.
+    :param report_interval: Seconds between a worker's progress reports to the main process.
+    """
+
+    env_source: EnvSource
+    lr_schedule: Any
+    n_steps: int
+    gamma: float
+    gae_lambda: float
+    ent_coef: float
+    vf_coef: float
+    max_grad_norm: float
+    normalize_advantage: bool
+    total_timesteps: int
+    seed: int | None
+    n_workers: int
+    report_interval: float = 0.05
+
+
+@dataclasses.dataclass
+class Report:
+    """
+    What a worker tells the main process: progress since its previous report.
+
+    :param steps: Env steps taken.
+    :param updates: Gradient updates applied.
+    :param episodes: ``Monitor`` infos (``r``, ``l``, ``t``) of finished episodes.
+    :param successes: ``is_success`` flags of finished episodes that report one.
+    :param losses: Sums over the updates of ``policy_loss``, ``value_loss``, ``entropy_loss``.
+    """
+
+    steps: int = 0
+    updates: int = 0
+    episodes: list[dict[str, float]] = dataclasses.field(default_factory=list)
+    successes: list[bool] = dataclasses.field(default_factory=list)
+    losses: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    def merge(self, other: Report) -> None:
+        """Add ``other``'s progress to this report."""
+        self.steps += other.steps
+        self.updates += other.updates
+        self.episodes.extend(other.episodes)
+        self.successes.extend(other.successes)
+        for key, value in other.losses.items():
+            self.losses[key] = self.losses.get(key, 0.0) + value
+
+
+def worker_seed(seed: int | None, n_workers: int, rank: int) -> int | None:
+    """Seed of worker ``rank``: distinct per worker, and equal to ``seed`` with a single worker."""
+    return None if seed is None else seed * n_workers + rank
+
+
+class ActorLearner:
+    """
+    A worker's own environments and its local copy of the model.
+
+    :param policy: The worker's private policy (not the shared one): weights are copied into it before each
+        rollout, so they can't change while it runs.
+    :param config: The run's settings.
+    :param rank: Index of this worker.
+    """
+
+    def __init__(self, policy: ActorCriticPolicy, config: LearnerConfig, rank: int) -> None:
+        limit_torch_threads(1)
+        self.policy = policy
+        self.config = config
+        self.rank = rank
+        seed = worker_seed(config.seed, config.n_workers, rank)
+        if seed is not None:
+            set_random_seed(seed)
+        # Seeds of envs: worker `rank` gets n_envs consecutive seeds of its own, disjoint from other workers.
+        env_seed = None if seed is None else seed * config.env_source.n_envs
+        self.env: VecEnv = config.env_source.make(env_seed)
+        self.obs: Any = self.env.reset()
+        self.policy.set_training_mode(False)
+        # Looked up once: `policy.device` and `parameters()` walk the module tree at every call.
+        self.device = policy.device
+        self.parameters = list(policy.parameters())
+        # Argument validation of torch distributions costs more than the small networks' forward pass. The
+        # setting is global, but this process only runs this worker.
+        th.distributions.Distribution.set_default_validate_args(False)
+
+    def close(self) -> None:
+        """Close the worker's environments."""
+        self.env.close()
+
+    def learning_rate(self, steps_done: int) -> float:
+        """Learning rate once all workers together have taken ``steps_done`` env steps."""
+        progress_remaining = 1.0 - min(steps_done / self.config.total_timesteps, 1.0)
+        return float(self.config.lr_schedule(progress_remaining))
+
+    def compute_gradients(self) -> Report:
+        """
+        Run one n-step rollout with the current local weights and leave the loss gradients in ``policy``'s ``.grad``.
+
+        :return: The rollout's steps, finished episodes and losses (with ``updates=1``).
+        """
+        cfg, policy, env, device = self.config, self.policy, self.env, self.device
+        report = Report(updates=1)
+        observations, actions, rewards, dones, values = [], [], [], [], []
+
+        # 1. Rollout: n_steps steps of every env, without gradients.
+        for _ in range(cfg.n_steps):
+            with th.no_grad():
+                action, value, _ = policy(obs_as_tensor(self.obs, device))
+            env_action = action.cpu().numpy()
+            if isinstance(policy.action_space, spaces.Box):
+                if policy.squash_output:
+                    env_action = policy.unscale_action(env_action)
+                else:
+                    # The Gaussian is unbounded; the env only sees the clipped action, the loss the sampled one.
+                    env_action = np.clip(env_action, policy.action_space.low, policy.action_space.high)
+            next_obs, reward, done, infos = env.step(env_action)
+            reward = reward.astype(np.float32)
+            self._bootstrap_truncated(reward, done, infos)
+            for index in np.flatnonzero(done):
+                if "episode" in infos[index]:
+                    report.episodes.append(infos[index]["episode"])
+                if "is_success" in infos[index]:
+                    report.successes.append(bool(infos[index]["is_success"]))
+            observations.append(self.obs)
+            actions.append(action)
+            rewards.append(reward)
+            dones.append(done)
+            values.append(value.flatten())
+            self.obs = next_obs
+        report.steps = cfg.n_steps * env.num_envs
+
+        # 2. Returns: n-step returns bootstrapped from V(s_{t+n}), cut at episode ends (GAE when gae_lambda < 1).
+        with th.no_grad():
+            next_value = policy.predict_values(obs_as_tensor(self.obs, device)).flatten()
+        values_t = th.stack(values)
+        not_done = 1.0 - th.as_tensor(np.stack(dones), dtype=th.float32)
+        rewards_t = th.as_tensor(np.stack(rewards))
+        advantages = th.zeros_like(values_t)
+        running = th.zeros_like(next_value)
+        for t in reversed(range(cfg.n_steps)):
+            delta = rewards_t[t] + cfg.gamma * next_value * not_done[t] - values_t[t]
+            running = delta + cfg.gamma * cfg.gae_lambda * not_done[t] * running
+            advantages[t] = running
+            next_value = values_t[t]
+        returns = (advantages + values_t).flatten()
+        advantages = advantages.flatten()
+
+        # 3. Loss of the whole rollout as one batch, with gradients.
+        batch_actions = th.cat(actions)
+        if isinstance(policy.action_space, spaces.Discrete):
+            batch_actions = batch_actions.long().flatten()
+        value_pred, log_prob, entropy = policy.evaluate_actions(_stack_obs(observations, device), batch_actions)
+        if cfg.normalize_advantage and len(advantages) > 1:
+            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+        policy_loss = -(advantages * log_prob).mean()
+        value_loss = F.mse_loss(returns, value_pred.flatten())
+        # Without a closed-form entropy (e.g. squashed Gaussian), -log_prob estimates it.
+        entropy_loss = -th.mean(-log_prob) if entropy is None else -th.mean(entropy)
+        loss = policy_loss + cfg.ent_coef * entropy_loss + cfg.vf_coef * value_loss
+
+        # 4. Gradients, clipped, left in the local parameters for the backend to apply to the shared model.
+        for param in self.parameters:
+            param.grad = None
+        loss.backward()
+        th.nn.utils.clip_grad_norm_(self.parameters, cfg.max_grad_norm)
+        report.losses = {
+            "policy_loss": policy_loss.item(),
+            "value_loss": value_loss.item(),
+            "entropy_loss": entropy_loss.item(),
+        }
+        return report
+
+    def _bootstrap_truncated(self, reward: np.ndarray, done: np.ndarray, infos: list[dict[str, Any]]) -> None:
+        """Add gamma * V(last obs) to the reward of episodes cut by a time limit: they did not really end."""
+        truncated = [
+            index
+            for index in np.flatnonzero(done)
+            if infos[index].get("TimeLimit.truncated", False) and infos[index].get("terminal_observation") is not None
+        ]
+        if not truncated:
+            return
+        terminal_obs = _stack_obs([infos[index]["terminal_observation"] for index in truncated], self.device, single=True)
+        with th.no_grad():
+            terminal_values = self.policy.predict_values(terminal_obs).flatten().cpu().numpy()
+        reward[truncated] += self.config.gamma * terminal_values
+
+
+def _stack_obs(observations: list[Any], device: th.device, single: bool = False) -> th.Tensor | dict[str, th.Tensor]:
+    """
+    Join (dict) observations into one batch tensor (dict of tensors).
+
+    :param observations: Batches of observations (``single=False``) or single observations (``single=True``).
+    :param device: Torch device of the result.
+    :param single: Whether each element is one observation rather than a batch.
+    """
+    join = np.stack if single else np.concatenate
+    if isinstance(observations[0], dict):
+        return {key: th.as_tensor(join([obs[key] for obs in observations])).to(device) for key in observations[0]}
+    return th.as_tensor(join(observations)).to(device)

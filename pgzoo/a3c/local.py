@@ -1,0 +1,209 @@
+"""
+Local backend: Hogwild A3C with torch.multiprocessing worker processes on one machine.
+
+The main process's policy and its optimizer statistics live in shared memory. Each worker copies the shared weights
+into a private policy before every rollout, computes gradients on it, points the shared parameters' gradients at them
+and steps the shared optimizer, without locks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import queue
+import signal
+import sys
+import time
+import traceback
+from typing import Any
+
+import cloudpickle
+import torch as th
+from stable_baselines3.common.policies import ActorCriticPolicy
+
+from pgzoo.a3c.learner import ActorLearner, LearnerConfig, Report
+from pgzoo.a3c.runner import Runner, WorkerError
+from pgzoo.common.utils import limit_torch_threads
+
+# Seconds a stopping worker gets to finish its update before it is terminated.
+_STOP_GRACE = 5.0
+
+
+def private_copy(policy: ActorCriticPolicy) -> ActorCriticPolicy:
+    """A new policy of the same architecture and weights as ``policy``, sharing no memory with it."""
+    copy = type(policy)(**policy._get_constructor_parameters())
+    copy.load_state_dict(policy.state_dict())
+    return copy.to(policy.device)
+
+
+def _worker_main(
+    rank: int, shared_policy: ActorCriticPolicy, config_bytes: bytes, steps_done: Any, stop: Any, messages: Any
+) -> None:
+    """
+    Body of worker process ``rank``: rollout, gradients, shared update, until the budget is spent or ``stop`` is set.
+
+    :param rank: Index of this worker.
+    :param shared_policy: The main process's policy, whose parameters and optimizer state are in shared memory.
+    :param config_bytes: The cloudpickled :class:`LearnerConfig`.
+    :param steps_done: Shared counter of env steps of all workers.
+    :param stop: Event set by the main process to stop all workers.
+    :param messages: Queue to the main process: ``("report", rank, Report)``, ``("done", rank, None)`` or
+        ``("error", rank, traceback)``.
+    """
+    # Ctrl-C reaches the whole process group; the main process alone decides how workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    limit_torch_threads(1)
+    learner = None
+    try:
+        config: LearnerConfig = cloudpickle.loads(config_bytes)
+        learner = ActorLearner(private_copy(shared_policy), config, rank)
+        shared_params = list(shared_policy.parameters())
+        local_params = list(learner.policy.parameters())
+        weight_pairs = list(zip(learner.policy.state_dict().values(), shared_policy.state_dict().values(), strict=True))
+        optimizer = shared_policy.optimizer
+        pending, last_report = Report(), time.monotonic()
+        while not stop.is_set():
+            # Rollouts start from a private snapshot: the shared weights keep changing under other workers' updates.
+            with th.no_grad():
+                for local, shared in weight_pairs:
+                    local.copy_(shared)
+            report = learner.compute_gradients()
+            with steps_done.get_lock():
+                steps_done.value += report.steps
+                total = steps_done.value
+            # Explicitly at every update: the shared parameters' .grad is private to this process.
+            for shared, local in zip(shared_params, local_params, strict=True):
+                shared.grad = local.grad
+            for group in optimizer.param_groups:
+                group["lr"] = learner.learning_rate(total)
+            optimizer.step()
+            pending.merge(report)
+            if total >= config.total_timesteps:
+                break
+            if time.monotonic() - last_report >= config.report_interval:
+                messages.put(("report", rank, pending))
+                pending, last_report = Report(), time.monotonic()
+        messages.put(("report", rank, pending))
+        messages.put(("done", rank, None))
+    except BaseException:
+        messages.put(("error", rank, traceback.format_exc()))
+        sys.exit(1)
+    finally:
+        if learner is not None:
+            learner.close()
+
+
+class LocalRunner(Runner):
+    """
+    Runs the workers as processes of this machine.
+
+    :param policy: The shared policy (parameters and optimizer state already in shared memory).
+    :param config: The run's settings.
+    :param start_method: ``"forkserver"`` or ``"spawn"`` (``"fork"`` deadlocks with torch and is refused).
+    """
+
+    def __init__(self, policy: ActorCriticPolicy, config: LearnerConfig, start_method: str) -> None:
+        if start_method not in ("forkserver", "spawn"):
+            raise ValueError(f"`start_method` must be 'forkserver' or 'spawn', got {start_method!r}")
+        context: Any = th.multiprocessing.get_context(start_method)
+        if start_method == "forkserver":
+            # Imported once in the fork server, so starting each worker doesn't import torch again.
+            context.set_forkserver_preload(["pgzoo.a3c.local"])
+        self._messages = context.Queue()
+        self._stop = context.Event()
+        self._steps_done = context.Value("q", 0)
+        config_bytes = cloudpickle.dumps(config)
+        self._processes = [
+            context.Process(
+                target=_worker_main,
+                args=(rank, policy, config_bytes, self._steps_done, self._stop, self._messages),
+                name=f"a3c-worker-{rank}",
+                daemon=True,
+            )
+            for rank in range(config.n_workers)
+        ]
+        self._done: set[int] = set()
+        self._pids: list[int] = []
+
+    def start(self) -> None:
+        for process in self._processes:
+            process.start()
+            assert process.pid is not None
+            self._pids.append(process.pid)
+
+    @property
+    def worker_pids(self) -> list[int]:
+        return list(self._pids)
+
+    @property
+    def finished(self) -> bool:
+        return len(self._done) == len(self._processes)
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def poll(self, timeout: float) -> Report | None:
+        merged = None
+        with contextlib.suppress(queue.Empty):
+            merged = self._handle(self._messages.get(timeout=timeout), merged)
+        merged = self._drain(merged)
+        for rank, process in enumerate(self._processes):
+            if rank not in self._done and process.exitcode is not None:
+                # A worker's queued messages reach the pipe before it exits: read them before judging its death.
+                merged = self._drain(merged)
+                if rank not in self._done:
+                    raise WorkerError(
+                        f"A3C worker {rank} (pid {process.pid}) died with exit code {process.exitcode} "
+                        "without reporting an error (killed, out of memory or crashed in native code?)"
+                    )
+        return merged
+
+    def _drain(self, merged: Report | None) -> Report | None:
+        while True:
+            try:
+                merged = self._handle(self._messages.get_nowait(), merged)
+            except queue.Empty:
+                return merged
+
+    def _handle(self, message: tuple[str, int, Any], merged: Report | None) -> Report | None:
+        kind, rank, payload = message
+        if kind == "error":
+            raise WorkerError(f"A3C worker {rank} failed; its traceback:\n{payload}")
+        if kind == "done":
+            self._done.add(rank)
+            return merged
+        if merged is None:
+            return payload
+        merged.merge(payload)
+        return merged
+
+    def close(self) -> None:
+        self._stop.set()
+        deadline = time.monotonic() + _STOP_GRACE
+        # Keep reading: a worker can't exit while its queued messages wait for room in the pipe.
+        while any(process.is_alive() for process in self._processes) and time.monotonic() < deadline:
+            self._discard_messages()
+            for process in self._processes:
+                process.join(timeout=0.02)
+        for process in self._processes:
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout=1.0)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=1.0)
+        self._discard_messages()
+        self._messages.close()
+        for process in self._processes:
+            if process.exitcode is not None:
+                process.close()
+
+    def _discard_messages(self) -> None:
+        with contextlib.suppress(queue.Empty, OSError, ValueError):
+            while True:
+                self._messages.get_nowait()
+
+
+def default_start_method() -> str:
+    """``"forkserver"`` where the platform has it (fast worker start-up), else ``"spawn"``."""
+    return "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"

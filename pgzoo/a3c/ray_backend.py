@@ -1,0 +1,223 @@
+"""
+Ray backend: A3C workers as Ray actors around a parameter-server actor, for one machine or a cluster.
+
+Each worker pushes the gradients of a rollout (computed by the same :class:`~pgzoo.a3c.learner.ActorLearner` as the
+local backend) to the parameter server, which applies them with its optimizer and replies with the new weights and
+whether to stop. Workers don't wait for each other, so updates are asynchronous as in Hogwild; the server applies
+one push at a time. The main process polls the server for progress and a copy of the weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch as th
+from stable_baselines3.common.policies import ActorCriticPolicy
+
+from pgzoo.a3c.learner import ActorLearner, LearnerConfig, Report
+from pgzoo.a3c.runner import Runner, WorkerError
+from pgzoo.common.utils import limit_torch_threads
+
+ray: Any
+try:
+    import ray
+except ImportError:  # pragma: no cover - depends on the installed extras
+    ray = None
+
+_STOP_GRACE = 5.0
+
+
+def flatten(tensors: Sequence[th.Tensor]) -> np.ndarray:
+    """All ``tensors`` as one flat float32 array (one message instead of one per tensor)."""
+    return th.cat([tensor.detach().reshape(-1) for tensor in tensors]).numpy()
+
+
+def unflatten_(tensors: Sequence[th.Tensor], flat: np.ndarray) -> None:
+    """Copy the flat array ``flat`` into ``tensors`` in place (keeping their storage, e.g. shared memory)."""
+    source = th.as_tensor(np.array(flat, copy=True))
+    offset = 0
+    with th.no_grad():
+        for tensor in tensors:
+            tensor.copy_(source[offset : offset + tensor.numel()].view_as(tensor))
+            offset += tensor.numel()
+
+
+def _build_policy(constructor: dict[str, Any], state: dict[str, Any]) -> ActorCriticPolicy:
+    policy = constructor["policy_class"](**constructor["kwargs"])
+    policy.load_state_dict(state)
+    return policy
+
+
+class ParameterServer:
+    """
+    Holds the model and its optimizer; applies workers' gradients and tracks the run's progress.
+
+    :param constructor: Policy class and constructor arguments.
+    :param policy_state: Initial weights (policy ``state_dict``).
+    :param optimizer_state: Initial optimizer ``state_dict``.
+    :param config: The run's settings.
+    """
+
+    def __init__(
+        self, constructor: dict[str, Any], policy_state: dict[str, Any], optimizer_state: dict[str, Any], config: LearnerConfig
+    ) -> None:
+        limit_torch_threads(1)
+        self.policy = _build_policy(constructor, policy_state)
+        self.policy.optimizer.load_state_dict(optimizer_state)
+        self.parameters = list(self.policy.parameters())
+        self.config = config
+        self.steps_done = 0
+        self.stop = False
+        self.pending = Report()
+
+    def push(self, gradients: np.ndarray, report: Report) -> tuple[np.ndarray, bool]:
+        """
+        Apply one worker's gradients and record its progress.
+
+        :param gradients: The worker's flattened gradients.
+        :param report: Progress of the rollout they come from.
+        :return: The new flattened weights, and whether the worker should stop.
+        """
+        for param in self.parameters:
+            if param.grad is None:
+                param.grad = th.zeros_like(param)
+        unflatten_([param.grad for param in self.parameters], gradients)  # type: ignore[misc]
+        self.steps_done += report.steps
+        progress_remaining = 1.0 - min(self.steps_done / self.config.total_timesteps, 1.0)
+        for group in self.policy.optimizer.param_groups:
+            group["lr"] = float(self.config.lr_schedule(progress_remaining))
+        self.policy.optimizer.step()
+        self.pending.merge(report)
+        self.stop = self.stop or self.steps_done >= self.config.total_timesteps
+        return flatten(self.parameters), self.stop
+
+    def poll(self) -> tuple[Report, np.ndarray]:
+        """Progress since the previous poll, and the current flattened weights."""
+        report, self.pending = self.pending, Report()
+        return report, flatten(self.parameters)
+
+    def request_stop(self) -> None:
+        """Make every worker stop at its next push."""
+        self.stop = True
+
+    def state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The policy's and the optimizer's ``state_dict``."""
+        return self.policy.state_dict(), self.policy.optimizer.state_dict()
+
+
+class RayWorker:
+    """
+    One actor-learner: its environments and a private copy of the model.
+
+    :param rank: Index of this worker.
+    :param constructor: Policy class and constructor arguments.
+    :param policy_state: Initial weights.
+    :param config: The run's settings.
+    """
+
+    def __init__(self, rank: int, constructor: dict[str, Any], policy_state: dict[str, Any], config: LearnerConfig) -> None:
+        self.learner = ActorLearner(_build_policy(constructor, policy_state), config, rank)
+
+    def pid(self) -> int:
+        """Process id of this actor."""
+        import os
+
+        return os.getpid()
+
+    def run(self, server: Any) -> None:
+        """
+        Rollout, push gradients, take the returned weights; until the server says stop.
+
+        :param server: Handle of the :class:`ParameterServer` actor.
+        """
+        learner = self.learner
+        try:
+            while True:
+                report = learner.compute_gradients()
+                gradients = flatten([param.grad for param in learner.parameters])  # type: ignore[misc]
+                weights, stop = ray.get(server.push.remote(gradients, report))
+                if stop:
+                    return
+                unflatten_(learner.parameters, weights)
+        finally:
+            learner.close()
+
+
+class RayRunner(Runner):
+    """
+    Runs the workers as Ray actors.
+
+    :param policy: The main process's policy; it receives the server's weights at every poll.
+    :param config: The run's settings.
+    :param address: Ray cluster to join, or None for the Ray instance of this process (started if needed).
+    """
+
+    def __init__(self, policy: ActorCriticPolicy, config: LearnerConfig, address: str | None) -> None:
+        if ray is None:
+            raise ImportError("backend='ray' needs Ray: pip install 'pgzoo[ray]'")
+        if not ray.is_initialized():
+            ray.init(address=address, include_dashboard=False)
+        cpus = ray.cluster_resources().get("CPU", 0)
+        if config.n_workers > cpus:
+            raise ValueError(
+                f"n_workers={config.n_workers} but the Ray cluster has {cpus:g} CPUs: each worker needs one; "
+                "lower n_workers or add nodes."
+            )
+        self.policy = policy
+        self.parameters = list(policy.parameters())
+        self.config = config
+        constructor = {"policy_class": type(policy), "kwargs": policy._get_constructor_parameters()}
+        policy_state = {key: value.clone() for key, value in policy.state_dict().items()}
+        server_class = ray.remote(num_cpus=0)(ParameterServer)
+        worker_class = ray.remote(num_cpus=1)(RayWorker)
+        self.server: Any = server_class.remote(constructor, policy_state, policy.optimizer.state_dict(), config)
+        self.workers: list[Any] = [
+            worker_class.remote(rank, constructor, policy_state, config) for rank in range(config.n_workers)
+        ]
+        self._runs: list[Any] = []
+        self._pids: list[int] = []
+        self._all_done = False
+        self._finished = False
+
+    def start(self) -> None:
+        self._pids = ray.get([worker.pid.remote() for worker in self.workers])
+        self._runs = [worker.run.remote(self.server) for worker in self.workers]
+
+    @property
+    def worker_pids(self) -> list[int]:
+        return list(self._pids)
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    def request_stop(self) -> None:
+        self.server.request_stop.remote()
+
+    def poll(self, timeout: float) -> Report | None:
+        ready, _ = ray.wait(self._runs, num_returns=len(self._runs), timeout=timeout)
+        for ref in ready:
+            try:
+                ray.get(ref)
+            except Exception as error:
+                raise WorkerError(f"A3C Ray worker failed:\n{error}") from error
+        # All workers returned: this poll collects their last reports, then the run is over.
+        self._finished = len(ready) == len(self._runs)
+        report, weights = ray.get(self.server.poll.remote())
+        unflatten_(self.parameters, weights)
+        if self._finished:
+            policy_state, optimizer_state = ray.get(self.server.state.remote())
+            self.policy.load_state_dict(policy_state)
+            self.policy.optimizer.load_state_dict(optimizer_state)
+        return report if report.steps or report.updates else None
+
+    def close(self) -> None:
+        try:
+            self.server.request_stop.remote()
+            if self._runs:
+                ray.wait(self._runs, num_returns=len(self._runs), timeout=_STOP_GRACE)
+        finally:
+            for actor in [*self.workers, self.server]:
+                ray.kill(actor)

@@ -1,0 +1,49 @@
+"""What the main process needs from a backend that runs A3C workers."""
+
+from __future__ import annotations
+
+import abc
+
+from pgzoo.a3c.learner import Report
+
+
+class WorkerError(RuntimeError):
+    """An A3C worker failed; the message holds the worker's traceback."""
+
+
+class Runner(abc.ABC):
+    """
+    Starts the workers of one ``learn()`` call, relays their progress and stops them.
+
+    The main process calls :meth:`start`, then :meth:`poll` until :attr:`finished`, and always :meth:`close`.
+    """
+
+    @abc.abstractmethod
+    def start(self) -> None:
+        """Start the workers."""
+
+    @abc.abstractmethod
+    def poll(self, timeout: float) -> Report | None:
+        """
+        Wait up to ``timeout`` seconds for progress and return all of it merged (``None`` if there was none).
+
+        :raises WorkerError: If a worker failed or died.
+        """
+
+    @property
+    @abc.abstractmethod
+    def finished(self) -> bool:
+        """Whether every worker has stopped (budget reached or stop requested) and reported its last progress."""
+
+    @abc.abstractmethod
+    def request_stop(self) -> None:
+        """Ask every worker to stop after its current update."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Stop the workers, killing any that don't stop within a few seconds, and free their resources."""
+
+    @property
+    @abc.abstractmethod
+    def worker_pids(self) -> list[int]:
+        """Process ids of the workers (for checks that none is left behind)."""
