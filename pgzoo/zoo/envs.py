@@ -157,7 +157,7 @@ def save_vecnormalize_stats(env: VecNormalize, path: str | Path) -> None:
         "ret_rms": _rms_to_dict(env.ret_rms),
         "norm_obs": bool(env.norm_obs),
         "norm_reward": bool(env.norm_reward),
-        "norm_obs_keys": list(env.norm_obs_keys) if getattr(env, "norm_obs_keys", None) else None,
+        "norm_obs_keys": list(env.norm_obs_keys or []) or None,
         "clip_obs": float(env.clip_obs),
         "clip_reward": float(env.clip_reward),
         "gamma": float(env.gamma),

@@ -64,7 +64,7 @@ def _construct_ordered_dict(loader: yaml.SafeLoader, node: yaml.Node) -> dict[st
     # Only the pairs are read; no Python object is constructed.
     assert isinstance(node, yaml.SequenceNode)
     (pairs,) = loader.construct_sequence(node, deep=True)
-    return {key: value for key, value in pairs}
+    return dict(pairs)
 
 
 _ConfigLoader.add_constructor("tag:yaml.org,2002:python/object/apply:collections.OrderedDict", _construct_ordered_dict)
@@ -83,7 +83,7 @@ def load_yaml(path: str | Path) -> Any:
     except FileNotFoundError:
         raise HyperparamsError(f"hyperparameter file {path} does not exist") from None
     try:
-        return yaml.load(text, Loader=_ConfigLoader)  # noqa: S506 - _ConfigLoader derives from SafeLoader
+        return yaml.load(text, Loader=_ConfigLoader)  # _ConfigLoader derives from SafeLoader
     except yaml.YAMLError as error:
         raise HyperparamsError(f"malformed YAML in {path}: {error}".replace("\n", " ")) from None
 
@@ -268,7 +268,7 @@ def _parse_class_list(value: Any, *, trust_imports: bool, what: str) -> list[tup
     if value is None:
         return []
     items = value if isinstance(value, list) else [value]
-    result = []
+    result: list[tuple[type, dict[str, Any]]] = []
     for item in items:
         if isinstance(item, str):
             result.append((import_dotted(item, trust_imports=trust_imports, what=what), {}))
@@ -292,9 +292,7 @@ def _to_int(value: Any, key: str, where: str) -> int:
     return int(value)
 
 
-def preprocess_hyperparams(
-    raw: dict[str, Any], *, where: str = "hyperparameters", trust_imports: bool = True
-) -> ZooConfig:
+def preprocess_hyperparams(raw: dict[str, Any], *, where: str = "hyperparameters", trust_imports: bool = True) -> ZooConfig:
     """
     Split an env entry into a :class:`ZooConfig`, parsing schedules, strings and class paths.
 
@@ -322,7 +320,9 @@ def preprocess_hyperparams(
         # The return normalization must discount like the agent does.
         config.normalize_kwargs["gamma"] = raw["gamma"]
 
-    config.wrappers = _parse_class_list(raw.pop("env_wrapper", None), trust_imports=trust_imports, what=f"env_wrapper in {where}")
+    config.wrappers = _parse_class_list(
+        raw.pop("env_wrapper", None), trust_imports=trust_imports, what=f"env_wrapper in {where}"
+    )
     config.callbacks = _parse_class_list(raw.pop("callback", None), trust_imports=trust_imports, what=f"callback in {where}")
     frame_stack = raw.pop("frame_stack", None)
     config.frame_stack = _to_int(frame_stack, "frame_stack", where) if frame_stack not in (None, False) else None

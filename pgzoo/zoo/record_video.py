@@ -10,7 +10,9 @@ import numpy as np
 from pgzoo.zoo.errors import ZooError
 
 
-def record_video(agent: Any, path: str | Path, *, n_timesteps: int = 500, deterministic: bool = True, fps: int | None = None) -> Path:
+def record_video(
+    agent: Any, path: str | Path, *, n_timesteps: int = 500, deterministic: bool = True, fps: int | None = None
+) -> Path:
     """
     Run ``agent`` (its env created with ``render_mode="rgb_array"``) and write the frames to an mp4.
 
@@ -25,7 +27,9 @@ def record_video(agent: Any, path: str | Path, *, n_timesteps: int = 500, determ
     try:
         import imageio.v2 as imageio
     except ImportError:
-        raise ZooError("recording needs imageio and imageio-ffmpeg: pip install 'pgzoo[test]' (or imageio imageio-ffmpeg)") from None
+        raise ZooError(
+            "recording needs imageio and imageio-ffmpeg: pip install 'pgzoo[test]' (or imageio imageio-ffmpeg)"
+        ) from None
     env, model = agent.env, agent.model
     frames = []
     obs = env.reset()

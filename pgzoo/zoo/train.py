@@ -199,7 +199,9 @@ def train(
     if config.noise_type is not None:
         if not is_off_policy(algo_class):
             raise HyperparamsError(f"noise_type in {where}: {algo} does not take action noise")
-        model_kwargs["action_noise"] = make_action_noise(config.noise_type, config.noise_std, int(np.prod(env.action_space.shape)))
+        model_kwargs["action_noise"] = make_action_noise(
+            config.noise_type, config.noise_std, int(np.prod(env.action_space.shape or (1,)))
+        )
     if tensorboard_log is not None:
         model_kwargs["tensorboard_log"] = str(Path(tensorboard_log) / env_name)
     try:

@@ -1,0 +1,362 @@
+"""
+The ``pgzoo`` command line (also ``python -m pgzoo``): train, enjoy, record-video, push, pull.
+
+Every bad input raises a :class:`~pgzoo.zoo.errors.ZooError`; :func:`main` prints it as one ``error: ...`` line and
+exits with status 2 (argparse's own status for usage errors), never with a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from pgzoo.zoo.errors import ZooError
+
+_ALGO_HELP = (
+    "algorithm: reinforce, dpg, a3c (pgzoo) or an SB3 / sb3-contrib baseline: a2c, ppo, dqn, ddpg, td3, sac, "
+    "trpo, ars, qrdqn, tqc, crossq, ppo_lstm, ppo_mask"
+)
+
+_TRAIN_EXAMPLES = """\
+hyperparameters:
+  The env's entry is read from the packaged hyperparams/<algo>.yml (shipped for reinforce, dpg, a3c and for the
+  baselines a2c, ppo, dqn, ddpg, td3, sac, trpo) or from --hyperparams FILE (required for other baselines).
+  Files use rl-zoo3's format; strings such as policy_kwargs are parsed by a restricted evaluator, never eval().
+
+output:
+  logs/<algo>/<env>_<run>/ holds <env>.zip, best_model.zip, evaluations.npz, monitor CSVs, checkpoints and
+  <env>/{config.yml,args.yml,vecnormalize.json}. Ctrl-C stops training and saves the model trained so far.
+
+examples:
+  pgzoo train --algo reinforce --env CartPole-v1
+  pgzoo train --algo a3c --env CartPole-v1 --n-workers 4 --seed 0 -f logs
+  pgzoo train --algo a2c --env CartPole-v1 -n 20000 --eval-freq 5000 --save-freq 10000
+  pgzoo train --algo ppo --env Pendulum-v1 -params learning_rate:3e-4 "policy_kwargs:dict(net_arch=[64, 64])"
+  pgzoo train --algo sac --env MountainCarContinuous-v0 --hyperparams my_sac.yml -tb runs/
+"""
+
+_ENJOY_EXAMPLES = """\
+examples:
+  pgzoo enjoy --algo reinforce --env CartPole-v1 -f logs
+  pgzoo enjoy --algo a2c --env CartPole-v1 -f logs --exp-id 2 --load-best -n 2000 --no-render
+  pgzoo enjoy --algo ppo --env Pendulum-v1 -f logs --stochastic
+"""
+
+_VIDEO_EXAMPLES = """\
+Rendering is headless (rgb_array): no display is needed. Needs imageio and imageio-ffmpeg.
+
+examples:
+  pgzoo record-video --algo reinforce --env CartPole-v1 -f logs
+  pgzoo record-video --algo a2c --env CartPole-v1 -f logs -n 500 -o videos/a2c-cartpole.mp4
+"""
+
+_PUSH_EXAMPLES = """\
+The token is read from HF_TOKEN or from `hf auth login` (huggingface-cli login); it is never written anywhere.
+The Hub endpoint is HF_ENDPOINT (default https://huggingface.co). Without a token, package locally with
+--dry-run --local-dir DIR: the folder then holds exactly what would be uploaded.
+
+examples:
+  pgzoo push --algo reinforce --env CartPole-v1 -f logs --org my-org
+  pgzoo push --algo a2c --env CartPole-v1 -f logs --repo-id my-org/a2c-CartPole-v1 -m "first agent"
+  pgzoo push --algo reinforce --env CartPole-v1 -f logs --org my-org --dry-run --local-dir hub/reinforce-CartPole-v1
+"""
+
+_PULL_EXAMPLES = """\
+Downloads into logs/<algo>/<env>_<run>/ so that `pgzoo enjoy` runs it. Nothing is unpickled when loading it
+unless --trust-remote-code is passed to enjoy / record-video. Repos pushed by rl-zoo3 work too.
+
+examples:
+  pgzoo pull --repo-id my-org/reinforce-CartPole-v1 -f logs
+  pgzoo pull --repo-id sb3/a2c-CartPole-v1 -f logs && pgzoo enjoy --algo a2c --env CartPole-v1 -f logs
+  pgzoo pull --repo-id my-org/my-agent --algo ppo --env Pendulum-v1 --revision v1.0
+"""
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _add_run_selection(parser: argparse.ArgumentParser, *, required_env: bool = True) -> None:
+    parser.add_argument("--algo", required=True, help=_ALGO_HELP)
+    parser.add_argument("--env", required=required_env, help="Gymnasium env id, e.g. CartPole-v1")
+    parser.add_argument("-f", "--folder", default="logs", help="root of the logs layout (default: logs)")
+    parser.add_argument("--exp-id", type=int, default=0, help="run number <env>_<N>; 0 (default) is the latest")
+    parser.add_argument("--load-best", action="store_true", help="use best_model.zip instead of the final model")
+    parser.add_argument("--load-checkpoint", type=int, help="use the checkpoint saved after this many steps")
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--gym-packages", nargs="+", default=[], help="modules to import that register envs (e.g. ale_py)")
+    parser.add_argument("--device", default="auto", help="torch device: auto (default), cpu, cuda")
+
+
+def _add_trust(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="allow unpickling files of a run pulled from the Hub (runs code from that file: only for trusted sources)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``pgzoo`` and its subcommands."""
+    from pgzoo.version import __version__
+
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="pgzoo",
+        description="Train, evaluate, record and share policy-gradient agents (REINFORCE, DPG, A3C) and SB3 baselines.",
+        epilog="Run `pgzoo <command> --help` for a command's options and examples.",
+        formatter_class=formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"pgzoo {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="command", required=True)
+
+    train = commands.add_parser("train", help="train an agent", epilog=_TRAIN_EXAMPLES, formatter_class=formatter)
+    train.add_argument("--algo", required=True, help=_ALGO_HELP)
+    train.add_argument("--env", required=True, help="Gymnasium env id, e.g. CartPole-v1")
+    train.add_argument("-n", "--n-timesteps", type=_positive_int, help="training steps (overrides the file's n_timesteps)")
+    train.add_argument("-f", "--folder", default="logs", help="root of the logs layout (default: logs)")
+    train.add_argument("--seed", type=int, help="random seed (default: drawn at random, saved in args.yml)")
+    train.add_argument("--eval-freq", type=int, default=10_000, help="evaluate every N steps; <= 0 disables (default 10000)")
+    train.add_argument("--eval-episodes", type=_positive_int, default=5, help="episodes per evaluation (default 5)")
+    train.add_argument(
+        "--final-eval-episodes", type=int, default=10, help="episodes of the evaluation after training (default 10)"
+    )
+    train.add_argument("--save-freq", type=int, default=-1, help="save a checkpoint every N steps; <= 0 disables (default)")
+    train.add_argument("--n-workers", type=_positive_int, help="worker processes (a3c)")
+    train.add_argument(
+        "-params",
+        "--params",
+        dest="params",
+        nargs="+",
+        metavar="KEY:VALUE",
+        default=[],
+        help="override hyperparameters, e.g. -params n_envs:4 learning_rate:lin_1e-3",
+    )
+    train.add_argument("--hyperparams", "-conf", dest="hyperparams_file", metavar="FILE", help="rl-zoo3 style YAML file")
+    train.add_argument("-tb", "--tensorboard-log", metavar="DIR", help="TensorBoard log folder")
+    train.add_argument("--verbose", type=int, default=1, help="0 quiet, 1 training logs (default)")
+    train.add_argument(
+        "--progress-bar",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar (default: on when the terminal is interactive)",
+    )
+    train.add_argument("--stochastic-eval", action="store_true", help="evaluate with stochastic actions")
+    _add_common(train)
+
+    enjoy = commands.add_parser("enjoy", help="run a trained agent", epilog=_ENJOY_EXAMPLES, formatter_class=formatter)
+    _add_run_selection(enjoy)
+    enjoy.add_argument("-n", "--n-timesteps", type=_positive_int, default=1000, help="steps to run (default 1000)")
+    enjoy.add_argument("--no-render", action="store_true", help="do not open a window")
+    enjoy.add_argument("--stochastic", action="store_true", help="sample actions instead of taking the most likely")
+    enjoy.add_argument("--seed", type=int, default=0, help="env seed (default 0)")
+    _add_trust(enjoy)
+    _add_common(enjoy)
+
+    video = commands.add_parser(
+        "record-video", help="record an mp4 of a trained agent", epilog=_VIDEO_EXAMPLES, formatter_class=formatter
+    )
+    _add_run_selection(video)
+    video.add_argument("-n", "--n-timesteps", type=_positive_int, default=1000, help="steps to record (default 1000)")
+    video.add_argument("-o", "--output", help="mp4 file (default: <run>/videos/<algo>-<env>.mp4)")
+    video.add_argument("--stochastic", action="store_true", help="sample actions")
+    video.add_argument("--seed", type=int, default=0, help="env seed (default 0)")
+    _add_trust(video)
+    _add_common(video)
+
+    push = commands.add_parser(
+        "push", help="package and upload an agent to the Hub", epilog=_PUSH_EXAMPLES, formatter_class=formatter
+    )
+    _add_run_selection(push)
+    push.add_argument("--repo-id", help="ORG/NAME of the Hub repository")
+    push.add_argument("--org", help="organization or user: the repository is then ORG/<algo>-<env>")
+    push.add_argument("-m", "--message", help="commit message")
+    push.add_argument("--n-eval-episodes", type=_positive_int, default=10, help="evaluation episodes (default 10)")
+    push.add_argument("--stochastic", action="store_true", help="evaluate with stochastic actions")
+    push.add_argument("--video-length", type=int, default=1000, help="steps of replay.mp4; 0 skips it (default 1000)")
+    push.add_argument("--local-dir", help="also keep the packaged repository in this folder")
+    push.add_argument("--dry-run", action="store_true", help="only package into --local-dir; upload nothing, no token needed")
+    push.add_argument("--private", action="store_true", help="create the repository as private")
+    _add_trust(push)
+    _add_common(push)
+
+    pull = commands.add_parser(
+        "pull", help="download an agent from the Hub into the logs layout", epilog=_PULL_EXAMPLES, formatter_class=formatter
+    )
+    pull.add_argument("--repo-id", required=True, help="ORG/NAME of the Hub repository")
+    pull.add_argument("-f", "--folder", default="logs", help="root of the logs layout (default: logs)")
+    pull.add_argument("--algo", help="algorithm, when the repository name is not <algo>-<env>")
+    pull.add_argument("--env", help="env id, when the repository name is not <algo>-<env>")
+    pull.add_argument("--revision", help="branch, tag or commit")
+    pull.add_argument("--filename", help="model zip to use when the repository has several")
+    return parser
+
+
+def _render_available() -> bool:
+    # pygame's "human" mode needs a display; on a headless box enjoy still runs, without a window.
+    return sys.platform != "linux" or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from pgzoo.zoo.hyperparams import parse_overrides
+    from pgzoo.zoo.train import train
+
+    progress = sys.stderr.isatty() if args.progress_bar is None else args.progress_bar
+    saved = {key: value for key, value in vars(args).items() if key not in ("func",)}
+    result = train(
+        args.algo,
+        args.env,
+        seed=args.seed,
+        log_folder=args.folder,
+        hyperparams=parse_overrides(args.params),
+        hyperparams_file=args.hyperparams_file,
+        n_timesteps=args.n_timesteps,
+        eval_freq=args.eval_freq,
+        eval_episodes=args.eval_episodes,
+        final_eval_episodes=args.final_eval_episodes,
+        deterministic_eval=not args.stochastic_eval,
+        save_freq=args.save_freq,
+        n_workers=args.n_workers,
+        device=args.device,
+        tensorboard_log=args.tensorboard_log,
+        verbose=args.verbose,
+        progress_bar=progress,
+        args_to_save=saved,
+    )
+    print(f"Run saved in {result.run_folder}")
+    print(result.summary())
+    return 0
+
+
+def _cmd_enjoy(args: argparse.Namespace) -> int:
+    from pgzoo.zoo.enjoy import load_agent, run_agent
+
+    render = not args.no_render
+    if render and not _render_available():
+        print("warning: no display found, running without rendering (use --no-render to silence this)")
+        render = False
+    agent = load_agent(
+        args.algo,
+        args.env,
+        args.folder,
+        exp_id=args.exp_id,
+        load_best=args.load_best,
+        load_checkpoint=args.load_checkpoint,
+        trust_remote_code=args.trust_remote_code,
+        device=args.device,
+        seed=args.seed,
+        render_mode="human" if render else None,
+    )
+    print(f"Loaded {agent.model_path}")
+    run_agent(agent, n_timesteps=args.n_timesteps, deterministic=not args.stochastic, render=render)
+    agent.env.close()
+    return 0
+
+
+def _cmd_record_video(args: argparse.Namespace) -> int:
+    from pgzoo.zoo.enjoy import load_agent
+    from pgzoo.zoo.envs import env_folder_name
+    from pgzoo.zoo.record_video import record_video
+
+    agent = load_agent(
+        args.algo,
+        args.env,
+        args.folder,
+        exp_id=args.exp_id,
+        load_best=args.load_best,
+        load_checkpoint=args.load_checkpoint,
+        trust_remote_code=args.trust_remote_code,
+        device=args.device,
+        seed=args.seed,
+        render_mode="rgb_array",
+    )
+    output = args.output or agent.run_folder / "videos" / f"{args.algo}-{env_folder_name(args.env)}.mp4"
+    path = record_video(agent, output, n_timesteps=args.n_timesteps, deterministic=not args.stochastic)
+    agent.env.close()
+    print(f"Video saved to {path}")
+    return 0
+
+
+def _cmd_push(args: argparse.Namespace) -> int:
+    from pgzoo.zoo.algos import normalize_algo_name
+    from pgzoo.zoo.errors import HubError
+    from pgzoo.zoo.hub import default_repo_name, push
+
+    if args.repo_id is None and args.org is None:
+        raise HubError("give --repo-id ORG/NAME or --org ORG (the repository is then ORG/<algo>-<env>)")
+    repo_id = args.repo_id or f"{args.org}/{default_repo_name(normalize_algo_name(args.algo), args.env)}"
+    result = push(
+        args.algo,
+        args.env,
+        args.folder,
+        repo_id,
+        exp_id=args.exp_id,
+        load_best=args.load_best,
+        commit_message=args.message,
+        n_eval_episodes=args.n_eval_episodes,
+        deterministic=not args.stochastic,
+        video_length=args.video_length,
+        local_dir=args.local_dir,
+        dry_run=args.dry_run,
+        private=args.private,
+        trust_remote_code=args.trust_remote_code,
+    )
+    print(f"Evaluation: mean reward {result.mean_reward:.2f} +/- {result.std_reward:.2f} over {args.n_eval_episodes} episodes")
+    if result.url is None:
+        print(f"Dry run: packaged {repo_id} into {result.folder} ({', '.join(result.files)}); nothing uploaded")
+    else:
+        print(f"Pushed {', '.join(result.files)} to {repo_id}: {result.url}")
+    return 0
+
+
+def _cmd_pull(args: argparse.Namespace) -> int:
+    from pgzoo.zoo.hub import pull
+
+    run = pull(args.repo_id, args.folder, algo=args.algo, env_id=args.env, revision=args.revision, filename=args.filename)
+    algo, env_part = run.parent.name, run.name.rsplit("_", 1)[0]
+    print(f"Downloaded {args.repo_id} into {run}")
+    print(f"Run it with: pgzoo enjoy --algo {algo} --env {args.env or env_part} -f {args.folder}")
+    return 0
+
+
+_COMMANDS: dict[str, Any] = {
+    "train": _cmd_train,
+    "enjoy": _cmd_enjoy,
+    "record-video": _cmd_record_video,
+    "push": _cmd_push,
+    "pull": _cmd_pull,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """
+    Run the ``pgzoo`` command line.
+
+    :param argv: Arguments without the program name (default: ``sys.argv[1:]``).
+    :return: Exit status: 0 on success, 2 on bad input (after printing ``error: ...``), 130 on Ctrl-C.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        if getattr(args, "gym_packages", None):
+            from pgzoo.zoo.envs import import_gym_packages
+
+            import_gym_packages(args.gym_packages)
+        return int(_COMMANDS[args.command](args))
+    except ZooError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

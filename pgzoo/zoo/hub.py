@@ -1,0 +1,520 @@
+"""
+Sharing agents through the Hugging Face Hub: ``pgzoo push``, ``pgzoo pull`` and :func:`load_from_hub`.
+
+A pushed repository holds ``<algo>-<env>.zip`` (the model), ``config.yml`` (hyperparameters), ``env_kwargs.yml``,
+``vecnormalize.json`` when the env is normalized (statistics as JSON: no pickle is ever uploaded), ``results.json``,
+``replay.mp4`` when the env can render, and a ``README.md`` model card whose metadata the Hub's RL leaderboard reads.
+
+``huggingface_hub`` is imported inside the functions, never at module import, so that ``HF_ENDPOINT`` can be set
+before it is read; the endpoint is also passed explicitly on every call, read from the environment at call time.
+The token comes from ``huggingface_hub.get_token()`` (``HF_TOKEN`` or ``hf auth login``) and is only handed to
+the HTTP client: it is never written to a file, a log or the card.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from pgzoo.zoo.algos import ALGOS, get_algo_class, normalize_algo_name
+from pgzoo.zoo.envs import VECNORMALIZE_JSON, VECNORMALIZE_PKL, atomic_write_text, env_folder_name
+from pgzoo.zoo.errors import HubError, ZooError
+from pgzoo.zoo.experiment import HUB_MARKER, find_run_folder, read_run_config, vecnormalize_file
+
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+#: Files fetched by ``pull`` (the video and anything else stay on the Hub).
+_PULLED_SUFFIXES = (".zip", ".yml", ".yaml", ".json", ".pkl", ".md")
+
+
+def endpoint() -> str:
+    """The Hub endpoint: ``HF_ENDPOINT`` when set, else the public Hub."""
+    return os.environ.get("HF_ENDPOINT", "").rstrip("/") or "https://huggingface.co"
+
+
+def default_repo_name(algo: str, env_id: str) -> str:
+    """Repository name used by default: ``<algo>-<env>`` (``a3c-CartPole-v1``)."""
+    return f"{algo}-{env_folder_name(env_id)}"
+
+
+def check_repo_id(repo_id: str) -> str:
+    """
+    Validate an ``ORG/NAME`` repository id.
+
+    :raises HubError: When it is not of that form.
+    """
+    if not _REPO_ID.match(repo_id) or ".." in repo_id:
+        raise HubError(f"bad repo id {repo_id!r}: expected ORG/NAME, e.g. my-org/reinforce-CartPole-v1")
+    return repo_id
+
+
+def _hub_error(error: Exception, repo_id: str, filename: str | None = None) -> HubError:
+    """Translate ``huggingface_hub`` exceptions into one-line zoo errors."""
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        HfHubHTTPError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    if isinstance(error, RepositoryNotFoundError):
+        return HubError(f"repository {repo_id} not found on {endpoint()} (check the id; private repos need a token)")
+    if isinstance(error, RevisionNotFoundError):
+        return HubError(f"revision not found in {repo_id} on {endpoint()}")
+    if isinstance(error, EntryNotFoundError):
+        return HubError(f"file {filename!r} not found in {repo_id} on {endpoint()}")
+    if isinstance(error, HfHubHTTPError):
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return HubError(f"Hub request for {repo_id} failed: {first_line}")
+    return HubError(f"cannot reach the Hub at {endpoint()} for {repo_id}: {error}")
+
+
+@dataclass
+class PushResult:
+    """
+    Outcome of :func:`push`.
+
+    :param repo_id: Target repository.
+    :param folder: Local folder holding the packaged repository.
+    :param url: URL of the commit, or ``None`` for a dry run.
+    :param mean_reward: Evaluation mean reward.
+    :param std_reward: Evaluation standard deviation.
+    :param files: Names of the packaged files.
+    """
+
+    repo_id: str
+    folder: Path
+    url: str | None
+    mean_reward: float
+    std_reward: float
+    files: list[str]
+
+
+def _model_card(
+    *, algo: str, algo_name: str, env_id: str, repo_id: str, results: dict[str, Any], config: dict[str, Any], has_video: bool
+) -> str:
+    """The README.md: Hub RL metadata (library, tags, model-index) and usage, hyperparameters, evaluation."""
+    from pgzoo.version import __version__
+    from pgzoo.zoo.algos import PGZOO_ALGOS
+
+    mean, std = results["mean_reward"], results["std_reward"]
+    metadata = {
+        # pgzoo agents are Stable-Baselines3 models: the Hub and its leaderboard know this library name.
+        "library_name": "stable-baselines3",
+        "tags": [env_id, "deep-reinforcement-learning", "reinforcement-learning", "stable-baselines3", "pgzoo"],
+        "model-index": [
+            {
+                "name": algo_name,
+                "results": [
+                    {
+                        "task": {"type": "reinforcement-learning", "name": "reinforcement-learning"},
+                        "dataset": {"name": env_id, "type": env_id},
+                        "metrics": [
+                            {
+                                "type": "mean_reward",
+                                "value": f"{mean:.2f} +/- {std:.2f}",
+                                "name": "mean_reward",
+                                "verified": False,
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    origin = "pgzoo" if algo in PGZOO_ALGOS else "Stable-Baselines3 / sb3-contrib (baseline trained with pgzoo's zoo)"
+    mode = "deterministic" if results["deterministic"] else "stochastic"
+    hyperparams = yaml.safe_dump(config, sort_keys=True).strip() or "{}"
+    video = "\n![replay](replay.mp4)\n" if has_video else ""
+    return f"""---
+{yaml.safe_dump(metadata, sort_keys=False).strip()}
+---
+
+# {algo_name} agent playing {env_id}
+
+A {algo_name} agent ({origin}) trained on `{env_id}` with [pgzoo](https://pypi.org/project/pgzoo/) {__version__}.
+{video}
+## Evaluation
+
+| metric | value |
+|---|---|
+| mean reward | {mean:.2f} |
+| std reward | {std:.2f} |
+| episodes | {results["n_eval_episodes"]} ({mode} actions) |
+| evaluated on | {results["eval_datetime"]} |
+
+## Usage
+
+```bash
+pip install pgzoo
+# download into the logs layout, then watch the agent
+pgzoo pull --repo-id {repo_id} -f logs/
+pgzoo enjoy --algo {algo} --env {env_id} -f logs/
+```
+
+In Python (the model comes back with its env, normalization statistics included):
+
+```python
+from pgzoo.zoo import load_from_hub
+
+model = load_from_hub("{repo_id}")
+env = model.get_env()
+obs = env.reset()
+for _ in range(1000):
+    action, _ = model.predict(obs, deterministic=True)
+    obs, rewards, dones, infos = env.step(action)
+```
+
+Loading never unpickles anything by default: weights are read with `torch.load(weights_only=True)` and the rest
+from plain JSON / YAML.
+
+## Training
+
+```bash
+pgzoo train --algo {algo} --env {env_id} -f logs/
+```
+
+## Hyperparameters
+
+```yaml
+{hyperparams}
+```
+"""
+
+
+def package(
+    algo: str,
+    env_id: str,
+    log_folder: str | Path,
+    repo_id: str,
+    folder: str | Path,
+    *,
+    exp_id: int = 0,
+    load_best: bool = False,
+    n_eval_episodes: int = 10,
+    deterministic: bool = True,
+    video_length: int = 1000,
+    trust_remote_code: bool = False,
+    seed: int = 0,
+) -> tuple[dict[str, Any], list[str]]:
+    """
+    Write the repository's files for a trained run into ``folder`` (evaluating the agent and recording a replay).
+
+    :param algo: Registry name of the algorithm.
+    :param env_id: Env id.
+    :param log_folder: Root of the logs layout.
+    :param repo_id: Target repository (used in the card's usage code).
+    :param folder: Output folder (created; files already there are overwritten).
+    :param exp_id: Run number, 0 for the latest.
+    :param load_best: Package ``best_model.zip`` instead of the final model.
+    :param n_eval_episodes: Evaluation episodes for ``results.json`` and the card.
+    :param deterministic: Deterministic evaluation.
+    :param video_length: Steps of ``replay.mp4``; 0 skips the video.
+    :param trust_remote_code: Needed to re-package a run pulled from the Hub that only loads with pickle.
+    :param seed: Seed of the evaluation env.
+    :return: ``results.json``'s content and the packaged file names.
+    """
+    from stable_baselines3.common.evaluation import evaluate_policy
+
+    from pgzoo.zoo.enjoy import load_agent
+    from pgzoo.zoo.record_video import record_video
+
+    algo = normalize_algo_name(algo)
+    agent = load_agent(
+        algo, env_id, log_folder, exp_id=exp_id, load_best=load_best, trust_remote_code=trust_remote_code, seed=seed
+    )
+    rewards, _ = evaluate_policy(
+        agent.model, agent.env, n_eval_episodes=n_eval_episodes, deterministic=deterministic, return_episode_rewards=True
+    )
+    results = {
+        "env_id": env_id,
+        "algo": algo,
+        "mean_reward": float(np.mean(rewards)),
+        "std_reward": float(np.std(rewards)),
+        "n_eval_episodes": n_eval_episodes,
+        "deterministic": deterministic,
+        "eval_datetime": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = default_repo_name(algo, env_id)
+    shutil.copyfile(agent.model_path, folder / f"{name}.zip")
+    config = read_run_config(agent.run_folder, env_id)
+    atomic_write_text(folder / "config.yml", yaml.safe_dump(config, sort_keys=True))
+    atomic_write_text(folder / "env_kwargs.yml", yaml.safe_dump(config.get("env_kwargs") or {}))
+    stats = vecnormalize_file(agent.run_folder, env_id)
+    if stats is not None:
+        shutil.copyfile(stats, folder / VECNORMALIZE_JSON)
+    elif config.get("normalize"):
+        raise ZooError(f"{agent.run_folder} normalizes observations but has no {VECNORMALIZE_JSON} to publish")
+    atomic_write_text(folder / "results.json", json.dumps(results, indent=2))
+
+    has_video = False
+    if video_length > 0:
+        try:
+            video_agent = load_agent(
+                algo,
+                env_id,
+                log_folder,
+                exp_id=exp_id,
+                load_best=load_best,
+                trust_remote_code=trust_remote_code,
+                seed=seed,
+                render_mode="rgb_array",
+            )
+            record_video(video_agent, folder / "replay.mp4", n_timesteps=video_length, deterministic=deterministic)
+            has_video = True
+        except Exception as error:  # rendering is optional: a headless box without a renderer still publishes
+            print(f"warning: no replay.mp4 ({error})")
+    card = _model_card(
+        algo=algo,
+        algo_name=get_algo_class(algo).__name__,
+        env_id=env_id,
+        repo_id=repo_id,
+        results=results,
+        config=config,
+        has_video=has_video,
+    )
+    atomic_write_text(folder / "README.md", card)
+    return results, sorted(p.name for p in folder.iterdir() if p.is_file())
+
+
+def push(
+    algo: str,
+    env_id: str,
+    log_folder: str | Path,
+    repo_id: str,
+    *,
+    exp_id: int = 0,
+    load_best: bool = False,
+    commit_message: str | None = None,
+    n_eval_episodes: int = 10,
+    deterministic: bool = True,
+    video_length: int = 1000,
+    local_dir: str | Path | None = None,
+    dry_run: bool = False,
+    private: bool = False,
+    trust_remote_code: bool = False,
+) -> PushResult:
+    """
+    Package a trained run and upload it to the Hub (``create_repo`` + ``upload_folder``).
+
+    :param algo: Registry name of the algorithm.
+    :param env_id: Env id.
+    :param log_folder: Root of the logs layout.
+    :param repo_id: ``ORG/NAME``; the convention is ``ORG/<algo>-<env>``.
+    :param exp_id: Run number, 0 for the latest.
+    :param load_best: Publish ``best_model.zip`` rather than the final model.
+    :param commit_message: Commit message (a default one names the algorithm and the env).
+    :param n_eval_episodes: Evaluation episodes for ``results.json`` and the card.
+    :param deterministic: Deterministic evaluation.
+    :param video_length: Steps recorded into ``replay.mp4``; 0 skips the video.
+    :param local_dir: Keep the packaged repository in this folder (default: a temporary folder, removed).
+    :param dry_run: Only package (into ``local_dir``, required), upload nothing; needs no token.
+    :param private: Create the repository as private.
+    :param trust_remote_code: Allow re-publishing a run pulled from the Hub that only loads with pickle.
+    :raises HubError: Without a token (unless ``dry_run``), or when the Hub refuses the upload.
+    """
+    algo = normalize_algo_name(algo)
+    check_repo_id(repo_id)
+    if dry_run and local_dir is None:
+        raise HubError("--dry-run packages into --local-dir DIR: give that folder")
+    token = None
+    if not dry_run:
+        from huggingface_hub import get_token
+
+        token = get_token()
+        if not token:
+            raise HubError(
+                "no Hugging Face token: set HF_TOKEN or run `hf auth login` (huggingface-cli login); "
+                "or package locally with --dry-run --local-dir DIR"
+            )
+    find_run_folder(log_folder, algo, env_id, exp_id)  # fail before evaluating when the run is missing
+    folder = Path(local_dir) if local_dir is not None else Path(tempfile.mkdtemp(prefix="pgzoo-push-"))
+    try:
+        results, files = package(
+            algo,
+            env_id,
+            log_folder,
+            repo_id,
+            folder,
+            exp_id=exp_id,
+            load_best=load_best,
+            n_eval_episodes=n_eval_episodes,
+            deterministic=deterministic,
+            video_length=video_length,
+            trust_remote_code=trust_remote_code,
+        )
+        url = None
+        if not dry_run:
+            from huggingface_hub import HfApi
+
+            api = HfApi(endpoint=endpoint(), token=token)
+            message = commit_message or f"Upload {algo} agent for {env_id} (pgzoo)"
+            try:
+                api.create_repo(repo_id, exist_ok=True, private=private)
+                commit = api.upload_folder(folder_path=str(folder), repo_id=repo_id, commit_message=message)
+            except Exception as error:
+                raise _hub_error(error, repo_id) from None
+            url = str(getattr(commit, "commit_url", commit))
+    finally:
+        if local_dir is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    return PushResult(repo_id, folder, url, results["mean_reward"], results["std_reward"], files)
+
+
+def _split_repo_name(repo_id: str) -> tuple[str, str] | None:
+    """``org/a2c-CartPole-v1`` -> ``("a2c", "CartPole-v1")`` when the prefix is a known algorithm."""
+    name = repo_id.split("/", 1)[1]
+    for algo in sorted(ALGOS, key=len, reverse=True):
+        if name.lower().startswith(algo + "-") and len(name) > len(algo) + 1:
+            return algo, name[len(algo) + 1 :]
+    return None
+
+
+def _download(repo_id: str, filename: str, folder: Path, revision: str | None) -> Path:
+    from huggingface_hub import hf_hub_download
+
+    try:
+        return Path(hf_hub_download(repo_id, filename, revision=revision, local_dir=folder, endpoint=endpoint()))
+    except Exception as error:
+        raise _hub_error(error, repo_id, filename) from None
+
+
+def pull(
+    repo_id: str,
+    log_folder: str | Path = "logs",
+    *,
+    algo: str | None = None,
+    env_id: str | None = None,
+    revision: str | None = None,
+    filename: str | None = None,
+) -> Path:
+    """
+    Download a model repository into the logs layout, so that ``pgzoo enjoy`` and :func:`load_agent` find it.
+
+    Works for repositories pushed by pgzoo and by rl-zoo3 / huggingface_sb3 (``sb3/a2c-CartPole-v1``). The run
+    gets a ``hub.json`` marker: its files are then never unpickled without ``trust_remote_code``.
+
+    :param repo_id: ``ORG/NAME``.
+    :param log_folder: Root of the logs layout.
+    :param algo: Algorithm, when the repository name does not start with ``<algo>-``.
+    :param env_id: Env id, when the repository name does not end with it.
+    :param revision: Branch, tag or commit.
+    :param filename: Model zip to use, when the repository has several.
+    :return: The new run folder ``<log_folder>/<algo>/<env>_<N>``.
+    :raises HubError: When the repository or a file is missing.
+    """
+    from pgzoo.zoo.experiment import new_run_folder
+
+    check_repo_id(repo_id)
+    guessed = _split_repo_name(repo_id)
+    if algo is None or env_id is None:
+        if guessed is None:
+            raise HubError(f"cannot tell the algorithm and env from {repo_id!r} (not <algo>-<env>): pass --algo and --env")
+        algo, env_id = algo or guessed[0], env_id or guessed[1]
+    algo = normalize_algo_name(algo)
+
+    from huggingface_hub import HfApi
+
+    try:
+        files = HfApi(endpoint=endpoint()).list_repo_files(repo_id, revision=revision)
+    except Exception as error:
+        raise _hub_error(error, repo_id) from None
+    if filename is None:
+        zips = [f for f in files if f.endswith(".zip") and "/" not in f]
+        preferred = f"{default_repo_name(algo, env_id)}.zip"
+        if preferred in zips:
+            filename = preferred
+        elif len(zips) == 1:
+            filename = zips[0]
+        else:
+            raise HubError(f"{repo_id} has {'no' if not zips else 'several'} model zips ({', '.join(files)}); pass --filename")
+    with tempfile.TemporaryDirectory(prefix="pgzoo-pull-") as tmp:
+        staging = Path(tmp)
+        model = _download(repo_id, filename, staging, revision)
+        extra = [f for f in files if "/" not in f and f.endswith(_PULLED_SUFFIXES) and not f.endswith(".zip")]
+        fetched = {name: _download(repo_id, name, staging, revision) for name in extra}
+
+        run_folder = new_run_folder(log_folder, algo, env_id)
+        env_name = env_folder_name(env_id)
+        cfg_folder = run_folder / env_name
+        cfg_folder.mkdir()
+        shutil.copyfile(model, run_folder / f"{env_name}.zip")
+        config: dict[str, Any] = {}
+        if "config.yml" in fetched:
+            from pgzoo.zoo.hyperparams import load_yaml
+
+            config = dict(load_yaml(fetched["config.yml"]) or {})
+        if "env_kwargs.yml" in fetched and not config.get("env_kwargs"):
+            from pgzoo.zoo.hyperparams import load_yaml
+
+            env_kwargs = load_yaml(fetched["env_kwargs.yml"])
+            if env_kwargs:
+                config["env_kwargs"] = env_kwargs
+        atomic_write_text(cfg_folder / "config.yml", yaml.safe_dump(config, sort_keys=True))
+        if VECNORMALIZE_JSON in fetched:
+            shutil.copyfile(fetched[VECNORMALIZE_JSON], cfg_folder / VECNORMALIZE_JSON)
+        for pickled in ("vec_normalize.pkl", VECNORMALIZE_PKL):
+            if pickled in fetched:  # kept, but only loaded with trust_remote_code
+                shutil.copyfile(fetched[pickled], cfg_folder / VECNORMALIZE_PKL)
+        for name in ("results.json", "README.md"):
+            if name in fetched:
+                shutil.copyfile(fetched[name], run_folder / name)
+        marker = {"repo_id": repo_id, "revision": revision, "filename": filename, "endpoint": endpoint()}
+        atomic_write_text(cfg_folder / HUB_MARKER, json.dumps(marker, indent=2))
+    return run_folder
+
+
+def load_from_hub(
+    repo_id: str,
+    *,
+    algo: str | None = None,
+    env_id: str | None = None,
+    revision: str | None = None,
+    filename: str | None = None,
+    trust_remote_code: bool = False,
+    device: str = "auto",
+    seed: int | None = 0,
+) -> Any:
+    """
+    Download a model from the Hub and return it ready to act: ``model.get_env()`` is its env, normalization
+    statistics loaded.
+
+    Nothing is unpickled unless ``trust_remote_code=True``: see :mod:`pgzoo.zoo.safe_load`.
+
+    :param repo_id: ``ORG/NAME`` (e.g. ``my-org/reinforce-CartPole-v1`` or rl-zoo3's ``sb3/a2c-CartPole-v1``).
+    :param algo: Algorithm, when the repository name does not start with ``<algo>-``.
+    :param env_id: Env id, when the repository name does not end with it.
+    :param revision: Branch, tag or commit.
+    :param filename: Model zip, when the repository has several.
+    :param trust_remote_code: Fall back to SB3's pickle-based loading for what cannot be loaded safely.
+    :param device: Torch device.
+    :param seed: Seed of the env.
+    :raises HubError: When the repository or a file is missing.
+    :raises UnsafeModelError: When the model needs unpickling and ``trust_remote_code`` is not set.
+    """
+    from pgzoo.zoo.enjoy import load_agent
+
+    with tempfile.TemporaryDirectory(prefix="pgzoo-hub-") as tmp:
+        run_folder = pull(repo_id, tmp, algo=algo, env_id=env_id, revision=revision, filename=filename)
+        algo_name, env_name = run_folder.parent.name, run_folder.name.rsplit("_", 1)[0]
+        guessed = _split_repo_name(repo_id)
+        agent = load_agent(
+            algo or algo_name,
+            env_id or (guessed[1] if guessed else env_name),
+            tmp,
+            trust_remote_code=trust_remote_code,
+            device=device,
+            seed=seed,
+        )
+    return agent.model
