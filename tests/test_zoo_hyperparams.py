@@ -1,0 +1,176 @@
+"""Hyperparameter files, the restricted evaluator and the algorithm registry (no training here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch as th
+
+from pgzoo.zoo.algos import get_algo_class, normalize_algo_name
+from pgzoo.zoo.errors import HyperparamsError, UnknownAlgoError, UnsafeValueError
+from pgzoo.zoo.hyperparams import (
+    LinearSchedule,
+    get_env_hyperparams,
+    load_yaml,
+    packaged_hyperparams_dir,
+    parse_overrides,
+    preprocess_hyperparams,
+    to_saveable,
+)
+from pgzoo.zoo.safe_eval import resolve_class_name, safe_eval
+
+
+def test_safe_eval_accepts_rl_zoo_policy_kwargs() -> None:
+    value = safe_eval("dict(log_std_init=-2, ortho_init=False, activation_fn=nn.ReLU, net_arch=dict(pi=[64], vf=[64]))")
+    assert value == {"log_std_init": -2, "ortho_init": False, "activation_fn": th.nn.ReLU, "net_arch": {"pi": [64], "vf": [64]}}
+    assert safe_eval("dict(optimizer_class=th.optim.Adam, eps=1e-5 * 2)") == {"optimizer_class": th.optim.Adam, "eps": 2e-5}
+    assert safe_eval("[dict(pi=[8], vf=[8])]") == [{"pi": [8], "vf": [8]}]
+    assert safe_eval("{'norm_obs': True, 'norm_reward': False}") == {"norm_obs": True, "norm_reward": False}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "__import__('os').system('touch /tmp/pwned')",
+        "os.system('x')",
+        "open('/etc/passwd')",
+        "[x for x in range(3)]",
+        "lambda: 1",
+        "dict(**{'a': 1})",
+        "nn.Module",
+        "nn.Adam",  # a real class name, but in the wrong module
+        "().__class__.__bases__",
+        "10 ** 10 ** 10",
+    ],
+)
+def test_safe_eval_refuses_code(source: str) -> None:
+    with pytest.raises(UnsafeValueError, match="allowed:"):
+        safe_eval(source, what="policy_kwargs")
+
+
+def test_safe_eval_syntax_error_is_clear() -> None:
+    with pytest.raises(UnsafeValueError, match="cannot parse policy_kwargs"):
+        safe_eval("dict(net_arch=[64,", what="policy_kwargs")
+
+
+def test_resolve_class_name_from_sb3_repr() -> None:
+    assert resolve_class_name("<class 'torch.nn.modules.activation.Tanh'>") is th.nn.Tanh
+    assert resolve_class_name("<class 'torch.optim.adam.Adam'>") is th.optim.Adam
+    assert resolve_class_name("<class 'evil.module.Payload'>") is None
+
+
+def test_preprocess_splits_zoo_keys_and_parses_values() -> None:
+    raw = {
+        "n_envs": 4,
+        "n_timesteps": 1e5,
+        "policy": "MlpPolicy",
+        "learning_rate": "lin_0.001",
+        "normalize": "dict(norm_obs=True, norm_reward=False)",
+        "gamma": 0.9,
+        "policy_kwargs": "dict(net_arch=[32], activation_fn=nn.Tanh)",
+        "env_wrapper": [{"gymnasium.wrappers.TimeLimit": {"max_episode_steps": 50}}],
+        "frame_stack": 2,
+        "noise_type": "normal",
+        "noise_std": 0.2,
+        "callback": "stable_baselines3.common.callbacks.StopTrainingOnMaxEpisodes",
+        "env_kwargs": "dict(sutton_barto_reward=True)",
+        "train_freq": [1, "episode"],
+    }
+    config = preprocess_hyperparams(raw, where="test")
+    assert (config.n_envs, config.n_timesteps, config.frame_stack) == (4, 100_000, 2)
+    assert config.normalize_kwargs == {"norm_obs": True, "norm_reward": False, "gamma": 0.9}
+    assert isinstance(config.model_kwargs["learning_rate"], LinearSchedule)
+    assert config.model_kwargs["learning_rate"](0.5) == pytest.approx(0.0005)
+    assert config.model_kwargs["policy_kwargs"] == {"net_arch": [32], "activation_fn": th.nn.Tanh}
+    assert config.model_kwargs["train_freq"] == (1, "episode")
+    import gymnasium as gym
+    from stable_baselines3.common.callbacks import StopTrainingOnMaxEpisodes
+
+    assert config.wrappers == [(gym.wrappers.TimeLimit, {"max_episode_steps": 50})]
+    assert config.callbacks == [(StopTrainingOnMaxEpisodes, {})]
+    assert config.env_kwargs == {"sutton_barto_reward": True}
+    assert (config.noise_type, config.noise_std) == ("normal", 0.2)
+    # config.yml round trip: the saved form parses back to the same thing.
+    again = preprocess_hyperparams(to_saveable(raw), where="saved")
+    assert again.model_kwargs["policy_kwargs"] == config.model_kwargs["policy_kwargs"]
+
+
+def test_untrusted_imports_are_limited() -> None:
+    with pytest.raises(UnsafeValueError, match="--trust-remote-code"):
+        preprocess_hyperparams({"env_wrapper": "mypackage.EvilWrapper"}, where="hub", trust_imports=False)
+    with pytest.raises(HyperparamsError, match="cannot import"):
+        preprocess_hyperparams({"env_wrapper": "no_such_module.Wrapper"}, where="local")
+
+
+def test_bad_values_are_reported() -> None:
+    with pytest.raises(HyperparamsError, match="noise_type"):
+        preprocess_hyperparams({"noise_type": "pink"})
+    with pytest.raises(HyperparamsError, match="linear schedule"):
+        preprocess_hyperparams({"learning_rate": "lin_fast"})
+    with pytest.raises(HyperparamsError, match="n_envs"):
+        preprocess_hyperparams({"n_envs": -1})
+    with pytest.raises(UnsafeValueError):
+        preprocess_hyperparams({"policy_kwargs": "dict(activation_fn=os.system)"})
+
+
+def test_packaged_files_are_found() -> None:
+    folder = packaged_hyperparams_dir()
+    assert (folder / "reinforce.yml").is_file() and (folder / "a2c.yml").is_file()
+    entry, path = get_env_hyperparams("a2c", "CartPole-v1")
+    assert path.name == "a2c.yml" and entry["n_envs"] == 8
+
+
+def test_env_missing_from_file_names_file_and_envs(tmp_path: Path) -> None:
+    file = tmp_path / "mine.yml"
+    file.write_text("CartPole-v1:\n  n_timesteps: 100\nPendulum-v1:\n  n_timesteps: 100\n")
+    with pytest.raises(HyperparamsError, match=r"'Acrobot-v1' has no entry in .*mine.yml.*CartPole-v1, Pendulum-v1"):
+        get_env_hyperparams("a2c", "Acrobot-v1", file)
+
+
+def test_malformed_and_missing_files(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text("CartPole-v1:\n  n_envs: [1, 2\n")
+    with pytest.raises(HyperparamsError, match="malformed YAML in .*bad.yml"):
+        get_env_hyperparams("a2c", "CartPole-v1", bad)
+    listing = tmp_path / "list.yml"
+    listing.write_text("- a\n- b\n")
+    with pytest.raises(HyperparamsError, match="malformed hyperparameter file"):
+        get_env_hyperparams("a2c", "CartPole-v1", listing)
+    with pytest.raises(HyperparamsError, match="does not exist"):
+        get_env_hyperparams("a2c", "CartPole-v1", tmp_path / "nope.yml")
+    with pytest.raises(HyperparamsError, match="--hyperparams FILE"):
+        get_env_hyperparams("qrdqn", "CartPole-v1")
+
+
+def test_rl_zoo_ordered_dict_config_is_read_without_objects(tmp_path: Path) -> None:
+    file = tmp_path / "config.yml"
+    file.write_text(
+        "!!python/object/apply:collections.OrderedDict\n"
+        "- - - ent_coef\n    - 0.0\n  - - n_envs\n    - 8\n  - - policy\n    - MlpPolicy\n"
+    )
+    assert load_yaml(file) == {"ent_coef": 0.0, "n_envs": 8, "policy": "MlpPolicy"}
+    evil = tmp_path / "evil.yml"
+    evil.write_text("!!python/object/apply:os.system ['touch pwned']\n")
+    with pytest.raises(HyperparamsError, match="malformed YAML"):
+        load_yaml(evil)
+
+
+def test_overrides() -> None:
+    assert parse_overrides(["n_timesteps:300", "learning_rate:lin_1e-3", "policy_kwargs:dict(net_arch=[8])", "gamma:0.9"]) == {
+        "n_timesteps": 300,
+        "learning_rate": "lin_1e-3",
+        "policy_kwargs": {"net_arch": [8]},
+        "gamma": 0.9,
+    }
+    with pytest.raises(HyperparamsError, match="key:value"):
+        parse_overrides(["n_timesteps"])
+
+
+def test_registry() -> None:
+    from stable_baselines3 import A2C
+
+    assert get_algo_class("A2C") is A2C
+    assert normalize_algo_name("ppo-lstm") == "ppo_lstm"
+    with pytest.raises(UnknownAlgoError, match="Did you mean a2c"):
+        get_algo_class("a2d")

@@ -1,0 +1,146 @@
+"""Training, replaying, recording and safe loading with tiny budgets (in-process)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from stable_baselines3.common.callbacks import BaseCallback
+
+from pgzoo.zoo.algos import get_algo_class
+from pgzoo.zoo.enjoy import load_agent, run_agent
+from pgzoo.zoo.errors import HyperparamsError, UnknownAlgoError, UnknownEnvError
+from pgzoo.zoo.safe_load import load_model_safely
+from pgzoo.zoo.train import train
+
+TINY = {"policy_kwargs": "dict(net_arch=[16])"}
+
+
+@pytest.fixture(scope="module")
+def a2c_run(tmp_path_factory: pytest.TempPathFactory):
+    logs = tmp_path_factory.mktemp("logs")
+    result = train(
+        "a2c", "CartPole-v1", seed=3, log_folder=logs, n_timesteps=400, eval_freq=200, eval_episodes=2,
+        final_eval_episodes=2, save_freq=200, hyperparams={**TINY, "n_envs": 2}, verbose=0,
+    )  # fmt: skip
+    return logs, result
+
+
+def test_train_writes_rl_zoo_layout(a2c_run) -> None:
+    logs, result = a2c_run
+    run = logs / "a2c" / "CartPole-v1_1"
+    assert result.run_folder == run and result.model_path == run / "CartPole-v1.zip"
+    names = {p.name for p in run.iterdir()}
+    assert {"CartPole-v1.zip", "best_model.zip", "evaluations.npz", "0.monitor.csv", "1.monitor.csv"} <= names
+    assert {"rl_model_200_steps.zip", "rl_model_400_steps.zip"} <= names
+    assert not [n for n in names if n.endswith(".tmp")], "atomic saves leave no temporary file"
+    config = yaml.safe_load((run / "CartPole-v1" / "config.yml").read_text())
+    assert config["n_envs"] == 2 and config["policy_kwargs"] == "dict(net_arch=[16])" and config["n_timesteps"] == 400
+    args = yaml.safe_load((run / "CartPole-v1" / "args.yml").read_text())
+    assert args["seed"] == 3 and args["algo"] == "a2c"
+    evaluations = np.load(run / "evaluations.npz")
+    assert evaluations["results"].shape[1] == 2
+    assert result.n_timesteps >= 400 and not result.interrupted and np.isfinite(result.mean_reward)
+    assert "mean reward" in result.summary() and "2 deterministic episodes" in result.summary()
+
+
+def test_second_run_gets_next_id_and_enjoy_loads_latest(a2c_run, capsys: pytest.CaptureFixture[str]) -> None:
+    logs, _ = a2c_run
+    agent = load_agent("a2c", "CartPole-v1", logs, load_best=True)
+    assert agent.model_path.name == "best_model.zip"
+    outcome = run_agent(agent, n_timesteps=60)
+    assert len(outcome.actions) == 60 and "Episode 1: reward" in capsys.readouterr().out
+    checkpoint = load_agent("a2c", "CartPole-v1", logs, load_checkpoint=200)
+    assert checkpoint.model_path.name == "rl_model_200_steps.zip"
+
+
+def test_safe_loader_matches_sb3_load(a2c_run) -> None:
+    logs, result = a2c_run
+    agent = load_agent("a2c", "CartPole-v1", logs)
+    safe = load_model_safely(result.model_path, get_algo_class("a2c"), agent.env, config={"policy": "MlpPolicy"})
+    obs = np.random.default_rng(0).normal(size=(32, 4)).astype(np.float32)
+    np.testing.assert_array_equal(safe.predict(obs, deterministic=True)[0], agent.model.predict(obs, deterministic=True)[0])
+    assert safe.gamma == agent.model.gamma and safe.n_steps == agent.model.n_steps
+
+
+def test_record_video(a2c_run, tmp_path: Path) -> None:
+    pytest.importorskip("imageio_ffmpeg")
+    from pgzoo.zoo.record_video import record_video
+
+    logs, _ = a2c_run
+    agent = load_agent("a2c", "CartPole-v1", logs, render_mode="rgb_array")
+    path = record_video(agent, tmp_path / "replay.mp4", n_timesteps=20)
+    assert path.stat().st_size > 1000 and path.read_bytes()[4:8] == b"ftyp"
+
+
+def test_normalize_noise_and_schedule_ddpg(tmp_path: Path) -> None:
+    result = train(
+        "ddpg", "Pendulum-v1", seed=0, log_folder=tmp_path, n_timesteps=120, eval_freq=0, final_eval_episodes=1, verbose=0,
+        hyperparams={"learning_starts": 50, "policy_kwargs": "dict(net_arch=[8])", "normalize": True,
+                     "learning_rate": "lin_1e-3", "noise_type": "ornstein-uhlenbeck", "noise_std": 0.3},
+    )  # fmt: skip
+    cfg = result.run_folder / "Pendulum-v1"
+    assert (cfg / "vecnormalize.json").is_file() and (cfg / "vecnormalize.pkl").is_file()
+    agent = load_agent("ddpg", "Pendulum-v1", tmp_path)
+    assert agent.env.obs_rms.count > 100 and not agent.env.training
+    from stable_baselines3.common.noise import OrnsteinUhlenbeckActionNoise
+
+    assert isinstance(agent.model.action_noise, OrnsteinUhlenbeckActionNoise) or agent.model.action_noise is None
+
+
+def test_ctrl_c_saves_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Interrupt(BaseCallback):
+        def _on_step(self) -> bool:
+            if self.num_timesteps >= 64:
+                raise KeyboardInterrupt
+            return True
+
+    import pgzoo.zoo.train as train_module
+
+    real = train_module.CallbackList
+    monkeypatch.setattr(train_module, "CallbackList", lambda callbacks: real([*callbacks, Interrupt()]))
+    result = train(
+        "a2c", "CartPole-v1", seed=0, log_folder=tmp_path, n_timesteps=10_000, eval_freq=0, save_freq=10_000,
+        final_eval_episodes=1, hyperparams=TINY, verbose=0,
+    )  # fmt: skip
+    assert result.interrupted and result.n_timesteps < 10_000 and result.model_path.is_file()
+    assert "(interrupted)" in result.summary()
+
+
+def test_train_errors(tmp_path: Path) -> None:
+    with pytest.raises(UnknownAlgoError, match="unknown algorithm 'nope'"):
+        train("nope", "CartPole-v1", log_folder=tmp_path)
+    with pytest.raises(UnknownEnvError, match="CartPole-v1"):
+        train("a2c", "CartPole-v9", log_folder=tmp_path)
+    with pytest.raises(HyperparamsError, match="rejected the hyperparameters"):
+        train("a2c", "CartPole-v1", log_folder=tmp_path, n_timesteps=10, hyperparams={"no_such_param": 1})
+    with pytest.raises(HyperparamsError, match="--n-workers does not apply to a2c"):
+        train("a2c", "CartPole-v1", log_folder=tmp_path, n_timesteps=10, n_workers=2)
+    with pytest.raises(HyperparamsError, match="does not take action noise"):
+        train("a2c", "CartPole-v1", log_folder=tmp_path, n_timesteps=10, hyperparams={"noise_type": "normal"})
+
+
+def test_reinforce_from_packaged_file(tmp_path: Path) -> None:
+    result = train("reinforce", "CartPole-v1", seed=1, log_folder=tmp_path, n_timesteps=300, eval_freq=0,
+                   final_eval_episodes=2, hyperparams=TINY, verbose=0)  # fmt: skip
+    assert result.hyperparams_file.name == "reinforce.yml" and result.model_path.is_file()
+    agent = load_agent("reinforce", "CartPole-v1", tmp_path)
+    safe = load_model_safely(result.model_path, get_algo_class("reinforce"), agent.env, config={"policy": "MlpPolicy"})
+    obs = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
+    np.testing.assert_array_equal(safe.predict(obs, deterministic=True)[0], agent.model.predict(obs, deterministic=True)[0])
+
+
+@pytest.mark.timeout(120)
+def test_a3c_with_workers(tmp_path: Path) -> None:
+    try:
+        get_algo_class("a3c")
+    except UnknownAlgoError:
+        pytest.skip("pgzoo.a3c not available")
+    hyperparams_file = tmp_path / "a3c.yml"
+    hyperparams_file.write_text("CartPole-v1:\n  n_timesteps: 400\n  policy: MlpPolicy\n")
+    result = train("a3c", "CartPole-v1", seed=0, log_folder=tmp_path, hyperparams_file=hyperparams_file, n_workers=1,
+                   eval_freq=0, final_eval_episodes=1, hyperparams=TINY, verbose=0)  # fmt: skip
+    assert result.n_timesteps >= 400 and result.model_path.is_file()
+    assert yaml.safe_load((result.run_folder / "CartPole-v1" / "config.yml").read_text())["n_workers"] == 1
