@@ -1,0 +1,322 @@
+"""Deep deterministic policy gradient (Silver et al. 2014; Lillicrap et al. 2015) on SB3's off-policy machinery."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.noise import ActionNoise
+from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
+from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.utils import FloatSchedule, get_parameters_by_name, update_learning_rate
+from torch.nn import functional as F
+
+from pgzoo.common.utils import check_positive
+from pgzoo.dpg.policies import Actor, CnnPolicy, Critic, DPGPolicy, MlpPolicy, MultiInputPolicy, check_box_action_space
+
+SelfDPG = TypeVar("SelfDPG", bound="DPG")
+
+
+class DPG(OffPolicyAlgorithm):
+    """
+    Deep Deterministic Policy Gradient: an off-policy actor-critic with a deterministic actor.
+
+    The critic Q(s, a) learns by temporal differences towards targets computed with slowly moving (Polyak-averaged)
+    copies of actor and critic; the actor mu(s) ascends Q along grad_a Q(s, a) at a = mu(s), chained through
+    grad_theta mu(s). Exploration comes from ``action_noise`` added to mu(s).
+
+    Deterministic Policy Gradient Algorithms, Silver et al. 2014: https://proceedings.mlr.press/v32/silver14.html
+    Continuous control with deep reinforcement learning, Lillicrap et al. 2015: https://arxiv.org/abs/1509.02971
+
+    :param policy: Policy class or alias (``"MlpPolicy"``, ``"CnnPolicy"``, ``"MultiInputPolicy"``).
+    :param env: Environment, or its Gymnasium id. Its action space must be a bounded ``Box``.
+    :param learning_rate: Adam learning rate, a constant or a schedule of the remaining progress (1 to 0).
+        Used by the actor, and by the critic unless ``critic_learning_rate`` is given.
+    :param buffer_size: Capacity of the replay buffer, in transitions.
+    :param learning_starts: Number of environment steps of uniformly random actions collected before learning starts.
+    :param batch_size: Number of transitions sampled for each gradient step.
+    :param tau: Polyak coefficient of the target networks: ``target <- (1 - tau) * target + tau * online``.
+    :param gamma: Discount factor.
+    :param train_freq: Update the model every ``train_freq`` steps, or pass a tuple such as ``(5, "step")``
+        or ``(2, "episode")``.
+    :param gradient_steps: Gradient steps after each rollout; ``-1`` does as many as environment steps collected.
+    :param action_noise: Exploration noise added to the actor's actions in the [-1, 1] scale, e.g.
+        ``NormalActionNoise`` or ``OrnsteinUhlenbeckActionNoise`` (see ``pgzoo.common.noise.make_action_noise``).
+        Without it, exploration after ``learning_starts`` relies on the policy's own changes only.
+    :param replay_buffer_class: Replay buffer class, e.g. ``HerReplayBuffer``; ``None`` picks ``ReplayBuffer``,
+        ``DictReplayBuffer`` for Dict observations, or ``NStepReplayBuffer`` when ``n_steps > 1``.
+    :param replay_buffer_kwargs: Keyword arguments for the replay buffer.
+    :param optimize_memory_usage: Store each observation once in the replay buffer (halves its memory).
+    :param n_steps: Length of the n-step returns used in the critic targets (1: one-step TD).
+    :param critic_learning_rate: Separate learning rate (or schedule) for the critic; ``None`` uses ``learning_rate``.
+    :param stats_window_size: Number of episodes averaged in the rollout logs.
+    :param tensorboard_log: Tensorboard log folder (``None``: no tensorboard).
+    :param policy_kwargs: Keyword arguments for the policy, e.g. ``net_arch=dict(pi=[64, 64], qf=[400, 300])``.
+    :param verbose: 0 silent, 1 info, 2 debug.
+    :param seed: Seed of the random generators.
+    :param device: Torch device (``"cpu"``, ``"cuda"``, ``"auto"``).
+    :param _init_setup_model: Whether to build the networks and buffer at construction.
+    """
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
+        "MlpPolicy": MlpPolicy,
+        "CnnPolicy": CnnPolicy,
+        "MultiInputPolicy": MultiInputPolicy,
+    }
+    policy: DPGPolicy
+    actor: Actor
+    actor_target: Actor
+    critic: Critic
+    critic_target: Critic
+
+    def __init__(
+        self,
+        policy: str | type[DPGPolicy],
+        env: GymEnv | str,
+        learning_rate: float | Schedule = 1e-3,
+        buffer_size: int = 1_000_000,
+        learning_starts: int = 100,
+        batch_size: int = 256,
+        tau: float = 0.005,
+        gamma: float = 0.99,
+        train_freq: int | tuple[int, str] = 1,
+        gradient_steps: int = 1,
+        action_noise: ActionNoise | None = None,
+        replay_buffer_class: type[ReplayBuffer] | None = None,
+        replay_buffer_kwargs: dict[str, Any] | None = None,
+        optimize_memory_usage: bool = False,
+        n_steps: int = 1,
+        critic_learning_rate: float | Schedule | None = None,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+    ):
+        if isinstance(getattr(env, "action_space", None), spaces.Space):
+            check_box_action_space(env.action_space)  # type: ignore[union-attr]
+        _check_hyperparameters(
+            buffer_size=buffer_size,
+            learning_starts=learning_starts,
+            batch_size=batch_size,
+            tau=tau,
+            gamma=gamma,
+            train_freq=train_freq,
+            gradient_steps=gradient_steps,
+            n_steps=n_steps,
+            learning_rates={"learning_rate": learning_rate, "critic_learning_rate": critic_learning_rate},
+        )
+        super().__init__(
+            policy,
+            env,
+            learning_rate,
+            buffer_size,
+            learning_starts,
+            batch_size,
+            tau,
+            gamma,
+            train_freq,
+            gradient_steps,
+            action_noise=action_noise,
+            replay_buffer_class=replay_buffer_class,
+            replay_buffer_kwargs=replay_buffer_kwargs,
+            optimize_memory_usage=optimize_memory_usage,
+            n_steps=n_steps,
+            policy_kwargs=policy_kwargs,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            verbose=verbose,
+            device=device,
+            seed=seed,
+            sde_support=False,
+            support_multi_env=True,
+        )
+        # Environments given by id are only built by the base class: check them as soon as they exist.
+        if env is not None:
+            check_box_action_space(self.action_space)
+        self.critic_learning_rate = critic_learning_rate
+
+        if _init_setup_model:
+            self._setup_model()
+
+    def _setup_lr_schedule(self) -> None:
+        super()._setup_lr_schedule()
+        rate = self.learning_rate if self.critic_learning_rate is None else self.critic_learning_rate
+        self.critic_lr_schedule = FloatSchedule(rate)
+
+    def _setup_model(self) -> None:
+        super()._setup_model()
+        self.actor = self.policy.actor
+        self.actor_target = self.policy.actor_target
+        self.critic = self.policy.critic
+        self.critic_target = self.policy.critic_target
+        # Flat tensor lists, built once, so the Polyak update is a single fused call per gradient step.
+        self._online_params: list[th.Tensor] = [*self.actor.parameters(), *self.critic.parameters()]
+        self._target_params: list[th.Tensor] = [*self.actor_target.parameters(), *self.critic_target.parameters()]
+        # Batch-norm statistics are not learnt by gradient: targets copy them as they are (tau = 1).
+        self._online_stats = [
+            *get_parameters_by_name(self.actor, ["running_"]),
+            *get_parameters_by_name(self.critic, ["running_"]),
+        ]
+        self._target_stats = [
+            *get_parameters_by_name(self.actor_target, ["running_"]),
+            *get_parameters_by_name(self.critic_target, ["running_"]),
+        ]
+        self._actor_params: list[th.Tensor] = list(self.actor.parameters())
+
+    def _sample_action(
+        self,
+        learning_starts: int,
+        action_noise: ActionNoise | None = None,
+        n_envs: int = 1,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """
+        Choose the next actions: uniform during warm-up, then mu(s) plus exploration noise.
+
+        :param learning_starts: Number of warm-up steps with uniformly random actions.
+        :param action_noise: Exploration noise, added in the actor's [-1, 1] scale.
+        :param n_envs: Number of environments.
+        :return: The actions for the environment and their [-1, 1]-scaled version for the replay buffer.
+        """
+        if self.num_timesteps < learning_starts:
+            return super()._sample_action(learning_starts, action_noise, n_envs)
+        # Run the actor directly rather than through ``predict()``, which would rescale its tanh output to the
+        # action bounds only for the base class to scale it back: this runs at every environment step.
+        assert self._last_obs is not None, "self._last_obs was not set"
+        obs, _ = self.policy.obs_to_tensor(self._last_obs)
+        with th.no_grad():
+            scaled_action = self.actor(obs).cpu().numpy().reshape((-1, *self.action_space.shape))  # type: ignore[misc]
+        if action_noise is not None:
+            scaled_action = np.clip(scaled_action + action_noise(), -1, 1)
+        return self.policy.unscale_action(scaled_action), scaled_action
+
+    def train(self, gradient_steps: int, batch_size: int = 256) -> None:
+        assert self.replay_buffer is not None, "train() needs the replay buffer built by _setup_model()"
+        self.policy.set_training_mode(True)
+        actor_lr = self.lr_schedule(self._current_progress_remaining)
+        critic_lr = self.critic_lr_schedule(self._current_progress_remaining)
+        update_learning_rate(self.actor.optimizer, actor_lr)
+        update_learning_rate(self.critic.optimizer, critic_lr)
+
+        critic_losses, actor_losses = [], []
+        for _ in range(gradient_steps):
+            batch = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
+            # n-step buffers return gamma ** k per transition, k <= n_steps shorter where the episode ended.
+            discounts = self.gamma if batch.discounts is None else batch.discounts
+
+            # Critic: regress Q(s, a) on the TD target bootstrapped from the slowly moving target networks.
+            with th.no_grad():
+                next_q = self.critic_target(batch.next_observations, self.actor_target(batch.next_observations))
+                target_q = batch.rewards + (1.0 - batch.dones) * discounts * next_q
+            critic_loss = F.mse_loss(self.critic(batch.observations, batch.actions), target_q)
+            self.critic.optimizer.zero_grad(set_to_none=True)
+            critic_loss.backward()
+            self.critic.optimizer.step()
+
+            # Actor: the deterministic policy gradient grad_a Q(s, a)|a=mu(s) * grad_theta mu(s), which autograd
+            # chains for us. Asking only for the actor's gradients lets autograd skip the critic's weight gradients.
+            actor_loss = -self.critic(batch.observations, self.actor(batch.observations)).mean()
+            self.actor.optimizer.zero_grad(set_to_none=True)
+            actor_loss.backward(inputs=self._actor_params)
+            self.actor.optimizer.step()
+
+            # Targets trail the online networks: target <- target + tau * (online - target), in one fused call.
+            with th.no_grad():
+                th._foreach_lerp_(self._target_params, self._online_params, self.tau)
+                if self._target_stats:
+                    th._foreach_copy_(self._target_stats, self._online_stats)
+
+            # Kept as tensors: converting each to a Python float would synchronise a GPU at every step.
+            critic_losses.append(critic_loss.detach())
+            actor_losses.append(actor_loss.detach())
+
+        self._n_updates += gradient_steps
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        self.logger.record("train/learning_rate", actor_lr)
+        if self.critic_learning_rate is not None:
+            self.logger.record("train/critic_learning_rate", critic_lr)
+        if critic_losses:
+            self.logger.record("train/critic_loss", th.stack(critic_losses).mean().item())
+            self.logger.record("train/actor_loss", th.stack(actor_losses).mean().item())
+
+    def learn(
+        self: SelfDPG,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 4,
+        tb_log_name: str = "DPG",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfDPG:
+        """
+        Train the agent.
+
+        :param total_timesteps: Number of environment steps to train for.
+        :param callback: Callback(s) called at every step.
+        :param log_interval: Log every ``log_interval`` episodes.
+        :param tb_log_name: Name of the tensorboard run.
+        :param reset_num_timesteps: Whether to restart the timestep count (``False`` continues a previous run).
+        :param progress_bar: Whether to show a progress bar (needs tqdm and rich).
+        :return: The trained model.
+        """
+        return super().learn(
+            total_timesteps=total_timesteps,
+            callback=callback,
+            log_interval=log_interval,
+            tb_log_name=tb_log_name,
+            reset_num_timesteps=reset_num_timesteps,
+            progress_bar=progress_bar,
+        )
+
+    def _excluded_save_params(self) -> list[str]:
+        return [
+            *super()._excluded_save_params(),
+            "actor",
+            "actor_target",
+            "critic",
+            "critic_target",
+            "_online_params",
+            "_target_params",
+            "_online_stats",
+            "_target_stats",
+            "_actor_params",
+        ]
+
+    def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
+        return ["policy", "actor.optimizer", "critic.optimizer"], []
+
+
+def _check_hyperparameters(
+    *,
+    buffer_size: int,
+    learning_starts: int,
+    batch_size: int,
+    tau: float,
+    gamma: float,
+    train_freq: int | tuple[int, str],
+    gradient_steps: int,
+    n_steps: int,
+    learning_rates: dict[str, float | Schedule | None],
+) -> None:
+    """Raise a ``ValueError`` naming the first hyperparameter outside its valid range."""
+    check_positive("buffer_size", buffer_size)
+    check_positive("batch_size", batch_size)
+    check_positive("n_steps", n_steps)
+    if isinstance(learning_starts, bool) or not learning_starts >= 0:
+        raise ValueError(f"`learning_starts` must be >= 0, got {learning_starts!r}")
+    if not 0.0 < tau <= 1.0:
+        raise ValueError(f"`tau` must be in (0, 1], got {tau!r}")
+    if not 0.0 <= gamma <= 1.0:
+        raise ValueError(f"`gamma` must be in [0, 1], got {gamma!r}")
+    if gradient_steps != -1:
+        check_positive("gradient_steps (or -1)", gradient_steps)
+    check_positive("train_freq", train_freq[0] if isinstance(train_freq, tuple) else train_freq)
+    for name, rate in learning_rates.items():
+        if not callable(rate):
+            check_positive(name, rate, allow_none=name != "learning_rate")

@@ -1,0 +1,197 @@
+"""
+Compare pgzoo's DPG with Stable-Baselines3's DDPG on identical hyperparameters.
+
+Both algorithms are built from the same entry of ``hyperparams/dpg.yml`` (Pendulum-v1 by default), with the same
+seeds, and evaluated every ``--eval-freq`` steps on a separate environment (deterministic actions). Evaluation time is
+excluded from the training clock, so steps per second measure training (collection + updates) only. Seeds alternate
+between the two algorithms so that both see the same load on a shared machine.
+
+Usage::
+
+    python scripts/benchmark_dpg.py [--seeds 3] [--max-steps 20000] [--env Pendulum-v1] [--threshold -200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch as th
+import yaml
+from stable_baselines3 import DDPG
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.monitor import Monitor
+
+from pgzoo import DPG
+from pgzoo.common.noise import make_action_noise
+from pgzoo.common.utils import limit_torch_threads
+
+HYPERPARAMS = Path(__file__).resolve().parents[1] / "hyperparams" / "dpg.yml"
+
+
+def load_entry(env_id: str, path: Path = HYPERPARAMS) -> dict[str, Any]:
+    """
+    :param env_id: Gymnasium id of the environment.
+    :param path: Hyperparameter file in rl-baselines3-zoo format.
+    :return: The entry of ``env_id``, as written in the file.
+    """
+    with open(path) as file:
+        return yaml.safe_load(file)[env_id]
+
+
+def algorithm_kwargs(entry: dict[str, Any], n_actions: int) -> tuple[int, str, dict[str, Any]]:
+    """
+    Turn a hyperparameter entry into constructor arguments, as the zoo does.
+
+    :param entry: Entry of the hyperparameter file.
+    :param n_actions: Number of action dimensions, to size the exploration noise.
+    :return: ``(n_timesteps, policy, kwargs)``; ``kwargs`` holds ``action_noise`` instead of ``noise_type``/``noise_std``.
+    """
+    kwargs = dict(entry)
+    n_timesteps = int(kwargs.pop("n_timesteps"))
+    policy = kwargs.pop("policy")
+    noise_type, noise_std = kwargs.pop("noise_type", None), kwargs.pop("noise_std", None)
+    if noise_type is not None:
+        kwargs["action_noise"] = make_action_noise(noise_type, noise_std, n_actions)
+    if isinstance(kwargs.get("policy_kwargs"), str):
+        # The zoo writes policy_kwargs as a Python expression such as "dict(net_arch=[64, 64])".
+        kwargs["policy_kwargs"] = eval(kwargs["policy_kwargs"], {"__builtins__": {}}, {"dict": dict, "nn": th.nn})
+    return n_timesteps, policy, kwargs
+
+
+class TimedEvaluation(BaseCallback):
+    """
+    Evaluate every ``eval_freq`` steps and keep the training clock stopped while doing so.
+
+    :param eval_env: Environment used for evaluation only.
+    :param eval_freq: Evaluate every ``eval_freq`` environment steps.
+    :param n_eval_episodes: Deterministic episodes per evaluation.
+    """
+
+    def __init__(self, eval_env: gym.Env, eval_freq: int, n_eval_episodes: int):
+        super().__init__()
+        self.eval_env, self.eval_freq, self.n_eval_episodes = eval_env, eval_freq, n_eval_episodes
+        self.start = 0.0
+        self.eval_seconds = 0.0
+        # (environment steps, training seconds, mean evaluation reward)
+        self.history: list[tuple[int, float, float]] = []
+
+    def _on_training_start(self) -> None:
+        self.start = time.perf_counter()
+
+    def training_seconds(self) -> float:
+        """:return: Seconds spent so far in training, evaluation excluded."""
+        return time.perf_counter() - self.start - self.eval_seconds
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps % self.eval_freq == 0:
+            train_seconds = self.training_seconds()
+            eval_start = time.perf_counter()
+            mean_reward, _ = evaluate_policy(self.model, self.eval_env, self.n_eval_episodes, deterministic=True)
+            self.eval_seconds += time.perf_counter() - eval_start
+            self.history.append((self.num_timesteps, train_seconds, float(mean_reward)))
+        return True
+
+
+@dataclass
+class Run:
+    """Result of training one algorithm with one seed."""
+
+    algo: str
+    seed: int
+    steps: int
+    train_seconds: float
+    history: list[tuple[int, float, float]] = field(default_factory=list)
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.steps / self.train_seconds
+
+    @property
+    def final_reward(self) -> float:
+        return self.history[-1][2]
+
+    def first_reaching(self, threshold: float) -> tuple[int, float] | None:
+        """:return: ``(steps, training seconds)`` of the first evaluation at or above ``threshold``, if any."""
+        return next(((steps, seconds) for steps, seconds, reward in self.history if reward >= threshold), None)
+
+
+def train_once(
+    algo_class: type[BaseAlgorithm], env_id: str, seed: int, max_steps: int | None, eval_freq: int, n_eval_episodes: int
+) -> Run:
+    """
+    Train one algorithm on the hyperparameter entry of ``env_id``.
+
+    :param algo_class: ``DPG`` or ``DDPG``.
+    :param env_id: Gymnasium id of the environment.
+    :param seed: Seed of the algorithm and of both environments.
+    :param max_steps: Training budget; ``None`` uses the entry's ``n_timesteps``.
+    :param eval_freq: Evaluate every ``eval_freq`` environment steps.
+    :param n_eval_episodes: Deterministic episodes per evaluation.
+    :return: The timings and evaluation history.
+    """
+    env = gym.make(env_id)
+    n_timesteps, policy, kwargs = algorithm_kwargs(load_entry(env_id), int(np.prod(env.action_space.shape)))
+    steps = max_steps or n_timesteps
+    eval_env = Monitor(gym.make(env_id))
+    eval_env.reset(seed=seed + 1000)
+    model = algo_class(policy, env, seed=seed, **kwargs)
+    callback = TimedEvaluation(eval_env, eval_freq, n_eval_episodes)
+    model.learn(steps, callback=callback)
+    return Run(algo_class.__name__, seed, steps, callback.training_seconds(), callback.history)
+
+
+def summarise(runs: list[Run], threshold: float) -> dict[str, float]:
+    """:return: Means over seeds (runs that never reach ``threshold`` count as ``nan`` in the time-to-threshold)."""
+    reached = [run.first_reaching(threshold) for run in runs]
+    return {
+        "steps/s": float(np.mean([run.steps_per_second for run in runs])),
+        "steps to threshold": float(np.mean([r[0] if r else np.nan for r in reached])),
+        "seconds to threshold": float(np.mean([r[1] if r else np.nan for r in reached])),
+        "reached": float(sum(r is not None for r in reached)),
+        "final reward": float(np.mean([run.final_reward for run in runs])),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env", default="Pendulum-v1", help="environment id (an entry of hyperparams/dpg.yml)")
+    parser.add_argument("--seeds", type=int, default=3, help="number of seeds (0, 1, ...) per algorithm")
+    parser.add_argument("--max-steps", type=int, default=None, help="training steps (default: the entry's n_timesteps)")
+    parser.add_argument("--eval-freq", type=int, default=1000, help="evaluate every this many steps")
+    parser.add_argument("--eval-episodes", type=int, default=10, help="deterministic episodes per evaluation")
+    parser.add_argument("--threshold", type=float, default=-200.0, help="mean evaluation reward counted as solved")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads for both algorithms")
+    args = parser.parse_args()
+    limit_torch_threads(args.threads)
+
+    runs: dict[str, list[Run]] = {"DPG": [], "DDPG": []}
+    for seed in range(args.seeds):
+        for algo_class in (DPG, DDPG):
+            run = train_once(algo_class, args.env, seed, args.max_steps, args.eval_freq, args.eval_episodes)
+            runs[run.algo].append(run)
+            reached = run.first_reaching(args.threshold)
+            print(
+                f"{run.algo:>5} seed {seed}: {run.steps_per_second:7.1f} steps/s, "
+                f"reached {args.threshold:g} at {reached[0] if reached else 'never'} steps, "
+                f"final reward {run.final_reward:8.1f}",
+                flush=True,
+            )
+
+    dpg, ddpg = summarise(runs["DPG"], args.threshold), summarise(runs["DDPG"], args.threshold)
+    print(f"\n{args.env}, {args.seeds} seed(s), threshold {args.threshold:g}, torch threads {args.threads}")
+    print(f"{'metric':<22}{'DPG':>12}{'DDPG':>12}{'DPG / DDPG':>12}")
+    for metric in dpg:
+        ratio = dpg[metric] / ddpg[metric] if ddpg[metric] else float("nan")
+        print(f"{metric:<22}{dpg[metric]:>12.1f}{ddpg[metric]:>12.1f}{ratio:>12.2f}")
+
+
+if __name__ == "__main__":
+    main()

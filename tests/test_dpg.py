@@ -1,0 +1,359 @@
+"""Tests of pgzoo's DPG: spaces, options, persistence, SB3 integrations and learning."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+from gymnasium import spaces
+from stable_baselines3 import HerReplayBuffer
+from stable_baselines3.common.buffers import DictReplayBuffer, NStepReplayBuffer
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback, EvalCallback
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.envs import BitFlippingEnv, FakeImageEnv, SimpleMultiObsEnv
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.noise import (
+    NormalActionNoise,
+    OrnsteinUhlenbeckActionNoise,
+    VectorizedActionNoise,
+)
+from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+
+from pgzoo import DPG
+from pgzoo.common.noise import make_action_noise
+from pgzoo.dpg import CnnPolicy, MlpPolicy, MultiInputPolicy
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("benchmark_dpg", ROOT / "scripts" / "benchmark_dpg.py")
+assert _spec is not None and _spec.loader is not None
+benchmark_dpg = importlib.util.module_from_spec(_spec)
+sys.modules["benchmark_dpg"] = benchmark_dpg  # dataclasses look their module up there
+_spec.loader.exec_module(benchmark_dpg)
+
+# Tiny budgets: these tests check plumbing, the learning tests at the end check learning.
+SMALL = dict(learning_starts=50, batch_size=32, buffer_size=1000, policy_kwargs=dict(net_arch=[32, 32]))
+
+
+class RandomObsEnv(gym.Env):
+    """Continuous-action environment with any observation space and short episodes."""
+
+    def __init__(self, observation_space: spaces.Space, action_space: spaces.Space | None = None, ep_length: int = 20):
+        self.observation_space = observation_space
+        self.action_space = action_space or spaces.Box(-2.0, 2.0, shape=(2,), dtype=np.float32)
+        self.ep_length, self.t = ep_length, 0
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict]:
+        super().reset(seed=seed)
+        self.observation_space.seed(seed)
+        self.t = 0
+        return self.observation_space.sample(), {}
+
+    def step(self, action: np.ndarray) -> tuple[Any, float, bool, bool, dict]:
+        assert self.action_space.contains(action.astype(self.action_space.dtype)), action
+        self.t += 1
+        reward = -float(np.sum(np.square(action)))
+        return self.observation_space.sample(), reward, False, self.t >= self.ep_length, {}
+
+
+def pendulum_noise(n_envs: int = 1) -> Any:
+    return make_action_noise("normal", 0.1, 1, n_envs)
+
+
+# ----- construction and bad input -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        "CartPole-v1",
+        RandomObsEnv(spaces.Box(-1, 1, (3,)), spaces.Discrete(3)),
+        RandomObsEnv(spaces.Box(-1, 1, (3,)), spaces.MultiDiscrete([2, 3])),
+        RandomObsEnv(spaces.Box(-1, 1, (3,)), spaces.MultiBinary(2)),
+    ],
+)
+def test_non_box_action_space_is_rejected(env: Any) -> None:
+    with pytest.raises(ValueError, match="DPG needs a continuous Box action space"):
+        DPG("MlpPolicy", env)
+
+
+def test_unbounded_box_action_space_is_rejected() -> None:
+    env = RandomObsEnv(spaces.Box(-1, 1, (3,)), spaces.Box(-np.inf, np.inf, (2,)))
+    with pytest.raises(ValueError, match="finite bounds"):
+        DPG("MlpPolicy", env)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        (dict(batch_size=0), "batch_size"),
+        (dict(buffer_size=-5), "buffer_size"),
+        (dict(learning_starts=-1), "learning_starts"),
+        (dict(tau=0.0), "tau"),
+        (dict(tau=1.5), "tau"),
+        (dict(gamma=1.1), "gamma"),
+        (dict(gradient_steps=0), "gradient_steps"),
+        (dict(train_freq=0), "train_freq"),
+        (dict(train_freq=(0, "episode")), "train_freq"),
+        (dict(n_steps=0), "n_steps"),
+        (dict(learning_rate=0.0), "learning_rate"),
+        (dict(critic_learning_rate=-1e-3), "critic_learning_rate"),
+    ],
+)
+def test_bad_hyperparameters_are_rejected(kwargs: dict[str, Any], name: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        DPG("MlpPolicy", "Pendulum-v1", **kwargs)
+
+
+def test_policy_aliases() -> None:
+    assert DPG.policy_aliases == {"MlpPolicy": MlpPolicy, "CnnPolicy": CnnPolicy, "MultiInputPolicy": MultiInputPolicy}
+
+
+def test_net_arch_per_network() -> None:
+    model = DPG("MlpPolicy", "Pendulum-v1", buffer_size=10, policy_kwargs=dict(net_arch=dict(pi=[16], qf=[24, 8])))
+    actor_layers = [m.out_features for m in model.actor.mu if isinstance(m, th.nn.Linear)]
+    critic_layers = [m.out_features for m in model.critic.q_net if isinstance(m, th.nn.Linear)]
+    assert actor_layers == [16, 1]
+    assert critic_layers == [24, 8, 1]
+    assert model.critic.q_net[0].in_features == 3 + 1  # observation features next to the action
+
+
+# ----- action noise helper --------------------------------------------------------------------------------------------
+
+
+def test_make_action_noise() -> None:
+    normal = make_action_noise("normal", 0.2, 3)
+    assert isinstance(normal, NormalActionNoise) and normal().shape == (3,)
+    ou = make_action_noise("ornstein-uhlenbeck", 0.5, 2)
+    assert isinstance(ou, OrnsteinUhlenbeckActionNoise) and ou().shape == (2,)
+    vectorized = make_action_noise("normal", 0.1, 2, n_envs=4)
+    assert isinstance(vectorized, VectorizedActionNoise) and vectorized().shape == (4, 2)
+    with pytest.raises(ValueError, match="noise_type"):
+        make_action_noise("uniform", 0.1, 1)
+    with pytest.raises(ValueError, match="noise_std"):
+        make_action_noise("normal", 0.0, 1)
+
+
+# ----- observation spaces and options ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "observation_space",
+    [
+        spaces.Box(-1, 1, (4,), dtype=np.float32),
+        spaces.Box(-1, 1, (2, 3), dtype=np.float32),
+        spaces.Discrete(5),
+        spaces.MultiDiscrete([3, 4]),
+        spaces.MultiBinary(4),
+    ],
+    ids=["box", "box-2d", "discrete", "multi-discrete", "multi-binary"],
+)
+def test_vector_observation_spaces(observation_space: spaces.Space) -> None:
+    model = DPG("MlpPolicy", RandomObsEnv(observation_space), action_noise=make_action_noise("normal", 0.1, 2), **SMALL)
+    model.learn(100)
+    action, _ = model.predict(observation_space.sample(), deterministic=True)
+    assert action.shape == (2,) and np.all(np.abs(action) <= 2.0)
+
+
+def test_image_observations() -> None:
+    env = FakeImageEnv(screen_height=36, screen_width=36, n_channels=1, discrete=False)
+    model = DPG("CnnPolicy", env, learning_starts=20, batch_size=8, buffer_size=200, policy_kwargs=dict(net_arch=[16]))
+    model.learn(40)
+
+
+def test_dict_observations() -> None:
+    env = SimpleMultiObsEnv(random_start=False, discrete_actions=False)
+    model = DPG("MultiInputPolicy", env, **SMALL)
+    assert isinstance(model.replay_buffer, DictReplayBuffer)
+    model.learn(100)
+
+
+def test_her_replay_buffer() -> None:
+    env = BitFlippingEnv(n_bits=4, continuous=True, max_steps=8)
+    model = DPG(
+        "MultiInputPolicy",
+        env,
+        replay_buffer_class=HerReplayBuffer,
+        replay_buffer_kwargs=dict(n_sampled_goal=2, goal_selection_strategy="future"),
+        **SMALL,
+    )
+    model.learn(150)
+    assert model.replay_buffer is not None and model.replay_buffer.size() > 0
+
+
+def test_multiple_envs_and_n_step_returns() -> None:
+    env = make_vec_env("Pendulum-v1", n_envs=2, seed=0)
+    model = DPG("MlpPolicy", env, action_noise=pendulum_noise(n_envs=2), n_steps=3, **SMALL)
+    assert isinstance(model.replay_buffer, NStepReplayBuffer)
+    model.learn(200)
+    assert model.num_timesteps == 200
+
+
+@pytest.mark.parametrize(("train_freq", "gradient_steps"), [((1, "episode"), -1), (4, 2)])
+def test_train_frequencies(train_freq: int | tuple[int, str], gradient_steps: int) -> None:
+    model = DPG("MlpPolicy", "Pendulum-v1", train_freq=train_freq, gradient_steps=gradient_steps, **SMALL)
+    model.learn(400)
+    assert model._n_updates > 0
+
+
+def test_learning_rate_schedules_and_logged_values() -> None:
+    model = DPG(
+        "MlpPolicy",
+        "Pendulum-v1",
+        learning_rate=lambda progress: 1e-3 * (0.5 + 0.5 * progress),
+        critic_learning_rate=2e-3,
+        **SMALL,
+    )
+    model.learn(200)
+    actor_lr = model.actor.optimizer.param_groups[0]["lr"]
+    assert actor_lr == pytest.approx(5e-4)  # progress reaches 0 at the last step
+    assert model.critic.optimizer.param_groups[0]["lr"] == pytest.approx(2e-3)
+    logged = model.logger.name_to_value
+    for key in ("train/actor_loss", "train/critic_loss", "train/learning_rate", "train/critic_learning_rate"):
+        assert key in logged
+    assert np.isfinite(logged["train/critic_loss"])
+
+
+def test_update_rules() -> None:
+    """The targets trail the online networks by tau; the actor step leaves the critic's gradients untouched."""
+    model = DPG("MlpPolicy", "Pendulum-v1", tau=0.1, **SMALL)
+    model.learn(60)  # fills the buffer past learning_starts and does a few updates
+    target_before = [p.clone() for p in model._target_params]
+    model.train(gradient_steps=1, batch_size=16)
+    for before, target, online in zip(target_before, model._target_params, model._online_params, strict=True):
+        assert th.allclose(target, 0.9 * before + 0.1 * online, atol=1e-6)
+    critic_grads = [p.grad for p in model.critic.parameters()]
+    assert all(g is not None for g in critic_grads)  # from the critic loss, not overwritten by the actor loss
+    assert all(not p.requires_grad for p in model.actor_target.parameters())
+
+
+# ----- persistence, seeding and SB3 integrations ----------------------------------------------------------------------
+
+
+def test_save_load_round_trip(tmp_path: Path) -> None:
+    model = DPG("MlpPolicy", "Pendulum-v1", action_noise=pendulum_noise(), critic_learning_rate=5e-4, **SMALL)
+    model.learn(150)
+    observations = np.stack([model.observation_space.sample() for _ in range(10)])
+    expected, _ = model.predict(observations, deterministic=True)
+
+    model.save(tmp_path / "dpg")
+    model.save_replay_buffer(tmp_path / "buffer")
+    loaded = DPG.load(tmp_path / "dpg", env=gym.make("Pendulum-v1"))
+    actions, _ = loaded.predict(observations, deterministic=True)
+    np.testing.assert_array_equal(actions, expected)
+    for name, tensor in model.policy.state_dict().items():
+        assert th.equal(tensor, loaded.policy.state_dict()[name]), name
+    assert loaded.critic_learning_rate == 5e-4
+    assert loaded.critic.optimizer.state_dict()["state"].keys() == model.critic.optimizer.state_dict()["state"].keys()
+
+    # Without the replay buffer the loaded model has an empty one; with it, it continues where it stopped.
+    assert loaded.replay_buffer is not None and loaded.replay_buffer.size() == 0
+    loaded.load_replay_buffer(tmp_path / "buffer")
+    assert model.replay_buffer is not None and loaded.replay_buffer.size() == model.replay_buffer.size()
+    loaded.learn(100, reset_num_timesteps=False)
+    # The fused Polyak update must act on the loaded networks, not on stale tensors.
+    assert loaded._target_params[0] is next(loaded.actor_target.parameters())
+
+
+def test_seeding_is_reproducible() -> None:
+    def train(seed: int) -> np.ndarray:
+        model = DPG("MlpPolicy", "Pendulum-v1", action_noise=pendulum_noise(), seed=seed, **SMALL)
+        model.learn(150)
+        return th.nn.utils.parameters_to_vector(model.policy.parameters()).detach().numpy()
+
+    first = train(3)
+    np.testing.assert_array_equal(first, train(3))
+    assert not np.array_equal(first, train(4))
+
+
+def test_callbacks(tmp_path: Path) -> None:
+    class StopAfter(BaseCallback):
+        def __init__(self, n_calls: int):
+            super().__init__()
+            self.max_calls = n_calls
+
+        def _on_step(self) -> bool:
+            return self.n_calls < self.max_calls
+
+    eval_env = gym.make("Pendulum-v1")
+    callbacks = CallbackList(
+        [
+            CheckpointCallback(save_freq=50, save_path=str(tmp_path / "checkpoints"), name_prefix="dpg"),
+            EvalCallback(eval_env, eval_freq=50, n_eval_episodes=1, log_path=str(tmp_path / "eval")),
+            StopAfter(120),
+        ]
+    )
+    model = DPG("MlpPolicy", "Pendulum-v1", **SMALL)
+    model.learn(1000, callback=callbacks)
+    assert model.num_timesteps == 120
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir())[0].startswith("dpg_100_steps")
+    assert (tmp_path / "eval" / "evaluations.npz").exists()
+    DPG.load(tmp_path / "checkpoints" / "dpg_100_steps.zip")
+
+
+def test_vec_normalize(tmp_path: Path) -> None:
+    env = VecNormalize(DummyVecEnv([lambda: gym.make("Pendulum-v1")]), gamma=0.98)
+    model = DPG("MlpPolicy", env, gamma=0.98, action_noise=pendulum_noise(), **SMALL)
+    model.learn(200)
+    assert env.obs_rms.count > 200  # statistics were updated during training
+    env.save(str(tmp_path / "vecnormalize.pkl"))
+    model.save(tmp_path / "dpg")
+    eval_env = VecNormalize.load(str(tmp_path / "vecnormalize.pkl"), DummyVecEnv([lambda: gym.make("Pendulum-v1")]))
+    eval_env.training, eval_env.norm_reward = False, False
+    evaluate_policy(DPG.load(tmp_path / "dpg", env=eval_env), eval_env, n_eval_episodes=1)
+
+
+def test_tensorboard_and_progress_bar(tmp_path: Path) -> None:
+    model = DPG("MlpPolicy", "Pendulum-v1", tensorboard_log=str(tmp_path), **SMALL)
+    model.learn(250, progress_bar=True, log_interval=1)
+    run_dirs = list(tmp_path.iterdir())
+    assert [d.name for d in run_dirs] == ["DPG_1"]
+    assert any(f.name.startswith("events.out.tfevents") for f in run_dirs[0].iterdir())
+
+
+# ----- hyperparameter file and learning -------------------------------------------------------------------------------
+
+
+def test_hyperparameter_file_entries() -> None:
+    expected = {
+        "Pendulum-v1",
+        "MountainCarContinuous-v0",
+        "LunarLanderContinuous-v3",
+        "BipedalWalker-v3",
+        "HalfCheetah-v5",
+        "Hopper-v5",
+    }
+    for env_id in expected:
+        entry = benchmark_dpg.load_entry(env_id)
+        n_timesteps, policy, kwargs = benchmark_dpg.algorithm_kwargs(entry, n_actions=2)
+        assert n_timesteps > 0 and policy == "MlpPolicy"
+        # Every remaining key must be a DPG constructor argument.
+        DPG(policy, RandomObsEnv(spaces.Box(-1, 1, (3,))), _init_setup_model=False, **kwargs)
+
+
+def train_from_entry(env_id: str, seed: int = 0) -> tuple[int, float]:
+    """Train DPG with the tuned entry of ``env_id``; return its budget and the mean of 10 deterministic episodes."""
+    env = gym.make(env_id)
+    n_timesteps, policy, kwargs = benchmark_dpg.algorithm_kwargs(benchmark_dpg.load_entry(env_id), env.action_space.shape[0])
+    model = DPG(policy, env, seed=seed, **kwargs).learn(n_timesteps)
+    eval_env = gym.make(env_id)
+    eval_env.reset(seed=seed + 1000)
+    mean_reward, _ = evaluate_policy(model, eval_env, n_eval_episodes=10, deterministic=True)
+    return n_timesteps, mean_reward
+
+
+def test_learns_pendulum() -> None:
+    n_timesteps, mean_reward = train_from_entry("Pendulum-v1")
+    assert n_timesteps <= 20_000
+    assert mean_reward >= -200, mean_reward
+
+
+@pytest.mark.slow
+def test_learns_mountain_car_continuous() -> None:
+    _, mean_reward = train_from_entry("MountainCarContinuous-v0")
+    assert mean_reward >= 90, mean_reward
