@@ -1,0 +1,230 @@
+"""
+push / pull / load_from_hub against a local Hub look-alike (tests/hub_server.py): no internet needed.
+
+The server starts before ``huggingface_hub`` is imported by this module, and ``HF_ENDPOINT`` points at it (pgzoo
+also reads the endpoint at call time, so the order of test modules does not matter).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import pickle
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from hub_server import FakeHub  # noqa: E402
+
+os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+from pgzoo.zoo.cli import main  # noqa: E402
+from pgzoo.zoo.enjoy import load_agent, run_agent  # noqa: E402
+from pgzoo.zoo.errors import HubError, UnsafeModelError  # noqa: E402
+from pgzoo.zoo.hub import load_from_hub, pull, push  # noqa: E402
+from pgzoo.zoo.train import train  # noqa: E402
+
+TOKEN = "hf_test_token_do_not_leak"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeHub]:
+    server = FakeHub(tokens=(TOKEN,)).start()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_ENDPOINT", server.url)
+        patch.setenv("HF_TOKEN", TOKEN)
+        patch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf_home")))
+        patch.setenv("HF_HUB_DISABLE_XET", "1")
+        yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    logs = tmp_path_factory.mktemp("logs")
+    train("a2c", "CartPole-v1", seed=0, log_folder=logs, n_timesteps=256, eval_freq=0, final_eval_episodes=1,
+          hyperparams={"n_envs": 2, "policy_kwargs": "dict(net_arch=[16], activation_fn=nn.ReLU)", "normalize": True},
+          verbose=0)  # fmt: skip
+    return logs
+
+
+def _actions(agent, n: int = 200) -> list:
+    return run_agent(agent, n_timesteps=n, verbose=False).actions
+
+
+def test_push_pull_enjoy_round_trip(hub: FakeHub, trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["push", "--algo", "a2c", "--env", "CartPole-v1", "-f", str(trained), "--org", "me",
+                 "--n-eval-episodes", "2", "--video-length", "20", "-m", "my agent"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "Pushed" in out and "me/a2c-CartPole-v1" in out
+    files = hub.repos["me/a2c-CartPole-v1"].files
+    assert {"a2c-CartPole-v1.zip", "config.yml", "results.json", "README.md", "vecnormalize.json", "replay.mp4"} <= set(files)
+    assert not [name for name in files if name.endswith(".pkl")], "no pickle is uploaded"
+    results = json.loads(files["results.json"])
+    assert results["n_eval_episodes"] == 2 and results["deterministic"] is True and "eval_datetime" in results
+    card = files["README.md"].decode()
+    assert "library_name: stable-baselines3" in card and "- reinforcement-learning" in card and "- CartPole-v1" in card
+    assert "name: A2C" in card and "type: mean_reward" in card and "TODO" not in card
+    assert 'load_from_hub("me/a2c-CartPole-v1")' in card and "pip install pgzoo" in card
+    # The token never lands in a file.
+    assert all(TOKEN.encode() not in data for data in files.values())
+    assert not [p for p in trained.rglob("*") if p.is_file() and TOKEN.encode() in p.read_bytes()]
+
+    fresh = tmp_path / "fresh"
+    assert main(["pull", "--repo-id", "me/a2c-CartPole-v1", "-f", str(fresh)]) == 0
+    run = fresh / "a2c" / "CartPole-v1_1"
+    assert (run / "CartPole-v1.zip").is_file() and (run / "CartPole-v1" / "hub.json").is_file()
+    assert (run / "CartPole-v1" / "vecnormalize.json").is_file()
+
+    original = load_agent("a2c", "CartPole-v1", trained, seed=5)
+    pulled = load_agent("a2c", "CartPole-v1", fresh, seed=5)
+    assert _actions(pulled) == _actions(original)
+    np.testing.assert_allclose(pulled.env.obs_rms.mean, original.env.obs_rms.mean)
+
+    model = load_from_hub("me/a2c-CartPole-v1", seed=5)
+    obs = model.get_env().reset()
+    assert model.predict(obs, deterministic=True)[0].shape == (1,)
+    assert main(["enjoy", "--algo", "a2c", "--env", "CartPole-v1", "-f", str(fresh), "-n", "50", "--no-render"]) == 0
+
+
+def test_push_needs_a_token(trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.delenv("HUGGING_FACE_HUB_TOKEN", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty_home"))
+    monkeypatch.setattr("huggingface_hub.constants.HF_TOKEN_PATH", str(tmp_path / "no_token"))
+    assert main(["push", "--algo", "a2c", "--env", "CartPole-v1", "-f", str(trained), "--org", "me"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: no Hugging Face token") and "--dry-run" in err and "\n" not in err
+    # A dry run packages locally without a token.
+    local = tmp_path / "package"
+    result = push("a2c", "CartPole-v1", trained, "me/a2c-CartPole-v1", dry_run=True, local_dir=local, video_length=0,
+                  n_eval_episodes=1)  # fmt: skip
+    assert result.url is None and (local / "README.md").is_file() and (local / "a2c-CartPole-v1.zip").is_file()
+
+
+def test_missing_repo_and_file(hub: FakeHub, trained: Path, tmp_path: Path, capsys) -> None:
+    with pytest.raises(HubError, match="repository me/nothing-here not found"):
+        pull("me/nothing-here", tmp_path, algo="a2c", env_id="CartPole-v1")
+    hub.add_repo("me/a2c-Acrobot-v1", {"README.md": b"hello"})
+    with pytest.raises(HubError, match="no model zips"):
+        pull("me/a2c-Acrobot-v1", tmp_path)
+    with pytest.raises(HubError, match="file 'missing.zip' not found in me/a2c-Acrobot-v1"):
+        pull("me/a2c-Acrobot-v1", tmp_path, filename="missing.zip")
+    assert main(["pull", "--repo-id", "me/unknown-repo", "-f", str(tmp_path)]) == 2
+    assert "cannot tell the algorithm" in capsys.readouterr().err
+    with pytest.raises(HubError, match="bad repo id"):
+        pull("not a repo", tmp_path)
+
+
+def _model_bytes(trained: Path) -> bytes:
+    return (trained / "a2c" / "CartPole-v1_1" / "CartPole-v1.zip").read_bytes()
+
+
+class _Payload:
+    """Unpickling this creates a marker file: the proof that code ran."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _with_data(zip_bytes: bytes, edit) -> bytes:
+    """Rewrite the 'data' JSON of a model zip with ``edit``."""
+    source, target = zipfile.ZipFile(io.BytesIO(zip_bytes)), io.BytesIO()
+    with zipfile.ZipFile(target, "w") as out:
+        for item in source.namelist():
+            content = source.read(item)
+            if item == "data":
+                data = json.loads(content)
+                edit(data)
+                content = json.dumps(data).encode()
+            out.writestr(item, content)
+    return target.getvalue()
+
+
+def test_pickle_payloads_are_refused(hub: FakeHub, trained: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "code-ran"
+    blob = base64.b64encode(pickle.dumps(_Payload(str(marker)))).decode()
+
+    def poison(data: dict) -> None:
+        data["policy_kwargs"] = {":type:": "<class 'dict'>", ":serialized:": blob, "activation_fn": "<class 'evil.Payload'>"}
+
+    config = b"policy: MlpPolicy\n"
+    hub.add_repo("evil/a2c-CartPole-v1", {"a2c-CartPole-v1.zip": _with_data(_model_bytes(trained), poison), "config.yml": config})
+    with pytest.raises(UnsafeModelError, match="does not unpickle.*--trust-remote-code"):
+        load_from_hub("evil/a2c-CartPole-v1")
+    assert not marker.exists()
+    fresh = tmp_path / "logs"
+    pull("evil/a2c-CartPole-v1", fresh)
+    assert main(["enjoy", "--algo", "a2c", "--env", "CartPole-v1", "-f", str(fresh), "--no-render", "-n", "5"]) == 2
+    assert not marker.exists()
+
+    # Tensors files holding objects are refused by torch's weights_only loader.
+    import torch as th
+
+    buffer = io.BytesIO()
+    th.save({"weights": _Payload(str(marker))}, buffer)
+    source, poisoned = zipfile.ZipFile(io.BytesIO(_model_bytes(trained))), io.BytesIO()
+    with zipfile.ZipFile(poisoned, "w") as out:
+        for item in source.namelist():
+            out.writestr(item, buffer.getvalue() if item == "policy.pth" else source.read(item))
+    hub.add_repo("evil/a2c-CartPole-v1", {"a2c-CartPole-v1.zip": poisoned.getvalue()})
+    with pytest.raises(UnsafeModelError, match="policy.pth holds objects other than tensors"):
+        load_from_hub("evil/a2c-CartPole-v1")
+    assert not marker.exists()
+
+
+def test_rl_zoo_repo_with_pickled_vecnormalize(hub: FakeHub, trained: Path) -> None:
+    """A repository laid out as rl-zoo3 pushes it (OrderedDict config, vec_normalize.pkl)."""
+    run = trained / "a2c" / "CartPole-v1_1"
+    config = (
+        "!!python/object/apply:collections.OrderedDict\n"
+        "- - - n_envs\n    - 2\n  - - normalize\n    - true\n  - - policy\n    - MlpPolicy\n"
+        "  - - policy_kwargs\n    - dict(net_arch=[16], activation_fn=nn.ReLU)\n"
+    )
+    hub.add_repo(
+        "sb3/a2c-CartPole-v1",
+        {
+            "a2c-CartPole-v1.zip": _model_bytes(trained),
+            "config.yml": config.encode(),
+            "env_kwargs.yml": b"{}\n",
+            "vec_normalize.pkl": (run / "CartPole-v1" / "vecnormalize.pkl").read_bytes(),
+        },
+    )
+    with pytest.raises(UnsafeModelError, match="normalization as a pickle"):
+        load_from_hub("sb3/a2c-CartPole-v1")
+    model = load_from_hub("sb3/a2c-CartPole-v1", trust_remote_code=True)
+    assert model.get_env().obs_rms.count > 0
+
+
+def test_cli_end_to_end_subprocess(hub: FakeHub, tmp_path: Path) -> None:
+    """The installed entry point, as a user runs it: train, push, pull, enjoy."""
+    env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_TOKEN": TOKEN, "HF_HUB_DISABLE_XET": "1", "PYTHONPATH": str(ROOT)}
+
+    def run(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "pgzoo", *args], env=env, cwd=tmp_path, capture_output=True,
+                              text=True, timeout=180)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    out = run("train", "--algo", "reinforce", "--env", "CartPole-v1", "-n", "200", "--seed", "0", "--eval-freq", "0",
+              "--final-eval-episodes", "2", "--verbose", "0", "-params", "policy_kwargs:dict(net_arch=[8])")  # fmt: skip
+    assert "Evaluation of reinforce on CartPole-v1" in out.splitlines()[-1]
+    out = run("push", "--algo", "reinforce", "--env", "CartPole-v1", "--org", "cli", "--video-length", "0",
+              "--n-eval-episodes", "1")  # fmt: skip
+    assert "cli/reinforce-CartPole-v1" in out
+    run("pull", "--repo-id", "cli/reinforce-CartPole-v1", "-f", "pulled")
+    out = run("enjoy", "--algo", "reinforce", "--env", "CartPole-v1", "-f", "pulled", "-n", "600", "--no-render")
+    assert "Episode 1: reward" in out
