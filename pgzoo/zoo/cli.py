@@ -197,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("--env", help="env id, when the repository name is not <algo>-<env>")
     pull.add_argument("--revision", help="branch, tag or commit")
     pull.add_argument("--filename", help="model zip to use when the repository has several")
+    from pgzoo.zoo import benchmark  # its module only imports the standard library at load time
+
+    benchmark.add_parser(commands)
     return parser
 
 
@@ -327,12 +330,19 @@ def _cmd_pull(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_benchmark(args: argparse.Namespace) -> int:
+    from pgzoo.zoo.benchmark import main as benchmark_main
+
+    return benchmark_main(args)
+
+
 _COMMANDS: dict[str, Any] = {
     "train": _cmd_train,
     "enjoy": _cmd_enjoy,
     "record-video": _cmd_record_video,
     "push": _cmd_push,
     "pull": _cmd_pull,
+    "benchmark": _cmd_benchmark,
 }
 
 

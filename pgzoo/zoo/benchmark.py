@@ -1,0 +1,671 @@
+"""
+``pgzoo benchmark``: train every (algo, env, seed) with the tuned hyperparameters and keep one JSON file per run.
+
+Each run trains through :func:`pgzoo.zoo.train.train` (the same code as ``pgzoo train``), records the learning
+curve it evaluated along the way (``evaluations.npz``), then the final model's deterministic evaluation on a separate
+evaluation env. The record is written atomically to ``<results_dir>/<algo>_<env>_n<steps>_seed<k>.json`` as soon as
+the run ends, so that a second invocation skips finished runs and an interrupted benchmark resumes where it stopped.
+
+Runs go one after another, in ``--jobs N`` local processes, or as Ray tasks (``--ray`` / ``--ray-address``).
+Workers only *return* their record: the driver writes every JSON file, so results land on the machine that launched
+the benchmark even when the tasks ran on other nodes of a Ray cluster.
+
+:mod:`pgzoo.zoo.report` turns the saved runs into ``benchmarks/benchmark.md`` and its plots (``--report``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pgzoo.zoo.errors import HyperparamsError, ZooError
+
+#: Rows the committed table must have (issue 6), in table order: (algo, env id).
+REQUIRED_ROWS: tuple[tuple[str, str], ...] = (
+    ("reinforce", "CartPole-v1"),
+    ("reinforce", "Acrobot-v1"),
+    ("reinforce", "LunarLander-v3"),
+    ("dpg", "Pendulum-v1"),
+    ("dpg", "MountainCarContinuous-v0"),
+    ("dpg", "LunarLanderContinuous-v3"),
+    ("a3c", "CartPole-v1"),
+    ("a3c", "Acrobot-v1"),
+    ("a3c", "LunarLander-v3"),
+    ("a3c", "Pendulum-v1"),
+)
+
+#: Rows added when compute allows (their budget is stated in the table like any other row).
+OPTIONAL_ROWS: tuple[tuple[str, str], ...] = (
+    ("dpg", "BipedalWalker-v3"),
+    ("a3c", "BipedalWalker-v3"),
+    ("dpg", "HalfCheetah-v5"),
+    ("a3c", "HalfCheetah-v5"),
+    ("dpg", "Hopper-v5"),
+    ("a3c", "Hopper-v5"),
+)
+
+#: Default number of seeds of a benchmark row.
+DEFAULT_SEEDS = 3
+#: Default number of deterministic episodes of the final evaluation (the issue asks for at least 20).
+DEFAULT_EVAL_EPISODES = 20
+#: Default number of points of the learning curve when ``--eval-freq`` is not given.
+DEFAULT_CURVE_POINTS = 20
+#: Schema version of the per-run JSON files (bumped when a field changes meaning).
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """
+    One benchmark run: everything a worker (local process or Ray task) needs, and nothing unpicklable.
+
+    :param algo: Registry name of the algorithm (normalized).
+    :param env_id: Gymnasium env id.
+    :param seed: Random seed of the run.
+    :param n_timesteps: Training budget (from the hyperparameter file, or the ``--n-timesteps`` override).
+    :param eval_freq: Evaluate the learning curve every ``eval_freq`` env steps.
+    :param curve_episodes: Deterministic episodes per point of the learning curve.
+    :param eval_episodes: Deterministic episodes of the final evaluation.
+    :param log_folder: Root of the zoo's logs layout where the run's models and ``evaluations.npz`` go.
+    :param hyperparams_file: rl-zoo3 style file to read instead of the packaged ``<algo>.yml``, or ``None``.
+    :param device: Torch device.
+    :param threads: Torch threads inside the run (1 makes runs in parallel processes comparable).
+    :param cpus: CPUs the run occupies (its worker processes for A3C), used to size Ray tasks.
+    """
+
+    algo: str
+    env_id: str
+    seed: int
+    n_timesteps: int
+    eval_freq: int
+    curve_episodes: int
+    eval_episodes: int
+    log_folder: str
+    hyperparams_file: str | None = None
+    device: str = "cpu"
+    threads: int = 1
+    cpus: int = 1
+
+    @property
+    def name(self) -> str:
+        """Human-readable name, e.g. ``reinforce CartPole-v1 seed 0``."""
+        return f"{self.algo} {self.env_id} seed {self.seed}"
+
+
+@dataclass
+class BenchmarkSummary:
+    """
+    What :func:`run_benchmark` did.
+
+    :param finished: Result files written by this invocation.
+    :param skipped: Result files that already existed (runs not repeated).
+    :param failed: ``(run name, error message)`` for runs that raised.
+    """
+
+    finished: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def result_path(results_dir: str | Path, algo: str, env_id: str, n_timesteps: int, seed: int) -> Path:
+    """
+    Return the JSON file of one run: ``<results_dir>/<algo>_<env>_n<steps>_seed<seed>.json``.
+
+    The budget is part of the name so that a longer run of the same row (e.g. BipedalWalker at 1M and at 5M steps)
+    never overwrites or masquerades as a shorter one.
+
+    :param results_dir: Folder of the per-run files.
+    :param algo: Registry name of the algorithm.
+    :param env_id: Gymnasium env id.
+    :param n_timesteps: Training budget.
+    :param seed: Random seed.
+    """
+    from pgzoo.zoo.envs import env_folder_name
+
+    return Path(results_dir) / f"{algo}_{env_folder_name(env_id)}_n{n_timesteps}_seed{seed}.json"
+
+
+def default_envs(algos: Iterable[str]) -> list[tuple[str, str]]:
+    """
+    Rows benchmarked when ``--envs`` is not given.
+
+    pgzoo algorithms get their required and optional rows; an SB3 baseline gets the envs of the pgzoo rows it is the
+    reference of (A2C for REINFORCE and A3C, DDPG for DPG), so that its curve can be drawn next to theirs.
+
+    :param algos: Normalized algorithm names.
+    """
+    from pgzoo.zoo.report import REFERENCE_ALGOS
+
+    rows: list[tuple[str, str]] = []
+    for algo in algos:
+        if any(algo == a for a, _ in REQUIRED_ROWS + OPTIONAL_ROWS):
+            rows += [(a, e) for a, e in REQUIRED_ROWS + OPTIONAL_ROWS if a == algo]
+        else:
+            envs = [e for a, e in REQUIRED_ROWS if algo in REFERENCE_ALGOS.get(a, ())]
+            rows += [(algo, e) for e in dict.fromkeys(envs)]
+    return rows
+
+
+def _cpus_of(algo_class: type, model_kwargs: dict[str, Any]) -> int:
+    # A3C trains with n_workers processes of its own: a Ray task must reserve that many CPUs, or several A3C runs
+    # would be packed on the same cores and their steps/s would mean nothing.
+    if model_kwargs.get("n_workers"):
+        return int(model_kwargs["n_workers"])
+    from pgzoo.zoo.algos import accepts_parameter
+
+    if accepts_parameter(algo_class, "n_workers"):
+        return os.cpu_count() or 1  # the algorithm's own default: one worker per core
+    return 1
+
+
+def plan_runs(
+    algos: Sequence[str] | None,
+    envs: Sequence[str] | None,
+    *,
+    n_seeds: int = DEFAULT_SEEDS,
+    n_timesteps: int | None = None,
+    eval_freq: int | None = None,
+    curve_episodes: int = 5,
+    eval_episodes: int = DEFAULT_EVAL_EPISODES,
+    log_folder: str | Path = "logs/benchmark",
+    hyperparams_file: str | Path | None = None,
+    device: str = "cpu",
+    threads: int = 1,
+    verbose: int = 1,
+) -> list[RunSpec]:
+    """
+    Validate the request and list the runs, before anything is trained (so that a typo fails in a second).
+
+    With both ``algos`` and ``envs`` the rows are their cross product, minus pairs whose hyperparameter file has no
+    entry for the env (e.g. DPG on CartPole-v1), which are reported and skipped.
+
+    :param algos: Algorithm names; ``None`` means pgzoo's three.
+    :param envs: Env ids; ``None`` means :func:`default_envs`.
+    :param n_seeds: Seeds ``0 .. n_seeds - 1`` per row.
+    :param n_timesteps: Budget override (tiny tests); ``None`` uses each entry's ``n_timesteps``.
+    :param eval_freq: Env steps between points of the learning curve; ``None`` gives
+        :data:`DEFAULT_CURVE_POINTS` points per run.
+    :param curve_episodes: Episodes per point of the learning curve.
+    :param eval_episodes: Episodes of the final deterministic evaluation.
+    :param log_folder: Root of the logs layout for the runs' models.
+    :param hyperparams_file: File to read instead of the packaged ``<algo>.yml`` (only with a single algorithm).
+    :param device: Torch device.
+    :param threads: Torch threads per run.
+    :param verbose: Print skipped pairs when > 0.
+    :return: The runs, row by row, seeds in order.
+    :raises ZooError: Unknown algorithm or env, bad hyperparameters, no run left, bad numbers.
+    """
+    from pgzoo.zoo.algos import PGZOO_ALGOS, get_algo_class, normalize_algo_name
+    from pgzoo.zoo.envs import check_env_id
+    from pgzoo.zoo.hyperparams import get_env_hyperparams, preprocess_hyperparams
+
+    if n_seeds <= 0:
+        raise ZooError(f"--seeds must be positive, got {n_seeds}")
+    if eval_episodes <= 0 or curve_episodes <= 0:
+        raise ZooError("--eval-episodes and --curve-episodes must be positive")
+    names = [normalize_algo_name(a) for a in (algos or PGZOO_ALGOS)]
+    names = list(dict.fromkeys(names))
+    if hyperparams_file is not None and len(names) > 1:
+        raise HyperparamsError("--hyperparams applies to one algorithm: give a single --algos with it")
+    if envs:
+        for env_id in envs:
+            check_env_id(env_id)
+        rows = [(a, e) for a in names for e in dict.fromkeys(envs)]
+    else:
+        rows = default_envs(names)
+
+    runs: list[RunSpec] = []
+    for algo, env_id in rows:
+        algo_class = get_algo_class(algo)
+        try:
+            raw, source = get_env_hyperparams(algo, env_id, hyperparams_file)
+        except HyperparamsError as error:
+            if envs and "has no entry" in str(error):
+                # An explicit cross product naturally contains pairs that make no sense (DPG on a discrete env).
+                if verbose:
+                    print(f"skipping {algo} on {env_id}: no hyperparameters for it")
+                continue
+            raise
+        if n_timesteps is not None:
+            raw["n_timesteps"] = n_timesteps
+        config = preprocess_hyperparams(raw, where=f"{env_id} in {source}")
+        if config.n_timesteps <= 0:
+            raise HyperparamsError(f"{env_id} in {source} has no n_timesteps: add one or pass --n-timesteps")
+        freq = eval_freq if eval_freq is not None else max(config.n_timesteps // DEFAULT_CURVE_POINTS, 1)
+        runs += [
+            RunSpec(
+                algo=algo,
+                env_id=env_id,
+                seed=seed,
+                n_timesteps=config.n_timesteps,
+                eval_freq=freq,
+                curve_episodes=curve_episodes,
+                eval_episodes=eval_episodes,
+                log_folder=str(log_folder),
+                hyperparams_file=None if hyperparams_file is None else str(hyperparams_file),
+                device=device,
+                threads=threads,
+                cpus=_cpus_of(algo_class, config.model_kwargs),
+            )
+            for seed in range(n_seeds)
+        ]
+    if not runs:
+        raise ZooError("nothing to benchmark: no requested (algo, env) pair has hyperparameters")
+    return runs
+
+
+def _machine() -> dict[str, Any]:
+    cpu_model = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu_model": cpu_model,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
+
+
+def _versions() -> dict[str, str]:
+    import gymnasium
+    import stable_baselines3
+    import torch
+
+    from pgzoo.version import __version__
+
+    return {"pgzoo": __version__, "torch": torch.__version__, "stable_baselines3": stable_baselines3.__version__,
+            "gymnasium": gymnasium.__version__}  # fmt: skip
+
+
+def _read_curve(run_folder: Path) -> list[list[float]]:
+    # EvalCallback saves evaluations.npz: timesteps (n_evals,) and results (n_evals, curve_episodes).
+    import numpy as np
+
+    path = run_folder / "evaluations.npz"
+    if not path.is_file():
+        return []
+    with np.load(path) as data:
+        steps, results = data["timesteps"], data["results"]
+        return [[int(t), float(np.mean(r)), float(np.std(r))] for t, r in zip(steps.tolist(), list(results), strict=True)]
+
+
+def run_one(spec: RunSpec) -> dict[str, Any]:
+    """
+    Train and evaluate one run and return its record (see :func:`write_result` for the file).
+
+    Called in-process, in a pool process or in a Ray task; it writes the run's models under ``spec.log_folder`` on
+    the machine it runs on, and nothing else.
+
+    :param spec: The run.
+    :return: The JSON-friendly record.
+    :raises KeyboardInterrupt: When training was interrupted (an unfinished run must not be recorded).
+    """
+    import torch as th
+
+    from pgzoo.zoo.hyperparams import load_yaml
+    from pgzoo.zoo.train import train
+
+    previous_threads = th.get_num_threads()
+    th.set_num_threads(spec.threads)
+    start = time.perf_counter()
+    try:
+        result = train(
+            spec.algo,
+            spec.env_id,
+            seed=spec.seed,
+            log_folder=spec.log_folder,
+            hyperparams_file=spec.hyperparams_file,
+            n_timesteps=spec.n_timesteps,
+            eval_freq=spec.eval_freq,
+            eval_episodes=spec.curve_episodes,
+            final_eval_episodes=spec.eval_episodes,
+            deterministic_eval=True,
+            device=spec.device,
+            verbose=0,
+        )
+    finally:
+        th.set_num_threads(previous_threads)
+    wall_clock = time.perf_counter() - start
+    if result.interrupted:
+        raise KeyboardInterrupt
+    from pgzoo.zoo.envs import env_folder_name
+
+    config_file = result.run_folder / env_folder_name(spec.env_id) / "config.yml"
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "algo": spec.algo,
+        "env": spec.env_id,
+        "seed": spec.seed,
+        "n_timesteps": spec.n_timesteps,
+        "hyperparams": load_yaml(config_file),
+        "hyperparams_file": str(result.hyperparams_file),
+        "final_mean_reward": result.mean_reward,
+        "final_std_reward": result.std_reward,
+        "eval_episodes": result.n_eval_episodes,
+        "deterministic_eval": True,
+        "curve": _read_curve(result.run_folder),
+        "curve_episodes": spec.curve_episodes,
+        "eval_freq": spec.eval_freq,
+        "env_steps": result.n_timesteps,
+        "train_time_s": result.train_time_s,
+        "wall_clock_s": wall_clock,
+        "steps_per_second": result.n_timesteps / result.train_time_s if result.train_time_s > 0 else None,
+        "torch_threads": spec.threads,
+        "cpus": spec.cpus,
+        "device": spec.device,
+        "run_folder": str(result.run_folder),
+        "versions": _versions(),
+        "machine": _machine(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def write_result(path: str | Path, record: dict[str, Any]) -> Path:
+    """
+    Write a run's record atomically (temporary file in the same folder, then ``os.replace``).
+
+    A crash or Ctrl-C during the write leaves either no file or the complete one, never half a JSON that a resumed
+    benchmark would mistake for a finished run.
+
+    :param path: Target file.
+    :param record: JSON-friendly record.
+    :return: The path written.
+    """
+    from pgzoo.zoo.envs import atomic_write_text
+
+    path = Path(path)
+    atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True, allow_nan=True) + "\n")
+    return path
+
+
+def is_finished(path: Path) -> bool:
+    """Whether ``path`` holds a complete run record (a corrupt file counts as unfinished and is redone)."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and "final_mean_reward" in record
+
+
+def _pool_worker(spec: RunSpec) -> dict[str, Any]:
+    # Fresh spawned interpreter: one torch thread before anything else creates a thread pool.
+    import torch as th
+
+    th.set_num_threads(spec.threads)
+    return run_one(spec)
+
+
+def _run_sequential(specs: list[RunSpec], on_done: Callable[[RunSpec, dict[str, Any] | BaseException], None]) -> None:
+    for spec in specs:
+        try:
+            record: dict[str, Any] | BaseException = run_one(spec)
+        except KeyboardInterrupt:
+            raise
+        except Exception as error:
+            record = error
+        on_done(spec, record)
+
+
+def _run_pool(specs: list[RunSpec], jobs: int, on_done: Callable[[RunSpec, dict[str, Any] | BaseException], None]) -> None:
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+    # spawn: a fork of a process that already ran torch can deadlock; max_tasks_per_child=1 gives every run a
+    # fresh interpreter, so no state (seeds, thread pools, leaked memory) carries from one run to the next.
+    executor = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1)
+    try:
+        pending: dict[Future[dict[str, Any]], RunSpec] = {executor.submit(_pool_worker, s): s for s in specs}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                spec = pending.pop(future)
+                error = future.exception()
+                on_done(spec, future.result() if error is None else error)
+    except KeyboardInterrupt:
+        executor.shutdown(wait=False, cancel_futures=True)
+        raise
+    executor.shutdown(wait=True)
+
+
+def _run_ray(
+    specs: list[RunSpec],
+    address: str | None,
+    num_cpus: int | None,
+    on_done: Callable[[RunSpec, dict[str, Any] | BaseException], None],
+) -> None:
+    try:
+        import ray
+    except ImportError:
+        raise ZooError("--ray / --ray-address need Ray: pip install 'pgzoo[ray]'") from None
+
+    started = False
+    if not ray.is_initialized():
+        if address is not None:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
+        started = True
+    try:
+        remote = ray.remote(max_retries=0)(run_one)
+        # A run asking for more CPUs than the whole cluster has would wait forever: cap it (and say so).
+        total = max(int(ray.cluster_resources().get("CPU", 1)), 1)
+        if any(spec.cpus > total for spec in specs):
+            print(f"warning: some runs want more CPUs than the Ray cluster's {total}; they get {total}", file=sys.stderr)
+        refs = {remote.options(num_cpus=min(spec.cpus, total), name=spec.name).remote(spec): spec for spec in specs}
+        try:
+            while refs:
+                done, _ = ray.wait(list(refs), num_returns=1)
+                for ref in done:
+                    spec = refs.pop(ref)
+                    try:
+                        record: dict[str, Any] | BaseException = ray.get(ref)
+                    except Exception as error:
+                        record = error
+                    on_done(spec, record)
+        except KeyboardInterrupt:
+            for ref in refs:
+                ray.cancel(ref, force=True)
+            raise
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def run_benchmark(
+    specs: list[RunSpec],
+    results_dir: str | Path = "benchmarks/results",
+    *,
+    jobs: int = 1,
+    use_ray: bool = False,
+    ray_address: str | None = None,
+    overwrite: bool = False,
+    verbose: int = 1,
+) -> BenchmarkSummary:
+    """
+    Run every spec whose result file does not exist yet, saving each record as soon as its run ends.
+
+    :param specs: Runs from :func:`plan_runs`.
+    :param results_dir: Folder of the per-run JSON files.
+    :param jobs: Local processes (``1``: in this process, one after another); with a local Ray instance, its CPUs.
+    :param use_ray: Submit each run as a Ray task (a local instance unless ``ray_address`` is given).
+    :param ray_address: Address of the Ray cluster to join (implies ``use_ray``).
+    :param overwrite: Run again even when the result file exists.
+    :param verbose: 0 silent, 1 one line per run.
+    :return: A :class:`BenchmarkSummary`.
+    """
+    summary = BenchmarkSummary()
+    todo: list[RunSpec] = []
+    for spec in specs:
+        path = result_path(results_dir, spec.algo, spec.env_id, spec.n_timesteps, spec.seed)
+        if not overwrite and is_finished(path):
+            summary.skipped.append(path)
+        else:
+            todo.append(spec)
+    if verbose:
+        print(f"{len(specs)} runs: {len(summary.skipped)} already finished in {results_dir}, {len(todo)} to run")
+
+    def on_done(spec: RunSpec, outcome: dict[str, Any] | BaseException) -> None:
+        count = len(summary.finished) + len(summary.failed) + 1
+        if isinstance(outcome, BaseException):
+            message = str(outcome) if isinstance(outcome, ZooError) else f"{type(outcome).__name__}: {outcome}"
+            summary.failed.append((spec.name, message))
+            if verbose:
+                print(f"[{count}/{len(todo)}] {spec.name}: FAILED: {message}", file=sys.stderr)
+            return
+        path = write_result(result_path(results_dir, spec.algo, spec.env_id, spec.n_timesteps, spec.seed), outcome)
+        summary.finished.append(path)
+        if verbose:
+            print(
+                f"[{count}/{len(todo)}] {spec.name}: {outcome['final_mean_reward']:.2f} +/- "
+                f"{outcome['final_std_reward']:.2f} after {outcome['env_steps']} steps "
+                f"({outcome['wall_clock_s']:.1f} s) -> {path}"
+            )
+
+    if not todo:
+        return summary
+    if use_ray or ray_address is not None:
+        _run_ray(todo, ray_address, jobs if jobs > 1 else None, on_done)
+    elif jobs > 1:
+        _run_pool(todo, jobs, on_done)
+    else:
+        _run_sequential(todo, on_done)
+    return summary
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+_EXAMPLES = """\
+Each finished run is saved as <results-dir>/<algo>_<env>_n<steps>_seed<k>.json; runs whose file exists are
+skipped, so an interrupted benchmark resumes where it stopped. Models and evaluations.npz go to -f DIR.
+The report (benchmarks/benchmark.md and benchmarks/plots/<env>.png) is regenerated from every saved run.
+
+examples:
+  pgzoo benchmark                                     # pgzoo's required rows, 3 seeds, tuned budgets
+  pgzoo benchmark --algos reinforce a2c --envs CartPole-v1 --seeds 3 --jobs 2
+  pgzoo benchmark --algos a3c --envs Pendulum-v1 --ray-address auto
+  pgzoo benchmark --algos reinforce --envs CartPole-v1 -n 5000 --eval-episodes 5 --results-dir /tmp/r
+  pgzoo benchmark --report                            # only regenerate benchmark.md and the plots
+"""
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """
+    Register ``pgzoo benchmark`` on the CLI's subparsers.
+
+    :param subparsers: The object returned by ``ArgumentParser.add_subparsers``.
+    :return: The new subparser.
+    """
+    parser = subparsers.add_parser(
+        "benchmark",
+        help="train (algo, env, seed) runs with tuned hyperparameters and write benchmarks/benchmark.md",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--algos", nargs="+", help="algorithms (default: reinforce dpg a3c)")
+    parser.add_argument("--envs", nargs="+", help="env ids (default: each algorithm's benchmark rows)")
+    parser.add_argument("--seeds", type=_positive_int, default=DEFAULT_SEEDS, help="seeds 0..N-1 per row (default 3)")
+    parser.add_argument("-n", "--n-timesteps", type=_positive_int, help="budget override (default: the file's n_timesteps)")
+    parser.add_argument(
+        "--eval-episodes",
+        type=_positive_int,
+        default=DEFAULT_EVAL_EPISODES,
+        help=f"deterministic episodes of the final evaluation (default {DEFAULT_EVAL_EPISODES})",
+    )
+    parser.add_argument(
+        "--eval-freq", type=_positive_int, help=f"env steps between curve points (default: {DEFAULT_CURVE_POINTS} points)"
+    )
+    parser.add_argument("--curve-episodes", type=_positive_int, default=5, help="episodes per curve point (default 5)")
+    parser.add_argument("-f", "--folder", default="logs/benchmark", help="logs folder of the runs (default logs/benchmark)")
+    parser.add_argument("--results-dir", default="benchmarks/results", help="per-run JSON files (default benchmarks/results)")
+    parser.add_argument("--output", default="benchmarks/benchmark.md", help="report file (default benchmarks/benchmark.md)")
+    parser.add_argument("--readme", help="also replace the table between the benchmark markers of this README")
+    parser.add_argument("--jobs", type=_positive_int, default=1, help="local processes (default 1: one run after another)")
+    parser.add_argument("--ray", action="store_true", help="run each run as a task of a local Ray instance")
+    parser.add_argument("--ray-address", help="run each run as a task of this Ray cluster (e.g. auto, ray://host:10001)")
+    parser.add_argument("--overwrite", action="store_true", help="run again even if the run's result file exists")
+    parser.add_argument("--report", action="store_true", help="only regenerate the report from the saved runs")
+    parser.add_argument("--no-report", action="store_true", help="do not regenerate the report after the runs")
+    parser.add_argument("--hyperparams", "-conf", dest="hyperparams_file", metavar="FILE", help="rl-zoo3 style YAML file")
+    parser.add_argument("--threads", type=_positive_int, default=1, help="torch threads per run (default 1)")
+    parser.add_argument("--device", default="cpu", help="torch device (default cpu: small MLPs are fastest there)")
+    parser.add_argument("--verbose", type=int, default=1, help="0 quiet, 1 one line per run (default)")
+    return parser
+
+
+def main(args: argparse.Namespace) -> int:
+    """
+    Run ``pgzoo benchmark`` with parsed arguments.
+
+    :param args: Namespace produced by the parser of :func:`add_parser`.
+    :return: Exit status: 0 when every run finished (or was already finished), 1 when some failed.
+    """
+    from pgzoo.zoo.report import write_report
+
+    status = 0
+    if not args.report:
+        specs = plan_runs(
+            args.algos,
+            args.envs,
+            n_seeds=args.seeds,
+            n_timesteps=args.n_timesteps,
+            eval_freq=args.eval_freq,
+            curve_episodes=args.curve_episodes,
+            eval_episodes=args.eval_episodes,
+            log_folder=args.folder,
+            hyperparams_file=args.hyperparams_file,
+            device=args.device,
+            threads=args.threads,
+            verbose=args.verbose,
+        )
+        summary = run_benchmark(
+            specs,
+            args.results_dir,
+            jobs=args.jobs,
+            use_ray=args.ray,
+            ray_address=args.ray_address,
+            overwrite=args.overwrite,
+            verbose=args.verbose,
+        )
+        if summary.failed:
+            print(f"{len(summary.failed)} run(s) failed:", file=sys.stderr)
+            for name, message in summary.failed:
+                print(f"  {name}: {message}", file=sys.stderr)
+            status = 1
+    if args.report or not args.no_report:
+        path = write_report(args.results_dir, args.output, readme=args.readme)
+        print(f"Report written to {path}")
+    return status
+
+
+__all__ = [
+    "OPTIONAL_ROWS",
+    "REQUIRED_ROWS",
+    "BenchmarkSummary",
+    "RunSpec",
+    "add_parser",
+    "main",
+    "plan_runs",
+    "result_path",
+    "run_benchmark",
+    "run_one",
+    "write_result",
+]

@@ -1,0 +1,434 @@
+"""
+The benchmark report: ``benchmarks/benchmark.md`` and ``benchmarks/plots/<env>.png``, built only from the per-run
+JSON files that ``pgzoo benchmark`` saved (never from numbers typed by hand).
+
+A row is one (algo, env, budget) with all its measured seeds. Next to it stands the RL Zoo's published result for the
+closest SB3 algorithm (:data:`REFERENCE`, copied from the RL Zoo benchmark; one seed each there), and whether the row
+is "within reference": its mean across seeds is at least the reference mean minus the reference std, with the same or
+fewer training steps.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: RL Zoo benchmark (rl-baselines3-zoo's benchmark.md): env id -> algo -> (mean, std, training steps).
+#: Envs are keyed by the id pgzoo trains on; :data:`REFERENCE_ENV_VERSIONS` says when the RL Zoo used another one.
+REFERENCE: dict[str, dict[str, tuple[float, float, int]]] = {
+    "CartPole-v1": {"a2c": (500.00, 0.00, 500_000), "ppo": (500.00, 0.00, 100_000)},
+    "Acrobot-v1": {"a2c": (-83.35, 17.21, 500_000), "ppo": (-73.51, 18.20, 1_000_000)},
+    "LunarLander-v3": {"a2c": (155.75, 80.42, 200_000), "ppo": (242.12, 31.82, 1_000_000)},
+    "Pendulum-v1": {
+        "a2c": (-162.97, 103.21, 1_000_000),
+        "ppo": (-172.23, 104.16, 100_000),
+        "ddpg": (-152.10, 94.28, 20_000),
+        "td3": (-151.86, 90.23, 20_000),
+    },
+    "MountainCarContinuous-v0": {
+        "a2c": (91.17, 0.26, 100_000),
+        "ppo": (88.34, 2.57, 20_000),
+        "ddpg": (93.51, 0.05, 300_000),
+        "td3": (93.48, 0.08, 300_000),
+    },
+    "LunarLanderContinuous-v3": {
+        "a2c": (84.23, 145.91, 5_000_000),
+        "ppo": (270.86, 32.07, 1_000_000),
+        "ddpg": (230.22, 92.37, 300_000),
+        "td3": (207.45, 67.56, 300_000),
+    },
+    "BipedalWalker-v3": {
+        "a2c": (299.75, 23.46, 5_000_000),
+        "ppo": (287.94, 2.45, 5_000_000),
+        "ddpg": (197.49, 141.58, 1_000_000),
+        "td3": (305.99, 56.89, 1_000_000),
+    },
+    "HalfCheetah-v5": {
+        "a2c": (3041.17, 157.27, 1_000_000),
+        "ppo": (5819.10, 663.53, 1_000_000),
+        "td3": (9655.67, 969.92, 1_000_000),
+    },
+    "Hopper-v5": {
+        "a2c": (733.45, 376.57, 1_000_000),
+        "ppo": (2410.44, 10.03, 1_000_000),
+        "td3": (3606.39, 4.03, 1_000_000),
+    },
+}
+
+#: Env version the RL Zoo measured when it differs from the one pgzoo trains on.
+REFERENCE_ENV_VERSIONS: dict[str, str] = {
+    "LunarLander-v3": "LunarLander-v2",
+    "LunarLanderContinuous-v3": "LunarLanderContinuous-v2",
+    "HalfCheetah-v5": "HalfCheetah-v3 (MuJoCo)",
+    "Hopper-v5": "Hopper-v3 (MuJoCo)",
+}
+
+#: Closest SB3 algorithm(s) of each pgzoo algorithm, first available wins. A2C is REINFORCE / A3C's synchronous
+#: actor-critic cousin; DDPG is DPG with deep networks (TD3 only where the RL Zoo has no DDPG result).
+REFERENCE_ALGOS: dict[str, tuple[str, ...]] = {"reinforce": ("a2c",), "a3c": ("a2c",), "dpg": ("ddpg", "td3")}
+
+#: Seeds a row needs to count as measured.
+REQUIRED_SEEDS = 3
+
+README_START = "<!-- benchmark-table:start -->"
+README_END = "<!-- benchmark-table:end -->"
+
+
+@dataclass
+class Row:
+    """
+    One line of the table: every measured seed of (algo, env, budget).
+
+    :param algo: Algorithm.
+    :param env_id: Env id.
+    :param n_timesteps: Training budget of each run.
+    :param records: The per-run records, sorted by seed.
+    """
+
+    algo: str
+    env_id: str
+    n_timesteps: int
+    records: list[dict[str, Any]]
+
+    @property
+    def seeds(self) -> list[int]:
+        """The seeds measured."""
+        return [int(r["seed"]) for r in self.records]
+
+    @property
+    def mean(self) -> float:
+        """Mean over seeds of each seed's final mean reward."""
+        return _mean([float(r["final_mean_reward"]) for r in self.records])
+
+    @property
+    def std(self) -> float:
+        """Standard deviation across seeds (population, ``ddof=0``) of each seed's final mean reward."""
+        values = [float(r["final_mean_reward"]) for r in self.records]
+        mean = _mean(values)
+        return math.sqrt(_mean([(v - mean) ** 2 for v in values]))
+
+    @property
+    def wall_clock_s(self) -> float:
+        """Mean wall-clock of one run (training, curve evaluations and final evaluation)."""
+        return _mean([float(r["wall_clock_s"]) for r in self.records])
+
+    @property
+    def steps_per_second(self) -> float:
+        """Mean over runs of env steps per second of training."""
+        return _mean([float(r["steps_per_second"] or math.nan) for r in self.records])
+
+    def reference(self) -> tuple[str, float, float, int] | None:
+        """The RL Zoo reference ``(algo, mean, std, steps)`` for this row, or ``None``."""
+        published = REFERENCE.get(self.env_id, {})
+        for candidate in REFERENCE_ALGOS.get(self.algo, (self.algo,)):
+            if candidate in published:
+                return (candidate, *published[candidate])
+        return None
+
+    def within_reference(self) -> str:
+        """``"yes"`` when mean >= reference mean - reference std with no more steps, ``"no"``, or ``"-"``."""
+        ref = self.reference()
+        if ref is None:
+            return "-"
+        _, ref_mean, ref_std, ref_steps = ref
+        return "yes" if self.mean >= ref_mean - ref_std and self.n_timesteps <= ref_steps else "no"
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else math.nan
+
+
+def load_results(results_dir: str | Path) -> list[dict[str, Any]]:
+    """
+    Read every finished run record in ``results_dir`` (unreadable or incomplete files are skipped with a warning).
+
+    :param results_dir: Folder of the per-run JSON files.
+    :return: The records, in file name order.
+    """
+    records = []
+    for path in sorted(Path(results_dir).glob("*.json")):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            print(f"warning: skipping unreadable result {path}: {error}")
+            continue
+        if not isinstance(record, dict) or "final_mean_reward" not in record:
+            print(f"warning: skipping incomplete result {path}")
+            continue
+        records.append(record)
+    return records
+
+
+def _env_order(env_id: str) -> tuple[int, str]:
+    envs = list(REFERENCE)
+    return (envs.index(env_id) if env_id in envs else len(envs), env_id)
+
+
+def _algo_order(algo: str) -> tuple[int, str]:
+    # pgzoo's algorithms first, then the baselines they are compared with.
+    order = ["reinforce", "a3c", "dpg"]
+    return (order.index(algo) if algo in order else len(order), algo)
+
+
+def group_rows(records: list[dict[str, Any]]) -> list[Row]:
+    """
+    Group records into table rows by (algo, env, budget), ordered by env then algorithm (pgzoo's first).
+
+    :param records: Per-run records from :func:`load_results`.
+    """
+    groups: dict[tuple[str, str, int], list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        groups[(record["algo"], record["env"], int(record["n_timesteps"]))].append(record)
+    rows = [Row(a, e, n, sorted(rs, key=lambda r: int(r["seed"]))) for (a, e, n), rs in groups.items()]
+    return sorted(rows, key=lambda r: (_env_order(r.env_id), _algo_order(r.algo), r.n_timesteps))
+
+
+def format_steps(n: int) -> str:
+    """``500000`` -> ``500k``, ``1000000`` -> ``1M``; other numbers as they are."""
+    if n >= 1_000_000 and n % 1_000_000 == 0:
+        return f"{n // 1_000_000}M"
+    if n >= 1_000 and n % 1_000 == 0:
+        return f"{n // 1_000}k"
+    return str(n)
+
+
+def _format_duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _plot_name(env_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "-", env_id) + ".png"
+
+
+def markdown_table(rows: list[Row]) -> str:
+    """
+    The benchmark table in GitHub Markdown.
+
+    :param rows: Rows from :func:`group_rows`.
+    """
+    lines = [
+        "| Algo | Env | Timesteps | Mean ± std (across seeds) | Seeds | Wall-clock / run | Steps/s "
+        "| RL Zoo reference | Ref. steps | Within ref. |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|:---:|",
+    ]
+    for row in rows:
+        ref = row.reference()
+        if ref is None:
+            ref_text, ref_steps = "-", "-"
+        else:
+            ref_text, ref_steps = f"{ref[0].upper()} {ref[1]:.2f} ± {ref[2]:.2f}", format_steps(ref[3])
+        lines.append(
+            f"| {row.algo.upper()} | {row.env_id} | {format_steps(row.n_timesteps)} | {row.mean:.2f} ± {row.std:.2f} "
+            f"| {len(row.records)} | {_format_duration(row.wall_clock_s)} | {row.steps_per_second:.0f} "
+            f"| {ref_text} | {ref_steps} | {row.within_reference()} |"
+        )
+    return "\n".join(lines)
+
+
+def _curve_band(records: list[dict[str, Any]]) -> tuple[Any, Any, Any] | None:
+    # Seeds may evaluate at slightly different steps (A3C's workers report asynchronously): interpolate every seed
+    # onto the union of their steps, over the range all of them cover.
+    import numpy as np
+
+    curves = [np.asarray(r["curve"], dtype=float) for r in records if r.get("curve")]
+    if not curves:
+        return None
+    end = min(c[-1, 0] for c in curves)
+    grid = np.unique(np.concatenate([c[:, 0] for c in curves]))
+    grid = grid[grid <= end]
+    values = np.stack([np.interp(grid, c[:, 0], c[:, 1]) for c in curves])
+    return grid, values.mean(axis=0), values.std(axis=0)
+
+
+def plot_env(env_id: str, rows: list[Row], path: str | Path) -> Path:
+    """
+    Draw the learning curves of every row on ``env_id`` (mean across seeds, band of one std) with the RL Zoo
+    references as dashed horizontal lines (their final result; the RL Zoo publishes no curve), and save a PNG.
+
+    :param env_id: Env id.
+    :param rows: The rows of this env.
+    :param path: PNG file to write.
+    :return: The path written.
+    """
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 4.5), dpi=100)
+    axes = figure.add_subplot()
+    for row in rows:
+        band = _curve_band(row.records)
+        if band is None:
+            continue
+        steps, mean, std = band
+        label = f"{row.algo.upper()} ({len(row.records)} seeds, {format_steps(row.n_timesteps)})"
+        (line,) = axes.plot(steps, mean, label=label)
+        axes.fill_between(steps, mean - std, mean + std, color=line.get_color(), alpha=0.2)
+    shown = {ref[0]: ref for row in rows if (ref := row.reference()) is not None}
+    for ref_algo, ref_mean, ref_std, ref_steps in shown.values():
+        line = axes.axhline(ref_mean, linestyle="--", linewidth=1, color="gray" if len(shown) == 1 else None)
+        line.set_label(f"RL Zoo {ref_algo.upper()}: {ref_mean:.1f} ± {ref_std:.1f} at {format_steps(ref_steps)}")
+        axes.axhspan(ref_mean - ref_std, ref_mean + ref_std, color=line.get_color(), alpha=0.08)
+    axes.set_title(env_id)
+    axes.set_xlabel("environment steps")
+    axes.set_ylabel("mean evaluation reward (deterministic)")
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize="small", loc="best")
+    figure.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    return path
+
+
+def missing_required(rows: list[Row]) -> list[str]:
+    """Required rows (:data:`pgzoo.zoo.benchmark.REQUIRED_ROWS`) with fewer than :data:`REQUIRED_SEEDS` seeds."""
+    from pgzoo.zoo.benchmark import REQUIRED_ROWS
+
+    missing = []
+    for algo, env_id in REQUIRED_ROWS:
+        seeds = max((len(r.records) for r in rows if r.algo == algo and r.env_id == env_id), default=0)
+        if seeds < REQUIRED_SEEDS:
+            missing.append(f"{algo.upper()} on {env_id} ({seeds}/{REQUIRED_SEEDS} seeds measured)")
+    return missing
+
+
+def _distinct(records: list[dict[str, Any]], key: str) -> list[str]:
+    seen = dict.fromkeys(json.dumps(r.get(key, {}), sort_keys=True) for r in records)
+    return [", ".join(f"{k} {v}" for k, v in json.loads(s).items()) for s in seen]
+
+
+def render_report(rows: list[Row], plots: dict[str, str]) -> str:
+    """
+    The whole ``benchmark.md``.
+
+    :param rows: Rows from :func:`group_rows`.
+    :param plots: Env id -> plot path relative to the report.
+    """
+    records = [r for row in rows for r in row.records]
+    parts = [
+        "# pgzoo benchmark",
+        "",
+        "<!-- Generated by `pgzoo benchmark --report` from benchmarks/results/*.json: do not edit by hand. -->",
+        "",
+        "Every number below was measured by `pgzoo benchmark` (reproduce with `scripts/run_benchmarks.sh`) and is read "
+        "from the per-run files in `benchmarks/results/`. Each run trains with the tuned hyperparameters of "
+        "`hyperparams/<algo>.yml` for the budget in the *Timesteps* column, then its final model is evaluated "
+        "deterministically on a separate evaluation env.",
+        "",
+        markdown_table(rows) if rows else "_No run has been measured yet._",
+        "",
+        "Notes:",
+        "",
+        "- *Mean ± std*: mean over seeds of each seed's final mean reward, and the standard deviation of those per-seed "
+        "means across seeds (population std). The RL Zoo reference is one seed, its std is across evaluation episodes.",
+        "- *Within ref.*: `yes` when the mean is at least the reference mean minus the reference std, with no more "
+        "training steps than the reference; `-` when the RL Zoo has no result for the closest algorithm "
+        "(A2C for REINFORCE and A3C, DDPG for DPG, TD3 where there is no DDPG result).",
+        "- *Wall-clock / run*: mean duration of one run (training, curve evaluations, final evaluation). *Steps/s*: env "
+        "steps divided by training time, curve evaluations included.",
+    ]
+    versions = {env: REFERENCE_ENV_VERSIONS[env] for env in {r.env_id for r in rows} if env in REFERENCE_ENV_VERSIONS}
+    if versions:
+        parts.append(
+            "- The RL Zoo measured "
+            + ", ".join(f"{env} as {old}" for env, old in sorted(versions.items()))
+            + ": the references of those rows are indicative."
+        )
+    if records:
+        episodes = sorted({int(r["eval_episodes"]) for r in records})
+        parts.append(f"- Final evaluation: {', '.join(map(str, episodes))} deterministic episodes per seed.")
+        parts += ["", "Measured on:", ""]
+        parts += [f"- {m}" for m in _distinct(records, "machine")]
+        parts += [f"- {v}" for v in _distinct(records, "versions")]
+        threads = sorted({int(r.get("torch_threads", 1)) for r in records})
+        parts.append(f"- torch threads per run: {', '.join(map(str, threads))}")
+    missing = missing_required(rows)
+    parts += ["", "## Not measured yet", ""]
+    parts += [f"- {m}" for m in missing] if missing else ["Every required row has been measured."]
+    if plots:
+        parts += ["", "## Learning curves", ""]
+        parts.append(
+            "Mean deterministic evaluation reward across seeds during training, shaded band of one std across seeds; "
+            "dashed lines: the RL Zoo's final result for reference (its band: ± its std)."
+        )
+        for env_id, plot in plots.items():
+            parts += ["", f"### {env_id}", "", f"![{env_id} learning curves]({plot})"]
+    return "\n".join(parts) + "\n"
+
+
+def update_readme(readme: str | Path, table: str, link: str) -> bool:
+    """
+    Replace the text between :data:`README_START` and :data:`README_END` in ``readme`` with the table.
+
+    :param readme: README file.
+    :param table: Markdown table.
+    :param link: Path of the full report, relative to the README.
+    :return: Whether the README had the markers (and was updated).
+    """
+    from pgzoo.zoo.envs import atomic_write_text
+
+    path = Path(readme)
+    text = path.read_text()
+    pattern = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.DOTALL)
+    if not pattern.search(text):
+        return False
+    block = f"{README_START}\n{table}\n\nFull report, notes and learning curves: [{link}]({link})\n{README_END}"
+    atomic_write_text(path, pattern.sub(lambda _: block, text, count=1))
+    return True
+
+
+def write_report(
+    results_dir: str | Path = "benchmarks/results",
+    output: str | Path = "benchmarks/benchmark.md",
+    *,
+    readme: str | Path | None = None,
+) -> Path:
+    """
+    Regenerate the report and one plot per env (``<output folder>/plots/<env>.png``) from the saved runs.
+
+    :param results_dir: Folder of the per-run JSON files.
+    :param output: Markdown file to write.
+    :param readme: README whose benchmark markers get the table too, or ``None``.
+    :return: The report's path.
+    """
+    from pgzoo.zoo.envs import atomic_write_text
+
+    output = Path(output)
+    rows = group_rows(load_results(results_dir))
+    plots: dict[str, str] = {}
+    by_env: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        by_env[row.env_id].append(row)
+    for env_id, env_rows in by_env.items():
+        if any(r.get("curve") for row in env_rows for r in row.records):
+            plot = plot_env(env_id, env_rows, output.parent / "plots" / _plot_name(env_id))
+            plots[env_id] = plot.relative_to(output.parent).as_posix()
+    atomic_write_text(output, render_report(rows, plots))
+    if readme is not None:
+        link = Path(os.path.relpath(output, Path(readme).parent)).as_posix()
+        if not update_readme(readme, markdown_table(rows), link):
+            print(f"warning: {readme} has no {README_START} ... {README_END} block; README not updated")
+    return output
+
+
+__all__ = [
+    "REFERENCE",
+    "REFERENCE_ALGOS",
+    "Row",
+    "group_rows",
+    "load_results",
+    "markdown_table",
+    "plot_env",
+    "render_report",
+    "update_readme",
+    "write_report",
+]
