@@ -162,7 +162,9 @@ def test_pickle_payloads_are_refused(hub: FakeHub, trained: Path, tmp_path: Path
         data["policy_kwargs"] = {":type:": "<class 'dict'>", ":serialized:": blob, "activation_fn": "<class 'evil.Payload'>"}
 
     config = b"policy: MlpPolicy\n"
-    hub.add_repo("evil/a2c-CartPole-v1", {"a2c-CartPole-v1.zip": _with_data(_model_bytes(trained), poison), "config.yml": config})
+    hub.add_repo(
+        "evil/a2c-CartPole-v1", {"a2c-CartPole-v1.zip": _with_data(_model_bytes(trained), poison), "config.yml": config}
+    )
     with pytest.raises(UnsafeModelError, match="does not unpickle.*--trust-remote-code"):
         load_from_hub("evil/a2c-CartPole-v1")
     assert not marker.exists()

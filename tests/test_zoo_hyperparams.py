@@ -23,7 +23,12 @@ from pgzoo.zoo.safe_eval import resolve_class_name, safe_eval
 
 def test_safe_eval_accepts_rl_zoo_policy_kwargs() -> None:
     value = safe_eval("dict(log_std_init=-2, ortho_init=False, activation_fn=nn.ReLU, net_arch=dict(pi=[64], vf=[64]))")
-    assert value == {"log_std_init": -2, "ortho_init": False, "activation_fn": th.nn.ReLU, "net_arch": {"pi": [64], "vf": [64]}}
+    assert value == {
+        "log_std_init": -2,
+        "ortho_init": False,
+        "activation_fn": th.nn.ReLU,
+        "net_arch": {"pi": [64], "vf": [64]},
+    }
     assert safe_eval("dict(optimizer_class=th.optim.Adam, eps=1e-5 * 2)") == {"optimizer_class": th.optim.Adam, "eps": 2e-5}
     assert safe_eval("[dict(pi=[8], vf=[8])]") == [{"pi": [8], "vf": [8]}]
     assert safe_eval("{'norm_obs': True, 'norm_reward': False}") == {"norm_obs": True, "norm_reward": False}
