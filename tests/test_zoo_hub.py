@@ -22,16 +22,16 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from hub_server import FakeHub  # noqa: E402
+from hub_server import FakeHub
 
 os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-from pgzoo.zoo.cli import main  # noqa: E402
-from pgzoo.zoo.enjoy import load_agent, run_agent  # noqa: E402
-from pgzoo.zoo.errors import HubError, UnsafeModelError  # noqa: E402
-from pgzoo.zoo.hub import load_from_hub, pull, push  # noqa: E402
-from pgzoo.zoo.train import train  # noqa: E402
+from pgzoo.zoo.cli import main
+from pgzoo.zoo.enjoy import load_agent, run_agent
+from pgzoo.zoo.errors import HubError, UnsafeModelError
+from pgzoo.zoo.hub import load_from_hub, pull, push
+from pgzoo.zoo.train import train
 
 TOKEN = "hf_test_token_do_not_leak"
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,16 +113,16 @@ def test_push_needs_a_token(trained: Path, tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_missing_repo_and_file(hub: FakeHub, trained: Path, tmp_path: Path, capsys) -> None:
-    with pytest.raises(HubError, match="repository me/nothing-here not found"):
+    with pytest.raises(HubError, match=r"repository me/nothing-here not found"):
         pull("me/nothing-here", tmp_path, algo="a2c", env_id="CartPole-v1")
     hub.add_repo("me/a2c-Acrobot-v1", {"README.md": b"hello"})
-    with pytest.raises(HubError, match="no model zips"):
+    with pytest.raises(HubError, match=r"no model zips"):
         pull("me/a2c-Acrobot-v1", tmp_path)
-    with pytest.raises(HubError, match="file 'missing.zip' not found in me/a2c-Acrobot-v1"):
+    with pytest.raises(HubError, match=r"file 'missing.zip' not found in me/a2c-Acrobot-v1"):
         pull("me/a2c-Acrobot-v1", tmp_path, filename="missing.zip")
     assert main(["pull", "--repo-id", "me/unknown-repo", "-f", str(tmp_path)]) == 2
     assert "cannot tell the algorithm" in capsys.readouterr().err
-    with pytest.raises(HubError, match="bad repo id"):
+    with pytest.raises(HubError, match=r"bad repo id"):
         pull("not a repo", tmp_path)
 
 
@@ -165,7 +165,7 @@ def test_pickle_payloads_are_refused(hub: FakeHub, trained: Path, tmp_path: Path
     hub.add_repo(
         "evil/a2c-CartPole-v1", {"a2c-CartPole-v1.zip": _with_data(_model_bytes(trained), poison), "config.yml": config}
     )
-    with pytest.raises(UnsafeModelError, match="does not unpickle.*--trust-remote-code"):
+    with pytest.raises(UnsafeModelError, match=r"does not unpickle.*--trust-remote-code"):
         load_from_hub("evil/a2c-CartPole-v1")
     assert not marker.exists()
     fresh = tmp_path / "logs"
@@ -183,7 +183,7 @@ def test_pickle_payloads_are_refused(hub: FakeHub, trained: Path, tmp_path: Path
         for item in source.namelist():
             out.writestr(item, buffer.getvalue() if item == "policy.pth" else source.read(item))
     hub.add_repo("evil/a2c-CartPole-v1", {"a2c-CartPole-v1.zip": poisoned.getvalue()})
-    with pytest.raises(UnsafeModelError, match="policy.pth holds objects other than tensors"):
+    with pytest.raises(UnsafeModelError, match=r"policy.pth holds objects other than tensors"):
         load_from_hub("evil/a2c-CartPole-v1")
     assert not marker.exists()
 
@@ -205,7 +205,7 @@ def test_rl_zoo_repo_with_pickled_vecnormalize(hub: FakeHub, trained: Path) -> N
             "vec_normalize.pkl": (run / "CartPole-v1" / "vecnormalize.pkl").read_bytes(),
         },
     )
-    with pytest.raises(UnsafeModelError, match="normalization as a pickle"):
+    with pytest.raises(UnsafeModelError, match=r"normalization as a pickle"):
         load_from_hub("sb3/a2c-CartPole-v1")
     model = load_from_hub("sb3/a2c-CartPole-v1", trust_remote_code=True)
     assert model.get_env().obs_rms.count > 0

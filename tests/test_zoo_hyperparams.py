@@ -50,12 +50,12 @@ def test_safe_eval_accepts_rl_zoo_policy_kwargs() -> None:
     ],
 )
 def test_safe_eval_refuses_code(source: str) -> None:
-    with pytest.raises(UnsafeValueError, match="allowed:"):
+    with pytest.raises(UnsafeValueError, match=r"allowed:"):
         safe_eval(source, what="policy_kwargs")
 
 
 def test_safe_eval_syntax_error_is_clear() -> None:
-    with pytest.raises(UnsafeValueError, match="cannot parse policy_kwargs"):
+    with pytest.raises(UnsafeValueError, match=r"cannot parse policy_kwargs"):
         safe_eval("dict(net_arch=[64,", what="policy_kwargs")
 
 
@@ -102,18 +102,18 @@ def test_preprocess_splits_zoo_keys_and_parses_values() -> None:
 
 
 def test_untrusted_imports_are_limited() -> None:
-    with pytest.raises(UnsafeValueError, match="--trust-remote-code"):
+    with pytest.raises(UnsafeValueError, match=r"--trust-remote-code"):
         preprocess_hyperparams({"env_wrapper": "mypackage.EvilWrapper"}, where="hub", trust_imports=False)
-    with pytest.raises(HyperparamsError, match="cannot import"):
+    with pytest.raises(HyperparamsError, match=r"cannot import"):
         preprocess_hyperparams({"env_wrapper": "no_such_module.Wrapper"}, where="local")
 
 
 def test_bad_values_are_reported() -> None:
-    with pytest.raises(HyperparamsError, match="noise_type"):
+    with pytest.raises(HyperparamsError, match=r"noise_type"):
         preprocess_hyperparams({"noise_type": "pink"})
-    with pytest.raises(HyperparamsError, match="linear schedule"):
+    with pytest.raises(HyperparamsError, match=r"linear schedule"):
         preprocess_hyperparams({"learning_rate": "lin_fast"})
-    with pytest.raises(HyperparamsError, match="n_envs"):
+    with pytest.raises(HyperparamsError, match=r"n_envs"):
         preprocess_hyperparams({"n_envs": -1})
     with pytest.raises(UnsafeValueError):
         preprocess_hyperparams({"policy_kwargs": "dict(activation_fn=os.system)"})
@@ -136,15 +136,15 @@ def test_env_missing_from_file_names_file_and_envs(tmp_path: Path) -> None:
 def test_malformed_and_missing_files(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yml"
     bad.write_text("CartPole-v1:\n  n_envs: [1, 2\n")
-    with pytest.raises(HyperparamsError, match="malformed YAML in .*bad.yml"):
+    with pytest.raises(HyperparamsError, match=r"malformed YAML in .*bad.yml"):
         get_env_hyperparams("a2c", "CartPole-v1", bad)
     listing = tmp_path / "list.yml"
     listing.write_text("- a\n- b\n")
-    with pytest.raises(HyperparamsError, match="malformed hyperparameter file"):
+    with pytest.raises(HyperparamsError, match=r"malformed hyperparameter file"):
         get_env_hyperparams("a2c", "CartPole-v1", listing)
-    with pytest.raises(HyperparamsError, match="does not exist"):
+    with pytest.raises(HyperparamsError, match=r"does not exist"):
         get_env_hyperparams("a2c", "CartPole-v1", tmp_path / "nope.yml")
-    with pytest.raises(HyperparamsError, match="--hyperparams FILE"):
+    with pytest.raises(HyperparamsError, match=r"--hyperparams FILE"):
         get_env_hyperparams("qrdqn", "CartPole-v1")
 
 
@@ -157,7 +157,7 @@ def test_rl_zoo_ordered_dict_config_is_read_without_objects(tmp_path: Path) -> N
     assert load_yaml(file) == {"ent_coef": 0.0, "n_envs": 8, "policy": "MlpPolicy"}
     evil = tmp_path / "evil.yml"
     evil.write_text("!!python/object/apply:os.system ['touch pwned']\n")
-    with pytest.raises(HyperparamsError, match="malformed YAML"):
+    with pytest.raises(HyperparamsError, match=r"malformed YAML"):
         load_yaml(evil)
 
 
@@ -168,7 +168,7 @@ def test_overrides() -> None:
         "policy_kwargs": {"net_arch": [8]},
         "gamma": 0.9,
     }
-    with pytest.raises(HyperparamsError, match="key:value"):
+    with pytest.raises(HyperparamsError, match=r"key:value"):
         parse_overrides(["n_timesteps"])
 
 
@@ -177,5 +177,5 @@ def test_registry() -> None:
 
     assert get_algo_class("A2C") is A2C
     assert normalize_algo_name("ppo-lstm") == "ppo_lstm"
-    with pytest.raises(UnknownAlgoError, match="Did you mean a2c"):
+    with pytest.raises(UnknownAlgoError, match=r"Did you mean a2c"):
         get_algo_class("a2d")

@@ -110,15 +110,15 @@ def test_ctrl_c_saves_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_train_errors(tmp_path: Path) -> None:
-    with pytest.raises(UnknownAlgoError, match="unknown algorithm 'nope'"):
+    with pytest.raises(UnknownAlgoError, match=r"unknown algorithm 'nope'"):
         train("nope", "CartPole-v1", log_folder=tmp_path)
-    with pytest.raises(UnknownEnvError, match="CartPole-v1"):
+    with pytest.raises(UnknownEnvError, match=r"CartPole-v1"):
         train("a2c", "CartPole-v9", log_folder=tmp_path)
-    with pytest.raises(HyperparamsError, match="rejected the hyperparameters"):
+    with pytest.raises(HyperparamsError, match=r"rejected the hyperparameters"):
         train("a2c", "CartPole-v1", log_folder=tmp_path, n_timesteps=10, hyperparams={"no_such_param": 1})
-    with pytest.raises(HyperparamsError, match="--n-workers does not apply to a2c"):
+    with pytest.raises(HyperparamsError, match=r"--n-workers does not apply to a2c"):
         train("a2c", "CartPole-v1", log_folder=tmp_path, n_timesteps=10, n_workers=2)
-    with pytest.raises(HyperparamsError, match="does not take action noise"):
+    with pytest.raises(HyperparamsError, match=r"does not take action noise"):
         train("a2c", "CartPole-v1", log_folder=tmp_path, n_timesteps=10, hyperparams={"noise_type": "normal"})
 
 

@@ -102,6 +102,9 @@ def make_zoo_env(
     env_kwargs = dict(config.env_kwargs)
     if render_mode is not None:
         env_kwargs["render_mode"] = render_mode
+    if render_mode == "rgb_array":
+        # pygame opens an audio device on init; headless machines have none and SDL prints an error about it.
+        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     try:
         env = make_vec_env(
             env_id,
