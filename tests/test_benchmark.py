@@ -1,0 +1,177 @@
+"""
+``pgzoo benchmark`` end to end on tiny budgets: per-run JSON files, resume, ``--jobs``, Ray tasks, the report.
+
+Budgets are a few hundred steps so that the whole module runs in about a minute on two busy cores; what is checked
+is the machinery (files, skipping, schedulers, table), not learning.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pgzoo.zoo.benchmark import DEFAULT_EVAL_EPISODES, REQUIRED_ROWS, plan_runs, result_path
+from pgzoo.zoo.cli import build_parser, main
+from pgzoo.zoo.errors import ZooError
+from pgzoo.zoo.report import README_END, README_START, Row, group_rows, write_report
+
+# Tiny but complete: two curve points per run, a few final episodes (the CLI's default stays 20).
+TINY = ["-n", "500", "--eval-freq", "250", "--curve-episodes", "2", "--eval-episodes", "3"]
+RECORD_KEYS = {
+    "algo", "env", "seed", "n_timesteps", "hyperparams", "final_mean_reward", "final_std_reward", "eval_episodes",
+    "curve", "env_steps", "wall_clock_s", "train_time_s", "steps_per_second", "versions", "machine", "date",
+}  # fmt: skip
+
+
+def _benchmark(tmp: Path, *extra: str) -> int:
+    return main(
+        ["benchmark", *TINY, "-f", str(tmp / "logs"), "--results-dir", str(tmp / "results"),
+         "--output", str(tmp / "bench" / "benchmark.md"), *extra]
+    )  # fmt: skip
+
+
+def _load(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+@pytest.fixture(scope="module")
+def sequential(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One sequential benchmark: REINFORCE and A2C on CartPole-v1, 2 seeds each."""
+    tmp = tmp_path_factory.mktemp("sequential")
+    assert _benchmark(tmp, "--algos", "reinforce", "a2c", "--envs", "CartPole-v1", "--seeds", "2") == 0
+    return tmp
+
+
+def test_default_eval_episodes_is_at_least_20() -> None:
+    args = build_parser().parse_args(["benchmark"])
+    assert args.eval_episodes == DEFAULT_EVAL_EPISODES >= 20
+    assert args.seeds == 3 and args.results_dir == "benchmarks/results" and args.jobs == 1
+
+
+def test_one_json_per_run(sequential: Path) -> None:
+    files = sorted((sequential / "results").glob("*.json"))
+    assert [f.name for f in files] == [
+        "a2c_CartPole-v1_n500_seed0.json",
+        "a2c_CartPole-v1_n500_seed1.json",
+        "reinforce_CartPole-v1_n500_seed0.json",
+        "reinforce_CartPole-v1_n500_seed1.json",
+    ]
+    for path in files:
+        record = _load(path)
+        assert set(record) >= RECORD_KEYS
+        assert record["env"] == "CartPole-v1" and record["n_timesteps"] == 500
+        assert record["eval_episodes"] == 3 and record["deterministic_eval"] is True
+        assert record["env_steps"] >= 500 and record["steps_per_second"] > 0
+        assert record["hyperparams"]["n_timesteps"] == 500
+        assert 0 < record["final_mean_reward"] <= 500
+        # The learning curve: (timesteps, mean, std) every --eval-freq steps.
+        assert len(record["curve"]) >= 1 and all(len(point) == 3 for point in record["curve"])
+        assert record["machine"]["cpu_count"] >= 1 and record["versions"]["stable_baselines3"]
+    assert _load(files[0])["hyperparams"]["n_envs"] == 8  # a2c's tuned entry, with the budget override
+
+
+def test_resume_skips_finished_runs(sequential: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = sorted((sequential / "results").glob("*.json"))
+    mtimes = {f: f.stat().st_mtime_ns for f in files}
+    # An interrupted benchmark: one run never finished, another left a half-written file behind.
+    files[0].unlink()
+    files[1].write_text('{"algo": "a2c", "fin')
+    capsys.readouterr()
+    assert _benchmark(sequential, "--algos", "reinforce", "a2c", "--envs", "CartPole-v1", "--seeds", "2") == 0
+    out = capsys.readouterr().out
+    assert "4 runs: 2 already finished" in out and "2 to run" in out
+    assert all(f.stat().st_mtime_ns == mtimes[f] for f in files[2:])  # finished runs were not touched
+    assert all(f.is_file() and "final_mean_reward" in _load(f) for f in files)
+    # Nothing left to do: a third invocation trains nothing.
+    assert _benchmark(sequential, "--algos", "reinforce", "a2c", "--envs", "CartPole-v1", "--seeds", "2") == 0
+    out = capsys.readouterr().out
+    assert "4 already finished" in out and "0 to run" in out and "[1/" not in out
+    assert {f: f.stat().st_mtime_ns for f in files[2:]} == {f: mtimes[f] for f in files[2:]}
+
+
+def test_report(sequential: Path) -> None:
+    report = (sequential / "bench" / "benchmark.md").read_text()
+    assert "| REINFORCE | CartPole-v1 | 500 |" in report
+    assert "| A2C | CartPole-v1 | 500 |" in report
+    assert "A2C 500.00 ± 0.00 | 500k | no |" in report  # RL Zoo reference side by side
+    assert "A3C on Pendulum-v1 (0/3 seeds measured)" in report  # required rows not measured are listed
+    assert "(plots/CartPole-v1.png)" in report
+    png = sequential / "bench" / "plots" / "CartPole-v1.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # --report regenerates from the saved runs without training.
+    png.unlink()
+    assert main(["benchmark", "--report", "--results-dir", str(sequential / "results"),
+                 "--output", str(sequential / "bench" / "benchmark.md")]) == 0  # fmt: skip
+    assert png.is_file()
+
+
+def test_jobs_processes(tmp_path: Path, sequential: Path) -> None:
+    assert _benchmark(tmp_path, "--algos", "reinforce", "--envs", "CartPole-v1", "--seeds", "2", "--jobs", "2") == 0
+    for seed in (0, 1):
+        record = _load(result_path(tmp_path / "results", "reinforce", "CartPole-v1", 500, seed))
+        assert record["torch_threads"] == 1
+        # Same seed, one torch thread: a run in a spawned process reproduces the in-process one.
+        same = _load(result_path(sequential / "results", "reinforce", "CartPole-v1", 500, seed))
+        assert record["final_mean_reward"] == same["final_mean_reward"]
+
+
+@pytest.mark.timeout(300)
+def test_ray_local_instance(tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray")
+    assert _benchmark(tmp_path, "--algos", "a2c", "--envs", "CartPole-v1", "--seeds", "2", "--ray", "--jobs", "2") == 0
+    assert not ray.is_initialized()  # the benchmark shut down the instance it started
+    files = sorted((tmp_path / "results").glob("*.json"))
+    assert len(files) == 2 and all(_load(f)["env_steps"] >= 500 for f in files)
+    assert (tmp_path / "bench" / "benchmark.md").is_file()
+
+
+def test_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _benchmark(tmp_path, "--algos", "reinforc", "--envs", "CartPole-v1") == 2
+    assert "unknown algorithm 'reinforc'" in capsys.readouterr().err
+    assert _benchmark(tmp_path, "--algos", "a2c", "--envs", "CartPole-v0000") == 2
+    assert "unknown environment id" in capsys.readouterr().err
+    assert not (tmp_path / "results").exists()
+    # A cross product keeps the pairs that have hyperparameters (no DDPG on a discrete env).
+    specs = plan_runs(["a2c", "ddpg"], ["CartPole-v1"], n_seeds=1, n_timesteps=100, verbose=0)
+    assert [(s.algo, s.env_id) for s in specs] == [("a2c", "CartPole-v1")]
+    with pytest.raises(ZooError, match="nothing to benchmark"):
+        plan_runs(["ddpg"], ["CartPole-v1"], verbose=0)
+
+
+def _record(algo: str, env_id: str, seed: int, mean: float, steps: int) -> dict[str, Any]:
+    return {"algo": algo, "env": env_id, "seed": seed, "n_timesteps": steps, "final_mean_reward": mean,
+            "final_std_reward": 1.0, "eval_episodes": 20, "wall_clock_s": 10.0, "steps_per_second": 100.0,
+            "curve": [[steps // 2, mean / 2, 0.0], [steps, mean, 0.0]], "machine": {"cpu_count": 2},
+            "versions": {"pgzoo": "0"}}  # fmt: skip
+
+
+def test_report_rows_and_reference(tmp_path: Path) -> None:
+    records = [_record("a3c", "Pendulum-v1", s, m, 20_000) for s, m in enumerate([-150.0, -250.0, -200.0])]
+    records += [_record("dpg", "Pendulum-v1", s, -150.0, 40_000) for s in range(3)]  # good, but more steps
+    records += [_record("reinforce", "Taxi-v3", 0, 5.0, 1000)]  # no reference
+    rows = {(r.algo, r.env_id): r for r in group_rows(records)}
+    a3c = rows[("a3c", "Pendulum-v1")]
+    assert a3c.mean == pytest.approx(-200.0) and a3c.std == pytest.approx((5000 / 3) ** 0.5)
+    assert a3c.reference() == ("a2c", -162.97, 103.21, 1_000_000) and a3c.within_reference() == "yes"
+    assert rows[("dpg", "Pendulum-v1")].reference()[0] == "ddpg"  # type: ignore[index]
+    assert rows[("dpg", "Pendulum-v1")].within_reference() == "no"  # 40k steps > DDPG's 20k
+    assert rows[("reinforce", "Taxi-v3")].within_reference() == "-"
+    assert isinstance(a3c, Row) and a3c.seeds == [0, 1, 2]
+
+    results = tmp_path / "results"
+    results.mkdir()
+    for i, record in enumerate(records):
+        (results / f"run{i}.json").write_text(json.dumps(record))
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\n{README_START}\nold\n{README_END}\n\nrest\n")
+    report = write_report(results, tmp_path / "out" / "benchmark.md", readme=readme).read_text()
+    assert "| A3C | Pendulum-v1 | 20k | -200.00 ± 40.82 | 3 |" in report
+    assert "A3C on Pendulum-v1" not in report.split("## Not measured yet")[1]
+    assert (tmp_path / "out" / "plots" / "Pendulum-v1.png").is_file()
+    text = readme.read_text()
+    assert "old" not in text and "| DPG | Pendulum-v1 | 40k |" in text and text.endswith("rest\n")
+    assert "(out/benchmark.md)" in text
+    assert len(REQUIRED_ROWS) == 10
