@@ -144,3 +144,21 @@ def test_a3c_with_workers(tmp_path: Path) -> None:
                    eval_freq=0, final_eval_episodes=1, hyperparams=TINY, verbose=0)  # fmt: skip
     assert result.n_timesteps >= 400 and result.model_path.is_file()
     assert yaml.safe_load((result.run_folder / "CartPole-v1" / "config.yml").read_text())["n_workers"] == 1
+    agent = load_agent("a3c", "CartPole-v1", tmp_path)
+    safe = load_model_safely(result.model_path, get_algo_class("a3c"), agent.env, config={"policy": "MlpPolicy"})
+    obs = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
+    np.testing.assert_array_equal(safe.predict(obs, deterministic=True)[0], agent.model.predict(obs, deterministic=True)[0])
+
+
+def test_dpg_from_packaged_file_with_noise(tmp_path: Path) -> None:
+    try:
+        get_algo_class("dpg")
+    except UnknownAlgoError:
+        pytest.skip("pgzoo.dpg not available")
+    result = train("dpg", "Pendulum-v1", seed=0, log_folder=tmp_path, n_timesteps=120, eval_freq=0, final_eval_episodes=1,
+                   hyperparams={"learning_starts": 60, "policy_kwargs": "dict(net_arch=[8])"}, verbose=0)  # fmt: skip
+    assert result.hyperparams_file.name == "dpg.yml"
+    agent = load_agent("dpg", "Pendulum-v1", tmp_path)
+    safe = load_model_safely(result.model_path, get_algo_class("dpg"), agent.env, config={"policy": "MlpPolicy"})
+    obs = np.random.default_rng(0).normal(size=(8, 3)).astype(np.float32)
+    np.testing.assert_allclose(safe.predict(obs, deterministic=True)[0], agent.model.predict(obs, deterministic=True)[0])

@@ -53,6 +53,8 @@ ALLOWED_CLASSES: dict[str, tuple[str, ...]] = {
     "torch.optim": _OPTIMIZERS,
     "stable_baselines3.common.torch_layers": _EXTRACTORS,
     "stable_baselines3.common.sb2_compat.rmsprop_tf_like": ("RMSpropTFLike",),
+    # A3C's optimizers keep their statistics in shared memory; its saved models name them.
+    "pgzoo.a3c.shared_optim": ("SharedAdam", "SharedRMSprop"),
 }
 
 # Prefixes under which a class name may be written (``nn.Tanh``, ``th.optim.Adam``...).
@@ -84,7 +86,7 @@ ALLOWED_SUMMARY = (
     + ", ".join(f"nn.{name}" for name in _ACTIVATIONS)
     + ", "
     + ", ".join(f"th.optim.{name}" for name in _OPTIMIZERS)
-    + ", RMSpropTFLike, "
+    + ", RMSpropTFLike, SharedAdam, SharedRMSprop, "
     + ", ".join(_EXTRACTORS)
 )
 
