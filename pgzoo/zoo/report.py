@@ -269,14 +269,17 @@ def plot_env(env_id: str, rows: list[Row], path: str | Path) -> Path:
         if band is None:
             continue
         steps, mean, std = band
-        label = f"{row.algo.upper()} ({len(row.records)} seeds, {format_steps(row.n_timesteps)})"
+        n_seeds = len(row.records)
+        label = f"{row.algo.upper()} ({n_seeds} seed{'s' if n_seeds > 1 else ''}, {format_steps(row.n_timesteps)} steps)"
         (line,) = axes.plot(steps, mean, label=label)
         axes.fill_between(steps, mean - std, mean + std, color=line.get_color(), alpha=0.2)
     shown = {ref[0]: ref for row in rows if (ref := row.reference()) is not None}
-    for ref_algo, ref_mean, ref_std, ref_steps in shown.values():
-        line = axes.axhline(ref_mean, linestyle="--", linewidth=1, color="gray" if len(shown) == 1 else None)
-        line.set_label(f"RL Zoo {ref_algo.upper()}: {ref_mean:.1f} ± {ref_std:.1f} at {format_steps(ref_steps)}")
-        axes.axhspan(ref_mean - ref_std, ref_mean + ref_std, color=line.get_color(), alpha=0.08)
+    # Grey shades and distinct dashes keep the references apart from the measured curves (which use the colour cycle).
+    styles = [("dimgray", "--"), ("black", ":"), ("darkgray", "-.")]
+    for (ref_algo, ref_mean, ref_std, ref_steps), (color, dashes) in zip(shown.values(), styles * 3, strict=False):
+        label = f"RL Zoo {ref_algo.upper()}: {ref_mean:.1f} ± {ref_std:.1f} at {format_steps(ref_steps)} steps"
+        axes.axhline(ref_mean, linestyle=dashes, linewidth=1.2, color=color, label=label)
+        axes.axhspan(ref_mean - ref_std, ref_mean + ref_std, color=color, alpha=0.07)
     axes.set_title(env_id)
     axes.set_xlabel("environment steps")
     axes.set_ylabel("mean evaluation reward (deterministic)")
