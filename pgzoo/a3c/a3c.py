@@ -13,7 +13,6 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticCnnPolicy, ActorCriticPolicy, BasePolicy, MultiInputActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
-from stable_baselines3.common.utils import get_device
 from stable_baselines3.common.vec_env import VecEnv
 
 from pgzoo.a3c.envs import EnvSource, check_sendable, env_source
@@ -138,7 +137,8 @@ class A3C(OnPolicyAlgorithm):
             raise ValueError(
                 f"`start_method` must be 'forkserver' or 'spawn' (fork deadlocks with torch), got {start_method!r}"
             )
-        if get_device(device).type != "cpu":
+        # "auto" picks a GPU when there is one; A3C still runs on the CPU then.
+        if device != "auto" and th.device(device).type != "cpu":
             raise ValueError(
                 f"A3C keeps its shared model in shared CPU memory and only runs on the CPU, got device={device!r}"
             )
@@ -190,7 +190,7 @@ class A3C(OnPolicyAlgorithm):
             tensorboard_log=tensorboard_log,
             policy_kwargs=policy_kwargs,
             verbose=verbose,
-            device=device,
+            device="cpu",
             seed=seed,
             _init_setup_model=False,
             supported_action_spaces=(spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary),

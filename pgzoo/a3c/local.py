@@ -9,6 +9,7 @@ and steps the shared optimizer, without locks.
 from __future__ import annotations
 
 import contextlib
+import copy
 import multiprocessing as mp
 import queue
 import signal
@@ -30,10 +31,9 @@ _STOP_GRACE = 5.0
 
 
 def private_copy(policy: ActorCriticPolicy) -> ActorCriticPolicy:
-    """A new policy of the same architecture and weights as ``policy``, sharing no memory with it."""
-    copy = type(policy)(**policy._get_constructor_parameters())
-    copy.load_state_dict(policy.state_dict())
-    return copy.to(policy.device)
+    """A copy of ``policy`` in private memory, without an optimizer (a worker's gradients go to the shared one)."""
+    # Marking the optimizer as already copied (to None) skips it.
+    return copy.deepcopy(policy, memo={id(policy.optimizer): None})
 
 
 def _worker_main(
@@ -107,8 +107,9 @@ class LocalRunner(Runner):
             raise ValueError(f"`start_method` must be 'forkserver' or 'spawn', got {start_method!r}")
         context: Any = th.multiprocessing.get_context(start_method)
         if start_method == "forkserver":
-            # Imported once in the fork server, so starting each worker doesn't import torch again.
-            context.set_forkserver_preload(["pgzoo.a3c.local"])
+            # Imported once in the fork server rather than in every worker: torch, and torch._dynamo, which the
+            # first optimizer step imports (several seconds).
+            context.set_forkserver_preload(["pgzoo.a3c.local", "torch._dynamo"])
         self._messages = context.Queue()
         self._stop = context.Event()
         self._steps_done = context.Value("q", 0)

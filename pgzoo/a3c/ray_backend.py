@@ -9,6 +9,7 @@ one push at a time. The main process polls the server for progress and a copy of
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ import torch as th
 from stable_baselines3.common.policies import ActorCriticPolicy
 
 from pgzoo.a3c.learner import ActorLearner, LearnerConfig, Report
+from pgzoo.a3c.local import private_copy
 from pgzoo.a3c.runner import Runner, WorkerError
 from pgzoo.common.utils import limit_torch_threads
 
@@ -44,28 +46,17 @@ def unflatten_(tensors: Sequence[th.Tensor], flat: np.ndarray) -> None:
             offset += tensor.numel()
 
 
-def _build_policy(constructor: dict[str, Any], state: dict[str, Any]) -> ActorCriticPolicy:
-    policy = constructor["policy_class"](**constructor["kwargs"])
-    policy.load_state_dict(state)
-    return policy
-
-
 class ParameterServer:
     """
     Holds the model and its optimizer; applies workers' gradients and tracks the run's progress.
 
-    :param constructor: Policy class and constructor arguments.
-    :param policy_state: Initial weights (policy ``state_dict``).
-    :param optimizer_state: Initial optimizer ``state_dict``.
+    :param policy: A private copy of the main process's policy, with its optimizer.
     :param config: The run's settings.
     """
 
-    def __init__(
-        self, constructor: dict[str, Any], policy_state: dict[str, Any], optimizer_state: dict[str, Any], config: LearnerConfig
-    ) -> None:
+    def __init__(self, policy: ActorCriticPolicy, config: LearnerConfig) -> None:
         limit_torch_threads(1)
-        self.policy = _build_policy(constructor, policy_state)
-        self.policy.optimizer.load_state_dict(optimizer_state)
+        self.policy = policy
         self.parameters = list(self.policy.parameters())
         self.config = config
         self.steps_done = 0
@@ -112,13 +103,12 @@ class RayWorker:
     One actor-learner: its environments and a private copy of the model.
 
     :param rank: Index of this worker.
-    :param constructor: Policy class and constructor arguments.
-    :param policy_state: Initial weights.
+    :param policy: A private copy of the main process's policy, without optimizer.
     :param config: The run's settings.
     """
 
-    def __init__(self, rank: int, constructor: dict[str, Any], policy_state: dict[str, Any], config: LearnerConfig) -> None:
-        self.learner = ActorLearner(_build_policy(constructor, policy_state), config, rank)
+    def __init__(self, rank: int, policy: ActorCriticPolicy, config: LearnerConfig) -> None:
+        self.learner = ActorLearner(policy, config, rank)
 
     def pid(self) -> int:
         """Process id of this actor."""
@@ -168,17 +158,14 @@ class RayRunner(Runner):
         self.policy = policy
         self.parameters = list(policy.parameters())
         self.config = config
-        constructor = {"policy_class": type(policy), "kwargs": policy._get_constructor_parameters()}
-        policy_state = {key: value.clone() for key, value in policy.state_dict().items()}
         server_class = ray.remote(num_cpus=0)(ParameterServer)
         worker_class = ray.remote(num_cpus=1)(RayWorker)
-        self.server: Any = server_class.remote(constructor, policy_state, policy.optimizer.state_dict(), config)
-        self.workers: list[Any] = [
-            worker_class.remote(rank, constructor, policy_state, config) for rank in range(config.n_workers)
-        ]
+        # Copies sent by value (the main policy may live in shared memory); workers need no optimizer.
+        self.server: Any = server_class.remote(copy.deepcopy(policy), config)
+        worker_policy = ray.put(private_copy(policy))
+        self.workers: list[Any] = [worker_class.remote(rank, worker_policy, config) for rank in range(config.n_workers)]
         self._runs: list[Any] = []
         self._pids: list[int] = []
-        self._all_done = False
         self._finished = False
 
     def start(self) -> None:

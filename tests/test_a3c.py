@@ -1,0 +1,367 @@
+"""Tests of A3C on the local backend (worker processes on this machine)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import psutil
+import pytest
+import torch as th
+import yaml
+from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.logger import configure
+from stable_baselines3.common.vec_env import VecNormalize
+
+from pgzoo import A3C
+from pgzoo.a3c import SharedAdam, SharedRMSprop, WorkerError
+from pgzoo.common.benchmark import StopAtRewardThreshold
+
+HYPERPARAMS = Path(__file__).resolve().parents[1] / "hyperparams" / "a3c.yml"
+
+
+def a3c_kwargs(env_id: str) -> tuple[dict[str, Any], int]:
+    """A3C constructor arguments and n_timesteps of ``env_id``'s entry in hyperparams/a3c.yml."""
+    entry = dict(yaml.safe_load(HYPERPARAMS.read_text())[env_id])
+    n_timesteps = int(float(entry.pop("n_timesteps")))
+    entry.pop("policy")
+    kwargs: dict[str, Any] = {"n_envs_per_worker": entry.pop("n_envs", 1)}
+    for key, value in entry.items():
+        if isinstance(value, str) and value.startswith("lin_"):
+            initial = float(value[len("lin_") :])
+            kwargs[key] = lambda progress, initial=initial: progress * initial
+        elif key == "policy_kwargs":
+            kwargs[key] = eval(value, {"nn": th.nn})  # the file is ours
+        else:
+            kwargs[key] = value
+    return kwargs, n_timesteps
+
+
+# --- Helpers sent to workers: module-level so they pickle by reference. --------------------------------------
+
+
+class FaultyEnv(gym.Wrapper):
+    """CartPole whose ``step`` raises (or kills its process) after ``fail_after`` steps."""
+
+    def __init__(self, fail_after: int = 50, hard: bool = False):
+        super().__init__(gym.make("CartPole-v1"))
+        self.fail_after = fail_after
+        self.hard = hard
+        self.steps = 0
+
+    def step(self, action: Any) -> Any:
+        self.steps += 1
+        if self.steps > self.fail_after:
+            if self.hard:
+                os._exit(3)
+            raise RuntimeError("boom: the env broke on purpose")
+        return self.env.step(action)
+
+
+def make_cartpole() -> gym.Env:
+    return gym.make("CartPole-v1")
+
+
+class DictObservation(gym.ObservationWrapper):
+    """CartPole with its observation inside a dict."""
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        self.observation_space = gym.spaces.Dict({"state": env.observation_space})
+
+    def observation(self, observation: Any) -> Any:
+        return {"state": observation}
+
+
+def make_dict_cartpole() -> gym.Env:
+    return DictObservation(gym.make("CartPole-v1"))
+
+
+class Unpicklable:
+    """An env factory that can't travel to another process."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def __call__(self) -> gym.Env:
+        return gym.make("CartPole-v1")
+
+
+class StopAfter(BaseCallback):
+    """Returns False (or raises KeyboardInterrupt) at its ``n``-th call."""
+
+    def __init__(self, n: int, interrupt: bool = False):
+        super().__init__()
+        self.n = n
+        self.interrupt = interrupt
+        self.stop_time = 0.0
+
+    def _on_step(self) -> bool:
+        if self.n_calls < self.n:
+            return True
+        self.stop_time = time.monotonic()
+        if self.interrupt:
+            raise KeyboardInterrupt
+        return False
+
+
+# --- Child-process accounting -------------------------------------------------------------------------------
+
+
+def children() -> set[int]:
+    return {child.pid for child in psutil.Process().children(recursive=True)}
+
+
+@pytest.fixture(scope="module")
+def warm() -> None:
+    """Start the fork server and resource tracker once: they are long-lived helpers, not workers."""
+    A3C("MlpPolicy", "CartPole-v1", n_workers=1, n_steps=5).learn(100)
+
+
+@pytest.fixture
+def no_leftover_workers(warm: None):
+    """Fail the test if any process started during it is still alive at its end."""
+    before = children()
+    models: list[A3C] = []
+    yield models
+    deadline = time.monotonic() + 5
+    while children() - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert children() - before == set()
+    for model in models:
+        assert model.worker_pids, "the test should have started workers"
+        assert not any(
+            psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE for pid in model.worker_pids
+        )
+
+
+# --- Input checks -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n_workers": 0}, "n_workers"),
+        ({"n_workers": -2}, "n_workers"),
+        ({"n_steps": 0}, "n_steps"),
+        ({"n_envs_per_worker": 0}, "n_envs_per_worker"),
+        ({"backend": "mpi"}, "backend"),
+        ({"start_method": "fork"}, "fork"),
+        ({"device": "cuda"}, "CPU"),
+    ],
+)
+def test_bad_arguments(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        A3C("MlpPolicy", "CartPole-v1", **kwargs)
+
+
+def test_unsupported_action_space() -> None:
+    class TupleActions(gym.Env):
+        observation_space = gym.spaces.Box(-1, 1, (2,))
+        action_space = gym.spaces.Tuple((gym.spaces.Discrete(2), gym.spaces.Discrete(2)))
+
+    with pytest.raises(AssertionError, match="only supports"):
+        A3C("MlpPolicy", TupleActions, n_workers=1)
+
+
+def test_unsendable_envs() -> None:
+    with pytest.raises(ValueError, match="env id"):
+        A3C("MlpPolicy", Unpicklable(), n_workers=1)
+    with pytest.raises(ValueError, match="VecNormalize"):
+        A3C("MlpPolicy", VecNormalize(make_vec_env("CartPole-v1", n_envs=2)), n_workers=1)
+    with pytest.raises(ValueError, match="wrappers"):
+        A3C("MlpPolicy", gym.wrappers.ClipReward(gym.make("CartPole-v1"), 0, 0.5), n_workers=1)
+    with pytest.raises(ValueError, match="n_envs_per_worker"):
+        A3C("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2), n_envs_per_worker=3, n_workers=1)
+
+
+def test_default_workers_is_core_count() -> None:
+    assert A3C("MlpPolicy", "CartPole-v1").n_workers == len(os.sched_getaffinity(0))
+
+
+# --- Shared optimizer ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("optimizer_class", [SharedRMSprop, SharedAdam])
+def test_shared_optimizer_state_is_eager_and_shared(optimizer_class: type) -> None:
+    net = th.nn.Linear(3, 2)
+    optimizer = optimizer_class(net.parameters(), lr=1e-3)
+    optimizer.share_memory()
+    for param in net.parameters():
+        state = optimizer.state[param]
+        assert th.is_tensor(state["step"]) and state["step"].item() == 0
+        assert all(value.is_shared() for value in state.values())
+    # Reloading replaces the tensors; share_memory() shares the new ones again.
+    optimizer.load_state_dict(optimizer.state_dict())
+    optimizer.share_memory()
+    assert all(value.is_shared() for state in optimizer.state.values() for value in state.values())
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("use_rms_prop", [True, False])
+def test_workers_update_shared_model_and_optimizer(use_rms_prop: bool, no_leftover_workers: list[A3C]) -> None:
+    model = A3C("MlpPolicy", "CartPole-v1", n_workers=2, n_envs_per_worker=2, use_rms_prop=use_rms_prop, seed=1)
+    no_leftover_workers.append(model)
+    before = [param.detach().clone() for param in model.policy.parameters()]
+    model.learn(2_000)
+    assert model.num_timesteps >= 2_000
+    assert any(not th.equal(old, new) for old, new in zip(before, model.policy.parameters(), strict=True))
+    # Every worker's updates went through the one shared step counter (Hogwild may drop a few increments).
+    steps = {state["step"].item() for state in model.policy.optimizer.state.values()}
+    assert 0.9 * model._n_updates <= max(steps) <= model._n_updates
+    assert model._n_updates >= 2_000 // (5 * 2)
+
+
+@pytest.mark.timeout(120)
+def test_one_worker_is_reproducible(no_leftover_workers: list[A3C]) -> None:
+    weights = []
+    for _ in range(2):
+        model = A3C("MlpPolicy", "CartPole-v1", n_workers=1, n_envs_per_worker=2, seed=3, learning_rate=lambda p: 1e-3 * p)
+        no_leftover_workers.append(model)
+        model.learn(1_000)
+        weights.append(th.nn.utils.parameters_to_vector(model.policy.parameters()))
+    assert th.equal(weights[0], weights[1])
+
+
+# --- SB3 behaviour in the main process ---------------------------------------------------------------------
+
+
+@pytest.mark.timeout(180)
+def test_sb3_machinery(tmp_path: Path, no_leftover_workers: list[A3C]) -> None:
+    model = A3C("MlpPolicy", "CartPole-v1", n_workers=2, n_envs_per_worker=4, seed=0, tensorboard_log=str(tmp_path / "tb"))
+    no_leftover_workers.append(model)
+    logger = configure(str(tmp_path / "log"), ["csv", "tensorboard"])
+    model.set_logger(logger)
+    eval_callback = EvalCallback(make_vec_env("CartPole-v1", n_envs=2), eval_freq=500, n_eval_episodes=2, verbose=0)
+    model.learn(6_000, callback=eval_callback, log_interval=20, progress_bar=True)
+
+    assert model.num_timesteps >= 6_000
+    assert len(model.ep_info_buffer) > 0
+    assert eval_callback.n_calls >= 6_000 // 4 - 10 and eval_callback.best_mean_reward > -np.inf
+    with open(tmp_path / "log" / "progress.csv") as file:
+        rows = list(csv.DictReader(file))
+    assert rows
+    for key in ("rollout/ep_rew_mean", "train/policy_loss", "train/value_loss", "train/entropy_loss", "time/fps"):
+        assert any(row.get(key) for row in rows), key
+    assert list((tmp_path / "log").glob("events.out.tfevents*"))
+
+    model.save(tmp_path / "a3c.zip")
+    obs = model.get_env().reset()
+    expected, _ = model.predict(obs, deterministic=True)
+    loaded = A3C.load(tmp_path / "a3c.zip", env=make_vec_env("CartPole-v1", n_envs=4))
+    actions, _ = loaded.predict(obs, deterministic=True)
+    assert np.array_equal(actions, expected)
+    assert loaded.n_workers == 2
+    loaded.learn(2_000, reset_num_timesteps=False)
+    no_leftover_workers.append(loaded)
+    assert loaded.num_timesteps >= model.num_timesteps + 2_000
+
+
+@pytest.mark.timeout(60)
+def test_load_without_env_needs_one(tmp_path: Path) -> None:
+    A3C("MlpPolicy", "CartPole-v1", n_workers=1).save(tmp_path / "a3c.zip")
+    with pytest.raises(ValueError, match="no environment"):
+        A3C.load(tmp_path / "a3c.zip").learn(100)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    "env",
+    [
+        make_cartpole,
+        lambda: gym.make("CartPole-v1"),
+        gym.make("CartPole-v1", max_episode_steps=50),
+    ],
+    ids=["function", "lambda", "env-instance"],
+)
+def test_env_kinds(env: Any, no_leftover_workers: list[A3C]) -> None:
+    model = A3C("MlpPolicy", env, n_workers=2, n_envs_per_worker=2, seed=0)
+    no_leftover_workers.append(model)
+    model.learn(1_000)
+    assert model.num_timesteps >= 1_000 and len(model.ep_info_buffer) > 0
+    if isinstance(env, gym.Env):
+        # Rebuilt from the spec, time limit included.
+        assert max(info["l"] for info in model.ep_info_buffer) <= 50
+
+
+@pytest.mark.timeout(120)
+def test_continuous_actions_and_dict_observations(no_leftover_workers: list[A3C]) -> None:
+    model = A3C("MlpPolicy", "Pendulum-v1", n_workers=2, n_envs_per_worker=2, n_steps=8, seed=0)
+    no_leftover_workers.append(model)
+    model.learn(1_000)
+    assert model.num_timesteps >= 1_000
+    model = A3C("MultiInputPolicy", make_dict_cartpole, n_workers=1, n_envs_per_worker=2)
+    no_leftover_workers.append(model)
+    model.learn(500)
+    assert model.num_timesteps >= 500
+
+
+# --- Stopping and faults ------------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(60)
+def test_callback_false_stops_all_workers_promptly(no_leftover_workers: list[A3C]) -> None:
+    model = A3C("MlpPolicy", "CartPole-v1", n_workers=2, n_envs_per_worker=2)
+    no_leftover_workers.append(model)
+    callback = StopAfter(20)
+    model.learn(10_000_000, callback=callback)
+    assert time.monotonic() - callback.stop_time < 3.0
+    assert model.num_timesteps < 100_000
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("hard", [False, True], ids=["exception", "process-death"])
+def test_worker_failure_is_raised_in_main_process(hard: bool, no_leftover_workers: list[A3C]) -> None:
+    model = A3C("MlpPolicy", FaultyEnv, env_kwargs={"fail_after": 300, "hard": hard}, n_workers=2)
+    no_leftover_workers.append(model)
+    start = time.monotonic()
+    match = "exit code 3" if hard else "boom: the env broke on purpose"
+    with pytest.raises(WorkerError, match=match) as error:
+        model.learn(10_000_000)
+    assert time.monotonic() - start < 20
+    if not hard:
+        assert "in step" in str(error.value) and "Traceback" in str(error.value)
+
+
+@pytest.mark.timeout(60)
+def test_keyboard_interrupt_in_main_process_stops_workers(no_leftover_workers: list[A3C]) -> None:
+    model = A3C("MlpPolicy", "CartPole-v1", n_workers=2)
+    no_leftover_workers.append(model)
+    with pytest.raises(KeyboardInterrupt):
+        model.learn(10_000_000, callback=StopAfter(50, interrupt=True))
+
+
+@pytest.mark.timeout(60)
+def test_sigint_stops_workers(no_leftover_workers: list[A3C]) -> None:
+    model = A3C("MlpPolicy", "CartPole-v1", n_workers=2)
+    no_leftover_workers.append(model)
+    timer = threading.Timer(3.0, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            model.learn(10_000_000)
+    finally:
+        timer.cancel()
+
+
+# --- Learning -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(300)
+def test_cartpole_reaches_475(no_leftover_workers: list[A3C]) -> None:
+    kwargs, n_timesteps = a3c_kwargs("CartPole-v1")
+    kwargs["n_workers"] = 2
+    model = A3C("MlpPolicy", "CartPole-v1", seed=0, **kwargs)
+    no_leftover_workers.append(model)
+    eval_env = make_vec_env("CartPole-v1", n_envs=10, seed=1_000)
+    callback = StopAtRewardThreshold(eval_env, threshold=475, eval_freq=10_000, n_eval_episodes=10, deterministic=True)
+    model.learn(n_timesteps, callback=callback)
+    assert callback.result.reached, callback.result.evaluations
