@@ -185,6 +185,13 @@ def load_vecnormalize_stats(env: VecNormalize, path: str | Path) -> None:
     env.gamma, env.epsilon = data["gamma"], data["epsilon"]
 
 
+def _default_file_mode() -> int:
+    """Permissions a plain ``open()`` would give a new file (``mkstemp`` makes 0600 files)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder, so a crash never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -192,6 +199,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w") as file:
             file.write(text)
+        os.chmod(tmp, _default_file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -216,6 +224,7 @@ def atomic_save_model(model: Any, path: str | Path) -> Path:
     try:
         with os.fdopen(fd, "wb") as file:
             model.save(file)
+        os.chmod(tmp, _default_file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
