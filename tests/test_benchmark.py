@@ -175,3 +175,19 @@ def test_report_rows_and_reference(tmp_path: Path) -> None:
     assert "old" not in text and "| DPG | Pendulum-v1 | 40k |" in text and text.endswith("rest\n")
     assert "(out/benchmark.md)" in text
     assert len(REQUIRED_ROWS) == 10
+
+
+@pytest.mark.timeout(300)
+def test_tune(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("optuna")
+    from pgzoo.zoo.hyperparams import load_yaml, preprocess_hyperparams
+
+    output = tmp_path / "best.yml"
+    args = ["tune", "--algo", "reinforce", "--env", "CartPole-v1", "--n-trials", "2", "-n", "400", "--eval-episodes", "2"]
+    assert main([*args, "--n-evaluations", "2", "-f", str(tmp_path / "logs"), "-o", str(output)]) == 0
+    assert "trial 1:" in capsys.readouterr().out
+    entry = load_yaml(output)["CartPole-v1"]
+    assert entry["n_timesteps"] == 400 and "n_episodes" in entry and "policy_kwargs" in entry
+    preprocess_hyperparams(entry)  # the written entry is a valid zoo entry
+    assert main(["tune", "--algo", "a2c", "--env", "CartPole-v1"]) == 2
+    assert "no search space for 'a2c'" in capsys.readouterr().err

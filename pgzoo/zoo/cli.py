@@ -197,9 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("--env", help="env id, when the repository name is not <algo>-<env>")
     pull.add_argument("--revision", help="branch, tag or commit")
     pull.add_argument("--filename", help="model zip to use when the repository has several")
-    from pgzoo.zoo import benchmark  # its module only imports the standard library at load time
+    from pgzoo.zoo import benchmark, tune
 
     benchmark.add_parser(commands)
+    tune.add_parser(commands)
     return parser
 
 
@@ -336,6 +337,12 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     return benchmark_main(args)
 
 
+def _cmd_tune(args: argparse.Namespace) -> int:
+    from pgzoo.zoo.tune import main as tune_main
+
+    return tune_main(args)
+
+
 _COMMANDS: dict[str, Any] = {
     "train": _cmd_train,
     "enjoy": _cmd_enjoy,
@@ -343,6 +350,7 @@ _COMMANDS: dict[str, Any] = {
     "push": _cmd_push,
     "pull": _cmd_pull,
     "benchmark": _cmd_benchmark,
+    "tune": _cmd_tune,
 }
 
 

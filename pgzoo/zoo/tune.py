@@ -1,0 +1,396 @@
+"""
+``pgzoo tune``: search hyperparameters of a pgzoo algorithm on an env with Optuna.
+
+Each trial samples hyperparameters from the algorithm's search space (:data:`SEARCH_SPACES`), trains them with
+:func:`pgzoo.zoo.train.train` on top of the env's entry of ``hyperparams/<algo>.yml`` and scores the final model by
+its mean deterministic evaluation reward. While training, the trial reports the learning curve to Optuna
+(``--n-evaluations`` points), so that the pruner stops trials that lag behind the others. With ``--storage`` (e.g.
+``sqlite:///tune.db``) a study survives interruptions and several ``pgzoo tune`` processes can share it.
+
+The best trial is printed and written as a YAML entry (``--output``) ready to be merged into ``hyperparams/<algo>.yml``.
+Optuna is an optional dependency: ``pip install optuna`` (or ``pip install 'pgzoo[extra]'``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from stable_baselines3.common.callbacks import BaseCallback
+
+from pgzoo.zoo.errors import ZooError
+
+#: The running Optuna trials by number: the pruning callback is built from the hyperparameter entry (plain kwargs),
+#: so it finds its trial object here. Trials run one at a time in this process.
+_ACTIVE_TRIALS: dict[int, Any] = {}
+#: Numbers of the trials whose pruning callback stopped training (the objective then raises ``TrialPruned``).
+_PRUNED: set[int] = set()
+
+_GAMMAS = [0.9, 0.95, 0.98, 0.99, 0.995, 0.999]
+_NET_ARCHS = {"small": [64, 64], "medium": [128, 128], "large": [256, 256]}
+_ACTIVATIONS = {"tanh": "nn.Tanh", "relu": "nn.ReLU"}
+
+
+def _learning_rate(trial: Any, low: float, high: float) -> float | str:
+    rate = trial.suggest_float("learning_rate", low, high, log=True)
+    # A linearly decaying rate often helps policy gradients settle; the zoo reads "lin_<initial>" as that schedule.
+    return f"lin_{rate:.3g}" if trial.suggest_categorical("lr_schedule", ["constant", "linear"]) == "linear" else rate
+
+
+def _policy_kwargs(trial: Any, *, activation: bool = True) -> str:
+    arch = _NET_ARCHS[trial.suggest_categorical("net_arch", list(_NET_ARCHS))]
+    parts = [f"net_arch={arch}"]
+    if activation:
+        parts.append(f"activation_fn={_ACTIVATIONS[trial.suggest_categorical('activation_fn', list(_ACTIVATIONS))]}")
+    return f"dict({', '.join(parts)})"
+
+
+def sample_reinforce(trial: Any) -> dict[str, Any]:
+    """
+    REINFORCE's search space: step size, discount, episodes per update, baseline and entropy bonus.
+
+    :param trial: Optuna trial.
+    :return: Hyperparameters in the zoo's file format.
+    """
+    return {
+        "learning_rate": _learning_rate(trial, 1e-4, 1e-2),
+        "gamma": trial.suggest_categorical("gamma", _GAMMAS),
+        "n_episodes": trial.suggest_categorical("n_episodes", [1, 2, 4, 8, 16]),
+        "use_baseline": trial.suggest_categorical("use_baseline", [True, False]),
+        "normalize_advantage": trial.suggest_categorical("normalize_advantage", [True, False]),
+        "ent_coef": trial.suggest_float("ent_coef", 1e-8, 0.05, log=True),
+        "max_grad_norm": trial.suggest_categorical("max_grad_norm", [0.5, 1.0, 5.0, 10.0]),
+        "policy_kwargs": _policy_kwargs(trial),
+    }
+
+
+def sample_a3c(trial: Any) -> dict[str, Any]:
+    """
+    A3C's search space: step size, rollout length, discount, GAE, loss weights, optimizer.
+
+    :param trial: Optuna trial.
+    :return: Hyperparameters in the zoo's file format.
+    """
+    return {
+        "learning_rate": _learning_rate(trial, 1e-5, 5e-3),
+        "n_steps": trial.suggest_categorical("n_steps", [5, 8, 16, 32]),
+        "gamma": trial.suggest_categorical("gamma", _GAMMAS),
+        "gae_lambda": trial.suggest_categorical("gae_lambda", [0.9, 0.95, 0.98, 1.0]),
+        "ent_coef": trial.suggest_float("ent_coef", 1e-8, 0.05, log=True),
+        "vf_coef": trial.suggest_float("vf_coef", 0.2, 1.0),
+        "max_grad_norm": trial.suggest_categorical("max_grad_norm", [0.5, 1.0, 5.0]),
+        "use_rms_prop": trial.suggest_categorical("use_rms_prop", [True, False]),
+        "normalize_advantage": trial.suggest_categorical("normalize_advantage", [True, False]),
+        "policy_kwargs": _policy_kwargs(trial),
+    }
+
+
+def sample_dpg(trial: Any) -> dict[str, Any]:
+    """
+    DPG's search space: step size, replay and update schedule, target smoothing, exploration noise, network size.
+
+    :param trial: Optuna trial.
+    :return: Hyperparameters in the zoo's file format.
+    """
+    train_freq = trial.suggest_categorical("train_freq", [1, 4, 16, 64])
+    return {
+        "learning_rate": trial.suggest_float("learning_rate", 1e-5, 3e-3, log=True),
+        "gamma": trial.suggest_categorical("gamma", _GAMMAS),
+        "batch_size": trial.suggest_categorical("batch_size", [64, 128, 256]),
+        "buffer_size": trial.suggest_categorical("buffer_size", [100_000, 1_000_000]),
+        "learning_starts": trial.suggest_categorical("learning_starts", [100, 1000, 10_000]),
+        "tau": trial.suggest_categorical("tau", [0.001, 0.005, 0.01, 0.02]),
+        # One gradient step per collected step keeps the replay ratio of the original algorithm.
+        "train_freq": train_freq,
+        "gradient_steps": train_freq,
+        "noise_type": trial.suggest_categorical("noise_type", ["normal", "ornstein-uhlenbeck"]),
+        "noise_std": trial.suggest_float("noise_std", 0.05, 0.8),
+        "policy_kwargs": _policy_kwargs(trial, activation=False),
+    }
+
+
+#: Algorithm -> function sampling its hyperparameters from an Optuna trial.
+SEARCH_SPACES: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "reinforce": sample_reinforce,
+    "a3c": sample_a3c,
+    "dpg": sample_dpg,
+}
+
+
+class TrialPruningCallback(BaseCallback):
+    """
+    Report each new point of the learning curve to the Optuna trial, and stop training when it should be pruned.
+
+    The zoo's ``EvalCallback`` appends every evaluation to ``evaluations.npz`` in the run folder; this callback reads
+    the file when it changes instead of evaluating a second time.
+
+    :param trial_number: Number of the trial in :data:`_ACTIVE_TRIALS`.
+    :param log_folder: Log folder of the trial (its only run folder is looked up in it).
+    """
+
+    def __init__(self, trial_number: int, log_folder: str) -> None:
+        super().__init__()
+        self.trial_number, self.log_folder = trial_number, Path(log_folder)
+        self.path: Path | None = None
+        self.mtime_ns = 0
+        self.reported = 0
+
+    def _on_step(self) -> bool:
+        if self.path is None:
+            # Globbing every step would cost more than the step: look for the file now and then until it exists.
+            if self.n_calls % 50 != 1:
+                return True
+            found = list(self.log_folder.glob("*/*/evaluations.npz"))
+            if not found:
+                return True
+            self.path = found[0]
+        try:
+            mtime_ns = self.path.stat().st_mtime_ns
+            if mtime_ns == self.mtime_ns:
+                return True  # no new evaluation since the last look (a stat per step is cheap)
+            with np.load(self.path) as data:
+                steps, results = data["timesteps"], data["results"]
+            self.mtime_ns = mtime_ns
+        except (OSError, ValueError, KeyError):  # being rewritten right now: look again at the next step
+            return True
+        trial = _ACTIVE_TRIALS[self.trial_number]
+        for step, rewards in zip(steps[self.reported :].tolist(), list(results[self.reported :]), strict=True):
+            trial.report(float(np.mean(rewards)), step=int(step))
+        self.reported = len(steps)
+        if trial.should_prune():
+            trial.set_user_attr("pruned_at", int(self.num_timesteps))
+            _PRUNED.add(self.trial_number)
+            return False  # stops training; the objective then raises TrialPruned
+        return True
+
+
+def _import_optuna() -> Any:
+    try:
+        import optuna
+    except ImportError:
+        raise ZooError("pgzoo tune needs Optuna: pip install optuna (or pip install 'pgzoo[extra]')") from None
+    return optuna
+
+
+def tune(
+    algo: str,
+    env_id: str,
+    *,
+    n_trials: int = 20,
+    n_timesteps: int | None = None,
+    n_evaluations: int = 5,
+    eval_episodes: int = 10,
+    sampler: str = "tpe",
+    pruner: str = "median",
+    n_startup_trials: int = 5,
+    seed: int = 0,
+    storage: str | None = None,
+    study_name: str | None = None,
+    timeout: float | None = None,
+    log_folder: str | Path = "logs/tune",
+    hyperparams_file: str | Path | None = None,
+    output: str | Path | None = None,
+    verbose: int = 1,
+) -> tuple[dict[str, Any], float, Path]:
+    """
+    Search hyperparameters of ``algo`` on ``env_id`` and write the best entry as YAML.
+
+    :param algo: pgzoo algorithm with a search space (:data:`SEARCH_SPACES`).
+    :param env_id: Gymnasium env id.
+    :param n_trials: Trials to run in this call (a shared ``storage`` adds them to the study's earlier ones).
+    :param n_timesteps: Training budget per trial; ``None`` uses the entry's ``n_timesteps``.
+    :param n_evaluations: Points of the learning curve reported to the pruner.
+    :param eval_episodes: Deterministic episodes per evaluation (curve points and final score).
+    :param sampler: ``"tpe"`` or ``"random"``.
+    :param pruner: ``"median"`` or ``"none"``.
+    :param n_startup_trials: Trials sampled at random, and never pruned, before the sampler and pruner kick in.
+    :param seed: Seed of the sampler and of every trial's training.
+    :param storage: Optuna storage URL (e.g. ``sqlite:///tune.db``) to resume or share a study; ``None``: in memory.
+    :param study_name: Study name in the storage (default ``<algo>-<env>``).
+    :param timeout: Stop starting new trials after this many seconds.
+    :param log_folder: Root folder of the trials' runs (``trial_<n>/<algo>/<env>_1``).
+    :param hyperparams_file: File whose entry the samples are applied on (default: the packaged ``<algo>.yml``).
+    :param output: YAML file for the best entry (default ``<log_folder>/<algo>_<env>_best.yml``).
+    :param verbose: 0 quiet, 1 one line per trial.
+    :return: The best entry (file format), its score, and the YAML file written.
+    :raises ZooError: Unknown algorithm or env, no search space, Optuna missing, no trial completed.
+    """
+    from pgzoo.zoo.algos import normalize_algo_name
+    from pgzoo.zoo.envs import check_env_id, env_folder_name
+    from pgzoo.zoo.hyperparams import get_env_hyperparams, preprocess_hyperparams, to_saveable
+    from pgzoo.zoo.train import train
+
+    algo = normalize_algo_name(algo)
+    check_env_id(env_id)
+    if algo not in SEARCH_SPACES:
+        raise ZooError(f"no search space for {algo!r}: pgzoo tune supports {', '.join(SEARCH_SPACES)}")
+    raw, source = get_env_hyperparams(algo, env_id, hyperparams_file)
+    budget = n_timesteps or preprocess_hyperparams(dict(raw), where=f"{env_id} in {source}").n_timesteps
+    if budget <= 0:
+        raise ZooError(f"{env_id} in {source} has no n_timesteps: pass --n-timesteps")
+    optuna = _import_optuna()
+    # Optuna's own INFO lines repeat every parameter; this command prints one line per trial instead.
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    samplers = {"tpe": optuna.samplers.TPESampler, "random": optuna.samplers.RandomSampler}
+    if sampler not in samplers:
+        raise ZooError(f"unknown sampler {sampler!r}: use tpe or random")
+    sampler_kwargs = {"n_startup_trials": n_startup_trials} if sampler == "tpe" else {}
+    if pruner == "median":
+        # No pruning before a third of the curve: early rewards say little about where a run ends.
+        the_pruner = optuna.pruners.MedianPruner(n_startup_trials=n_startup_trials, n_warmup_steps=budget // 3)
+    elif pruner == "none":
+        the_pruner = optuna.pruners.NopPruner()
+    else:
+        raise ZooError(f"unknown pruner {pruner!r}: use median or none")
+    study = optuna.create_study(
+        study_name=study_name or f"{algo}-{env_folder_name(env_id)}",
+        storage=storage,
+        load_if_exists=True,
+        direction="maximize",
+        sampler=samplers[sampler](seed=seed, **sampler_kwargs),
+        pruner=the_pruner,
+    )
+    base_callbacks = raw.get("callback")
+    base_callbacks = [] if base_callbacks is None else base_callbacks if isinstance(base_callbacks, list) else [base_callbacks]
+
+    def objective(trial: Any) -> float:
+        params = SEARCH_SPACES[algo](trial)
+        folder = Path(log_folder) / f"{algo}_{env_folder_name(env_id)}" / f"trial_{trial.number}"
+        check = {"pgzoo.zoo.tune.TrialPruningCallback": {"trial_number": trial.number, "log_folder": str(folder)}}
+        _ACTIVE_TRIALS[trial.number] = trial
+        try:
+            result = train(
+                algo,
+                env_id,
+                seed=seed,
+                log_folder=folder,
+                hyperparams={**params, "callback": [*base_callbacks, check]},
+                hyperparams_file=hyperparams_file,
+                n_timesteps=budget,
+                eval_freq=max(budget // n_evaluations, 1),
+                eval_episodes=eval_episodes,
+                final_eval_episodes=eval_episodes,
+                verbose=0,
+            )
+        finally:
+            _ACTIVE_TRIALS.pop(trial.number, None)
+            pruned = trial.number in _PRUNED
+            _PRUNED.discard(trial.number)
+        if result.interrupted:
+            raise KeyboardInterrupt
+        if pruned:
+            raise optuna.TrialPruned()
+        if math.isnan(result.mean_reward):
+            raise optuna.TrialPruned()  # diverged: nothing to learn from its score
+        return result.mean_reward
+
+    complete_state = optuna.trial.TrialState.COMPLETE
+
+    def log_trial(study: Any, trial: Any) -> None:
+        if verbose:
+            value = f"{trial.value:.2f}" if trial.state == complete_state else trial.state.name.lower()
+            best = f"{study.best_value:.2f}" if any(t.state == complete_state for t in study.trials) else "-"
+            print(f"trial {trial.number}: {value} (best {best}) {trial.params}")
+
+    # A sampled combination may be rejected by the algorithm (e.g. an unstable network raising on NaN): that trial
+    # fails and the search goes on.
+    study.optimize(objective, n_trials=n_trials, timeout=timeout, callbacks=[log_trial], catch=(ValueError, RuntimeError))
+    if not any(t.state == complete_state for t in study.trials):
+        raise ZooError("no trial completed (all pruned or failed): try more trials or a larger budget")
+    best = study.best_trial
+    # Rebuild the entry from the best trial's parameters with the same sampling code, so the YAML is exactly what ran.
+    entry = {**raw, **SEARCH_SPACES[algo](optuna.trial.FixedTrial(best.params)), "n_timesteps": budget}
+    output = Path(output) if output else Path(log_folder) / f"{algo}_{env_folder_name(env_id)}_best.yml"
+    from pgzoo.zoo.envs import atomic_write_text
+
+    header = (
+        f"# pgzoo tune: best of {len(study.trials)} trials (trial {best.number}), mean deterministic reward "
+        f"{best.value:.2f} over {eval_episodes} episodes after {budget} steps, seed {seed}\n"
+    )
+    atomic_write_text(output, header + yaml.safe_dump({env_id: to_saveable(entry)}, sort_keys=False))
+    return entry, float(best.value), output
+
+
+_EXAMPLES = """\
+examples:
+  pgzoo tune --algo reinforce --env Acrobot-v1 --n-trials 50 -n 100000
+  pgzoo tune --algo dpg --env LunarLanderContinuous-v3 --storage sqlite:///tune.db --n-trials 10   # resumable
+  pgzoo tune --algo a3c --env Pendulum-v1 --sampler random --pruner none --timeout 3600
+The best entry is written as YAML (--output); merge it into hyperparams/<algo>.yml, then benchmark it.
+"""
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """
+    Register ``pgzoo tune`` on the CLI's subparsers.
+
+    :param subparsers: The object returned by ``ArgumentParser.add_subparsers``.
+    :return: The new subparser.
+    """
+    parser = subparsers.add_parser(
+        "tune",
+        help="search hyperparameters with Optuna (reinforce, dpg, a3c)",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--algo", required=True, help=f"algorithm: {', '.join(SEARCH_SPACES)}")
+    parser.add_argument("--env", required=True, help="Gymnasium env id")
+    parser.add_argument("--n-trials", type=int, default=20, help="trials to run (default 20)")
+    parser.add_argument("-n", "--n-timesteps", type=int, help="training steps per trial (default: the entry's)")
+    parser.add_argument("--n-evaluations", type=int, default=5, help="curve points reported to the pruner (default 5)")
+    parser.add_argument("--eval-episodes", type=int, default=10, help="episodes per evaluation (default 10)")
+    parser.add_argument("--sampler", default="tpe", choices=["tpe", "random"], help="Optuna sampler (default tpe)")
+    parser.add_argument("--pruner", default="median", choices=["median", "none"], help="Optuna pruner (default median)")
+    parser.add_argument("--n-startup-trials", type=int, default=5, help="random, unpruned trials first (default 5)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sampler and of every trial (default 0)")
+    parser.add_argument("--storage", help="Optuna storage URL to resume or share the study, e.g. sqlite:///tune.db")
+    parser.add_argument("--study-name", help="study name in the storage (default <algo>-<env>)")
+    parser.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
+    parser.add_argument("-f", "--folder", default="logs/tune", help="trials' logs folder (default logs/tune)")
+    parser.add_argument("--hyperparams", "-conf", dest="hyperparams_file", metavar="FILE", help="rl-zoo3 style YAML file")
+    parser.add_argument("-o", "--output", help="YAML file for the best entry (default <folder>/<algo>_<env>_best.yml)")
+    parser.add_argument("--verbose", type=int, default=1, help="0 quiet, 1 one line per trial (default)")
+    return parser
+
+
+def main(args: argparse.Namespace) -> int:
+    """
+    Run ``pgzoo tune`` with parsed arguments.
+
+    :param args: Namespace produced by the parser of :func:`add_parser`.
+    :return: Exit status 0.
+    """
+    for name in ("n_trials", "n_evaluations", "eval_episodes"):
+        if getattr(args, name) <= 0:
+            raise ZooError(f"--{name.replace('_', '-')} must be positive")
+    _entry, score, path = tune(
+        args.algo,
+        args.env,
+        n_trials=args.n_trials,
+        n_timesteps=args.n_timesteps,
+        n_evaluations=args.n_evaluations,
+        eval_episodes=args.eval_episodes,
+        sampler=args.sampler,
+        pruner=args.pruner,
+        n_startup_trials=args.n_startup_trials,
+        seed=args.seed,
+        storage=args.storage,
+        study_name=args.study_name,
+        timeout=args.timeout,
+        log_folder=args.folder,
+        hyperparams_file=args.hyperparams_file,
+        output=args.output,
+        verbose=args.verbose,
+    )
+    print(f"Best mean reward {score:.2f}; entry written to {path}:")
+    sys.stdout.write(path.read_text())
+    return 0
+
+
+__all__ = ["SEARCH_SPACES", "TrialPruningCallback", "add_parser", "main", "tune"]
