@@ -1,0 +1,86 @@
+"""Tests of A3C on the Ray backend, on a local Ray instance started by the tests."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import gymnasium as gym
+import pytest
+from stable_baselines3.common.env_util import make_vec_env
+from test_a3c import StopAfter, a3c_kwargs
+
+from pgzoo import A3C
+from pgzoo.a3c import WorkerError
+from pgzoo.common.benchmark import StopAtRewardThreshold
+
+ray = pytest.importorskip("ray")
+
+
+class FaultyEnv(gym.Wrapper):
+    """CartPole whose ``step`` raises after ``fail_after`` steps."""
+
+    def __init__(self, fail_after: int = 50):
+        super().__init__(gym.make("CartPole-v1"))
+        self.fail_after = fail_after
+        self.steps = 0
+
+    def step(self, action: Any) -> Any:
+        self.steps += 1
+        if self.steps > self.fail_after:
+            raise RuntimeError("boom: the env broke on purpose")
+        return self.env.step(action)
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    # Ray actors can't import this test module: send its classes by value.
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    ray.init(num_cpus=2, include_dashboard=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.mark.timeout(180)
+def test_ray_smoke(local_ray: None) -> None:
+    model = A3C("MlpPolicy", "CartPole-v1", n_workers=2, n_envs_per_worker=4, backend="ray", seed=0)
+    before = [param.detach().clone() for param in model.policy.parameters()]
+    model.learn(3_000)
+    assert model.num_timesteps >= 3_000
+    assert len(model.ep_info_buffer) > 0
+    assert model._n_updates >= 3_000 // 20
+    assert any(not (old == new).all() for old, new in zip(before, model.policy.parameters(), strict=True))
+    # The final weights and optimizer state came back from the parameter server.
+    assert any(state for state in model.policy.optimizer.state.values())
+
+
+@pytest.mark.timeout(120)
+def test_ray_callback_stop_and_worker_error(local_ray: None) -> None:
+    model = A3C("MlpPolicy", "CartPole-v1", n_workers=2, backend="ray")
+    callback = StopAfter(20)
+    model.learn(10_000_000, callback=callback)
+    assert time.monotonic() - callback.stop_time < 5.0
+
+    model = A3C("MlpPolicy", FaultyEnv, env_kwargs={"fail_after": 300}, n_workers=2, backend="ray")
+    start = time.monotonic()
+    with pytest.raises(WorkerError, match="boom: the env broke on purpose"):
+        model.learn(10_000_000)
+    assert time.monotonic() - start < 30
+
+
+def test_ray_too_many_workers(local_ray: None) -> None:
+    with pytest.raises(ValueError, match="CPUs"):
+        A3C("MlpPolicy", "CartPole-v1", n_workers=3, backend="ray").learn(100)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_ray_cartpole_reaches_475(local_ray: None) -> None:
+    kwargs, n_timesteps = a3c_kwargs("CartPole-v1")
+    kwargs["n_workers"] = 2
+    model = A3C("MlpPolicy", "CartPole-v1", seed=0, backend="ray", **kwargs)
+    eval_env = make_vec_env("CartPole-v1", n_envs=10, seed=1_000)
+    callback = StopAtRewardThreshold(eval_env, threshold=475, eval_freq=10_000, n_eval_episodes=10, deterministic=True)
+    model.learn(n_timesteps, callback=callback)
+    assert callback.result.reached, callback.result.evaluations
