@@ -22,7 +22,8 @@ from pgzoo.zoo.report import README_END, README_START, Row, group_rows, write_re
 TINY = ["-n", "500", "--eval-freq", "250", "--curve-episodes", "2", "--eval-episodes", "3"]
 RECORD_KEYS = {
     "algo", "env", "seed", "n_timesteps", "hyperparams", "final_mean_reward", "final_std_reward", "eval_episodes",
-    "curve", "env_steps", "wall_clock_s", "train_time_s", "steps_per_second", "versions", "machine", "date",
+    "curve", "env_steps", "wall_clock_s", "train_time_s", "curve_eval_time_s", "steps_per_second", "versions", "machine",
+    "date",
 }  # fmt: skip
 
 
@@ -65,7 +66,7 @@ def test_one_json_per_run(sequential: Path) -> None:
         assert record["env"] == "CartPole-v1" and record["n_timesteps"] == 500
         assert record["eval_episodes"] == 3 and record["deterministic_eval"] is True
         assert record["env_steps"] >= 500 and record["steps_per_second"] > 0
-        assert record["hyperparams"]["n_timesteps"] == 500
+        assert record["hyperparams"]["n_timesteps"] == 500 and "callback" not in record["hyperparams"]
         assert 0 < record["final_mean_reward"] <= 500
         # The learning curve: (timesteps, mean, std) every --eval-freq steps.
         assert len(record["curve"]) >= 1 and all(len(point) == 3 for point in record["curve"])

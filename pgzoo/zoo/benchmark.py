@@ -1,10 +1,11 @@
 """
 ``pgzoo benchmark``: train every (algo, env, seed) with the tuned hyperparameters and keep one JSON file per run.
 
-Each run trains through :func:`pgzoo.zoo.train.train` (the same code as ``pgzoo train``), records the learning
-curve it evaluated along the way (``evaluations.npz``), then the final model's deterministic evaluation on a separate
-evaluation env. The record is written atomically to ``<results_dir>/<algo>_<env>_n<steps>_seed<k>.json`` as soon as
-the run ends, so that a second invocation skips finished runs and an interrupted benchmark resumes where it stopped.
+Each run trains through :func:`pgzoo.zoo.train.train` (the same code as ``pgzoo train``) and records its learning
+curve (:class:`CurveCallback`: deterministic episodes on a separate env every ``--eval-freq`` steps, timed so that
+steps per second count training only), then the final model's deterministic evaluation on another evaluation env.
+The record is written atomically to ``<results_dir>/<algo>_<env>_n<steps>_seed<k>.json`` as soon as the run ends,
+so that a second invocation skips finished runs and an interrupted benchmark resumes where it stopped.
 
 Runs go one after another, in ``--jobs N`` local processes, or as Ray tasks (``--ray`` / ``--ray-address``).
 Workers only *return* their record: the driver writes every JSON file, so results land on the machine that launched
@@ -26,6 +27,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+from stable_baselines3.common.callbacks import BaseCallback
 
 from pgzoo.zoo.errors import HyperparamsError, ZooError
 
@@ -291,16 +295,67 @@ def _versions() -> dict[str, str]:
             "gymnasium": gymnasium.__version__}  # fmt: skip
 
 
-def _read_curve(run_folder: Path) -> list[list[float]]:
-    # EvalCallback saves evaluations.npz: timesteps (n_evals,) and results (n_evals, curve_episodes).
-    import numpy as np
+#: Learning curves being recorded, by token: :class:`CurveCallback` is built from the hyperparameter entry (plain
+#: kwargs), so what it needs and what it measures live here. A run and its training share one process.
+_CURVES: dict[str, dict[str, Any]] = {}
+_CURVE_CALLBACK = "pgzoo.zoo.benchmark.CurveCallback"
 
-    path = run_folder / "evaluations.npz"
-    if not path.is_file():
-        return []
-    with np.load(path) as data:
-        steps, results = data["timesteps"], data["results"]
-        return [[int(t), float(np.mean(r)), float(np.std(r))] for t, r in zip(steps.tolist(), list(results), strict=True)]
+
+class CurveCallback(BaseCallback):
+    """
+    Record the learning curve: every ``eval_freq`` env steps, deterministic episodes on a separate evaluation env.
+
+    Unlike the zoo's ``EvalCallback`` it times its evaluations, so that steps per second can be reported for
+    training alone, and it triggers on env steps rather than callback calls (A3C calls back once per worker report).
+
+    :param token: Key of this run in :data:`_CURVES` (env id, hyperparameters, seed, frequency, episodes).
+    """
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+        self.state = _CURVES[token]
+        self.next_eval = int(self.state["eval_freq"])
+        self.eval_env: Any = None
+
+    def _init_callback(self) -> None:
+        from pgzoo.zoo.envs import make_zoo_env
+        from pgzoo.zoo.hyperparams import preprocess_hyperparams
+
+        config = preprocess_hyperparams(dict(self.state["raw"]), where=self.state["env_id"])
+        # Its own seeds: neither the training envs' nor those of the final evaluation (seed + 10000 in train()).
+        self.eval_env = make_zoo_env(self.state["env_id"], config, n_envs=1, seed=self.state["seed"] + 20_000, training=False)
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps < self.next_eval:
+            return True
+        from stable_baselines3.common.evaluation import evaluate_policy
+        from stable_baselines3.common.vec_env import sync_envs_normalization
+
+        while self.next_eval <= self.num_timesteps:
+            self.next_eval += int(self.state["eval_freq"])
+        start = time.perf_counter()
+        if self.training_env is not None:
+            sync_envs_normalization(self.training_env, self.eval_env)
+        rewards, _ = evaluate_policy(
+            self.model, self.eval_env, n_eval_episodes=self.state["episodes"], deterministic=True, return_episode_rewards=True
+        )
+        self.state["curve"].append([int(self.num_timesteps), float(np.mean(rewards)), float(np.std(rewards))])
+        self.state["eval_time_s"] += time.perf_counter() - start
+        return True
+
+    def _on_training_end(self) -> None:
+        if self.eval_env is not None:
+            self.eval_env.close()
+
+
+def _without_curve_callback(hyperparams: dict[str, Any]) -> dict[str, Any]:
+    # The recorded hyperparameters are the tuned entry: the benchmark's own callback is not one of them.
+    callbacks = [c for c in hyperparams.get("callback") or [] if not (isinstance(c, dict) and _CURVE_CALLBACK in c)]
+    cleaned = {k: v for k, v in hyperparams.items() if k != "callback"}
+    if callbacks:
+        cleaned["callback"] = callbacks
+    return cleaned
 
 
 def run_one(spec: RunSpec) -> dict[str, Any]:
@@ -314,11 +369,20 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     :return: The JSON-friendly record.
     :raises KeyboardInterrupt: When training was interrupted (an unfinished run must not be recorded).
     """
+    import uuid
+
     import torch as th
 
-    from pgzoo.zoo.hyperparams import load_yaml
+    from pgzoo.zoo.hyperparams import get_env_hyperparams, load_yaml
     from pgzoo.zoo.train import train
 
+    raw, _ = get_env_hyperparams(spec.algo, spec.env_id, spec.hyperparams_file)
+    raw["n_timesteps"] = spec.n_timesteps
+    existing = raw.pop("callback", None)
+    existing = [] if existing is None else existing if isinstance(existing, list) else [existing]
+    token = uuid.uuid4().hex
+    _CURVES[token] = {"env_id": spec.env_id, "raw": raw, "seed": spec.seed, "eval_freq": spec.eval_freq,
+                      "episodes": spec.curve_episodes, "curve": [], "eval_time_s": 0.0}  # fmt: skip
     previous_threads = th.get_num_threads()
     th.set_num_threads(spec.threads)
     start = time.perf_counter()
@@ -328,10 +392,10 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
             spec.env_id,
             seed=spec.seed,
             log_folder=spec.log_folder,
+            hyperparams={"callback": [*existing, {_CURVE_CALLBACK: {"token": token}}]},
             hyperparams_file=spec.hyperparams_file,
             n_timesteps=spec.n_timesteps,
-            eval_freq=spec.eval_freq,
-            eval_episodes=spec.curve_episodes,
+            eval_freq=0,  # the curve is recorded (and timed) by CurveCallback
             final_eval_episodes=spec.eval_episodes,
             deterministic_eval=True,
             device=spec.device,
@@ -339,7 +403,10 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         )
     finally:
         th.set_num_threads(previous_threads)
+        curve = _CURVES.pop(token)
     wall_clock = time.perf_counter() - start
+    # train() times model.learn(), which includes the curve's evaluations: take them out of the training time.
+    train_time = max(result.train_time_s - curve["eval_time_s"], 0.0)
     if result.interrupted:
         raise KeyboardInterrupt
     from pgzoo.zoo.envs import env_folder_name
@@ -351,19 +418,20 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         "env": spec.env_id,
         "seed": spec.seed,
         "n_timesteps": spec.n_timesteps,
-        "hyperparams": load_yaml(config_file),
+        "hyperparams": _without_curve_callback(load_yaml(config_file)),
         "hyperparams_file": str(result.hyperparams_file),
         "final_mean_reward": result.mean_reward,
         "final_std_reward": result.std_reward,
         "eval_episodes": result.n_eval_episodes,
         "deterministic_eval": True,
-        "curve": _read_curve(result.run_folder),
+        "curve": curve["curve"],
         "curve_episodes": spec.curve_episodes,
         "eval_freq": spec.eval_freq,
         "env_steps": result.n_timesteps,
-        "train_time_s": result.train_time_s,
+        "train_time_s": train_time,
+        "curve_eval_time_s": curve["eval_time_s"],
         "wall_clock_s": wall_clock,
-        "steps_per_second": result.n_timesteps / result.train_time_s if result.train_time_s > 0 else None,
+        "steps_per_second": result.n_timesteps / train_time if train_time > 0 else None,
         "torch_threads": spec.threads,
         "cpus": spec.cpus,
         "device": spec.device,
@@ -660,6 +728,7 @@ __all__ = [
     "OPTIONAL_ROWS",
     "REQUIRED_ROWS",
     "BenchmarkSummary",
+    "CurveCallback",
     "RunSpec",
     "add_parser",
     "main",

@@ -337,7 +337,7 @@ def render_report(rows: list[Row], plots: dict[str, str]) -> str:
         "training steps than the reference; `-` when the RL Zoo has no result for the closest algorithm "
         "(A2C for REINFORCE and A3C, DDPG for DPG, TD3 where there is no DDPG result).",
         "- *Wall-clock / run*: mean duration of one run (training, curve evaluations, final evaluation). *Steps/s*: env "
-        "steps divided by training time, curve evaluations included.",
+        "steps divided by training time (the learning curve's evaluations are timed and left out).",
     ]
     versions = {env: REFERENCE_ENV_VERSIONS[env] for env in {r.env_id for r in rows} if env in REFERENCE_ENV_VERSIONS}
     if versions:
