@@ -3,11 +3,12 @@ Benchmark A3C on this machine, in one run:
 
 1. wall-clock to reach a mean reward of 475 on CartPole-v1 (10 deterministic episodes, evaluated every
    ``--eval-freq`` env steps) for A3C (hyperparams/a3c.yml, one worker per core) and for SB3's A2C with the RL Zoo's
-   hyperparameters (8 envs, ent_coef=0), and their ratio (target: A3C <= 0.6x A2C);
+   hyperparameters (8 envs, ent_coef=0), averaged over ``--seeds``, and their ratio (target: A3C <= 0.6x A2C);
 2. env steps per second with 1, 2, ... up to the core count of workers, and the scaling efficiency (target: each
    added worker adds >= 80% of one worker's throughput);
 3. peak memory of the main process and of each worker (target: <= 250 MB per worker). RSS counts pages shared with
-   the fork server (torch's libraries); USS is the memory a worker adds on its own.
+   the fork server and the other workers (torch's libraries) in full, PSS counts them divided by the number of
+   processes sharing them, USS is the memory a worker adds on its own.
 
 Usage: ``nice python scripts/benchmark_a3c.py [--seeds 0 1] [--throughput-steps 60000]``.
 """
@@ -76,9 +77,9 @@ class MemoryMonitor:
                     info = psutil.Process(pid).memory_full_info()
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
                     continue
-                peak = self.workers.setdefault(pid, {"rss": 0, "uss": 0})
-                peak["rss"] = max(peak["rss"], info.rss)
-                peak["uss"] = max(peak["uss"], info.uss)
+                peak = self.workers.setdefault(pid, {"rss": 0, "uss": 0, "pss": 0})
+                for key in peak:
+                    peak[key] = max(peak[key], getattr(info, key, 0))
 
 
 class StepRate(BaseCallback):
@@ -122,8 +123,8 @@ def time_to_threshold(algo: str, seed: int, eval_freq: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--eval-freq", type=int, default=10_000, help="env steps between evaluations")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--eval-freq", type=int, default=5_000, help="env steps between evaluations")
     parser.add_argument("--throughput-steps", type=int, default=60_000, help="env steps per throughput run")
     parser.add_argument("--skip-threshold", action="store_true", help="skip part 1")
     args = parser.parse_args()
@@ -132,6 +133,11 @@ def main() -> None:
     cores = available_cores()
     print(f"cores: {cores}, load average: {psutil.getloadavg()}")
 
+    # The first learn() of a process starts the fork server (imports torch and torch._dynamo once): measured apart.
+    start = time.perf_counter()
+    A3C("MlpPolicy", "CartPole-v1", n_workers=cores).learn(500)
+    print(f"one-off A3C start-up of this process (fork server): {time.perf_counter() - start:.1f} s")
+
     if not args.skip_threshold:
         print("\n1. Wall-clock to reach 475 on CartPole-v1 (includes model construction, worker start-up and evaluations)")
         walls: dict[str, list[float]] = {"A3C": [], "A2C": []}
@@ -139,7 +145,11 @@ def main() -> None:
             for algo in ("A3C", "A2C"):
                 result = time_to_threshold(algo, seed, args.eval_freq)
                 walls[algo].append(result["wall"] if result["reached"] else float("inf"))
-                print(f"  {algo} seed {seed}: {result}")
+                rate = result["steps"] / result["train_seconds"]
+                print(
+                    f"  {algo} seed {seed}: reached={result['reached']} at {result['steps']} steps, "
+                    f"wall-clock {result['wall']:.1f} s (training {result['train_seconds']:.1f} s, {rate:,.0f} steps/s)"
+                )
         mean = {algo: sum(values) / len(values) for algo, values in walls.items()}
         print(f"  mean wall-clock: A3C {mean['A3C']:.1f} s, A2C {mean['A2C']:.1f} s, ratio {mean['A3C'] / mean['A2C']:.2f}")
 
@@ -154,7 +164,7 @@ def main() -> None:
             model.learn(args.throughput_steps, callback=rate)
         rates[n_workers] = rate.rate
         worker_memory = ", ".join(
-            f"pid {pid}: RSS {peak['rss'] / 2**20:.0f} MB / USS {peak['uss'] / 2**20:.0f} MB"
+            f"pid {pid}: RSS {peak['rss'] / 2**20:.0f} / PSS {peak['pss'] / 2**20:.0f} / USS {peak['uss'] / 2**20:.0f} MB"
             for pid, peak in memory.workers.items()
         )
         main_rss = memory.main_rss / 2**20
