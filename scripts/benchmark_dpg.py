@@ -3,8 +3,9 @@ Compare pgzoo's DPG with Stable-Baselines3's DDPG on identical hyperparameters.
 
 Both algorithms are built from the same entry of ``hyperparams/dpg.yml`` (Pendulum-v1 by default), with the same
 seeds, and evaluated every ``--eval-freq`` steps on a separate environment (deterministic actions). Evaluation time is
-excluded from the training clock, so steps per second measure training (collection + updates) only. Seeds alternate
-between the two algorithms so that both see the same load on a shared machine.
+excluded from the training clocks, so steps per second measure training (collection + updates) only. Two clocks are
+kept: wall-clock, and the CPU time of this process, which is what to compare on a machine shared with other jobs.
+Seeds alternate between the two algorithms so that both see the same load.
 
 Usage::
 
@@ -78,25 +79,29 @@ class TimedEvaluation(BaseCallback):
     def __init__(self, eval_env: gym.Env, eval_freq: int, n_eval_episodes: int):
         super().__init__()
         self.eval_env, self.eval_freq, self.n_eval_episodes = eval_env, eval_freq, n_eval_episodes
-        self.start = 0.0
-        self.eval_seconds = 0.0
-        # (environment steps, training seconds, mean evaluation reward)
+        self.start = np.zeros(2)
+        self.eval_seconds = np.zeros(2)
+        # (environment steps, training wall-clock seconds, mean evaluation reward)
         self.history: list[tuple[int, float, float]] = []
 
-    def _on_training_start(self) -> None:
-        self.start = time.perf_counter()
+    @staticmethod
+    def _clocks() -> np.ndarray:
+        return np.array([time.perf_counter(), time.process_time()])
 
-    def training_seconds(self) -> float:
-        """:return: Seconds spent so far in training, evaluation excluded."""
-        return time.perf_counter() - self.start - self.eval_seconds
+    def _on_training_start(self) -> None:
+        self.start = self._clocks()
+
+    def training_seconds(self) -> np.ndarray:
+        """:return: Wall-clock and CPU seconds spent so far in training, evaluation excluded."""
+        return self._clocks() - self.start - self.eval_seconds
 
     def _on_step(self) -> bool:
         if self.num_timesteps % self.eval_freq == 0:
-            train_seconds = self.training_seconds()
-            eval_start = time.perf_counter()
+            wall_seconds = float(self.training_seconds()[0])
+            eval_start = self._clocks()
             mean_reward, _ = evaluate_policy(self.model, self.eval_env, self.n_eval_episodes, deterministic=True)
-            self.eval_seconds += time.perf_counter() - eval_start
-            self.history.append((self.num_timesteps, train_seconds, float(mean_reward)))
+            self.eval_seconds += self._clocks() - eval_start
+            self.history.append((self.num_timesteps, wall_seconds, float(mean_reward)))
         return True
 
 
@@ -107,12 +112,17 @@ class Run:
     algo: str
     seed: int
     steps: int
-    train_seconds: float
+    wall_seconds: float
+    cpu_seconds: float
     history: list[tuple[int, float, float]] = field(default_factory=list)
 
     @property
     def steps_per_second(self) -> float:
-        return self.steps / self.train_seconds
+        return self.steps / self.wall_seconds
+
+    @property
+    def steps_per_cpu_second(self) -> float:
+        return self.steps / self.cpu_seconds
 
     @property
     def final_reward(self) -> float:
@@ -145,16 +155,18 @@ def train_once(
     model = algo_class(policy, env, seed=seed, **kwargs)
     callback = TimedEvaluation(eval_env, eval_freq, n_eval_episodes)
     model.learn(steps, callback=callback)
-    return Run(algo_class.__name__, seed, steps, callback.training_seconds(), callback.history)
+    wall_seconds, cpu_seconds = callback.training_seconds()
+    return Run(algo_class.__name__, seed, steps, float(wall_seconds), float(cpu_seconds), callback.history)
 
 
 def summarise(runs: list[Run], threshold: float) -> dict[str, float]:
     """:return: Means over seeds (runs that never reach ``threshold`` count as ``nan`` in the time-to-threshold)."""
     reached = [run.first_reaching(threshold) for run in runs]
     return {
-        "steps/s": float(np.mean([run.steps_per_second for run in runs])),
+        "steps/s (wall)": float(np.mean([run.steps_per_second for run in runs])),
+        "steps/s (CPU time)": float(np.mean([run.steps_per_cpu_second for run in runs])),
         "steps to threshold": float(np.mean([r[0] if r else np.nan for r in reached])),
-        "seconds to threshold": float(np.mean([r[1] if r else np.nan for r in reached])),
+        "wall s to threshold": float(np.mean([r[1] if r else np.nan for r in reached])),
         "reached": float(sum(r is not None for r in reached)),
         "final reward": float(np.mean([run.final_reward for run in runs])),
     }
@@ -179,8 +191,9 @@ def main() -> None:
             runs[run.algo].append(run)
             reached = run.first_reaching(args.threshold)
             print(
-                f"{run.algo:>5} seed {seed}: {run.steps_per_second:7.1f} steps/s, "
-                f"reached {args.threshold:g} at {reached[0] if reached else 'never'} steps, "
+                f"{run.algo:>5} seed {seed}: {run.steps_per_second:7.1f} steps/s wall, "
+                f"{run.steps_per_cpu_second:7.1f} per CPU second, "
+                f"{f'reached {args.threshold:g} at {reached[0]} steps' if reached else f'never reached {args.threshold:g}'}, "
                 f"final reward {run.final_reward:8.1f}",
                 flush=True,
             )

@@ -23,6 +23,7 @@ from stable_baselines3.common.noise import (
     OrnsteinUhlenbeckActionNoise,
     VectorizedActionNoise,
 )
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 from pgzoo import DPG
@@ -230,6 +231,34 @@ def test_update_rules() -> None:
     critic_grads = [p.grad for p in model.critic.parameters()]
     assert all(g is not None for g in critic_grads)  # from the critic loss, not overwritten by the actor loss
     assert all(not p.requires_grad for p in model.actor_target.parameters())
+
+
+@pytest.mark.parametrize("dropout", [False, True])
+def test_training_mode_reaches_mode_dependent_layers(dropout: bool) -> None:
+    policy_kwargs: dict[str, Any] = dict(net_arch=[8])
+    if dropout:
+        policy_kwargs["features_extractor_class"] = DropoutExtractor
+    model = DPG("MlpPolicy", "Pendulum-v1", buffer_size=10, policy_kwargs=policy_kwargs)
+    assert model.policy._mode_matters is dropout
+    model.policy.set_training_mode(True)
+    if dropout:
+        assert all(m.training for m in [*model.actor.modules(), *model.critic.modules()])
+    model.policy.set_training_mode(False)
+    assert not model.policy.training
+    if dropout:
+        assert not any(m.training for m in [*model.actor.modules(), *model.critic.modules()])
+    assert not model.actor_target.training and not model.critic_target.training
+
+
+class DropoutExtractor(BaseFeaturesExtractor):
+    """Features extractor whose output depends on train/eval mode."""
+
+    def __init__(self, observation_space: spaces.Box):
+        super().__init__(observation_space, features_dim=int(np.prod(observation_space.shape)))
+        self.dropout = th.nn.Dropout(0.5)
+
+    def forward(self, observations: th.Tensor) -> th.Tensor:
+        return self.dropout(th.flatten(observations, start_dim=1))
 
 
 # ----- persistence, seeding and SB3 integrations ----------------------------------------------------------------------

@@ -12,7 +12,7 @@ from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
-from stable_baselines3.common.utils import FloatSchedule, get_parameters_by_name, update_learning_rate
+from stable_baselines3.common.utils import FloatSchedule, get_parameters_by_name, obs_as_tensor, update_learning_rate
 from torch.nn import functional as F
 
 from pgzoo.common.utils import check_positive
@@ -189,7 +189,8 @@ class DPG(OffPolicyAlgorithm):
         # Run the actor directly rather than through ``predict()``, which would rescale its tanh output to the
         # action bounds only for the base class to scale it back: this runs at every environment step.
         assert self._last_obs is not None, "self._last_obs was not set"
-        obs, _ = self.policy.obs_to_tensor(self._last_obs)
+        # _last_obs comes from the (wrapped) training env, already batched and in the observation space's layout.
+        obs = obs_as_tensor(self._last_obs, self.device)
         with th.no_grad():
             scaled_action = self.actor(obs).cpu().numpy().reshape((-1, *self.action_space.shape))  # type: ignore[misc]
         if action_noise is not None:

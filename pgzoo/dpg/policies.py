@@ -20,6 +20,28 @@ from stable_baselines3.common.torch_layers import (
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
+# Module types whose forward pass ignores train/eval mode. Exact types only: a subclass may read `self.training`.
+MODE_INDEPENDENT_TYPES = frozenset(
+    {
+        FlattenExtractor,
+        NatureCNN,
+        CombinedExtractor,
+        nn.Sequential,
+        nn.ModuleDict,
+        nn.Linear,
+        nn.Conv2d,
+        nn.Flatten,
+        nn.Identity,
+        nn.ReLU,
+        nn.Tanh,
+        nn.ELU,
+        nn.LeakyReLU,
+        nn.SiLU,
+        nn.GELU,
+        nn.LayerNorm,
+    }
+)
+
 
 def check_box_action_space(action_space: spaces.Space) -> None:
     """
@@ -188,6 +210,14 @@ class DPGPolicy(BasePolicy):
             target.set_training_mode(False)
             target.requires_grad_(False)
 
+        # The mode flips twice per environment step (collection, then update) and nn.Module.train() walks the whole
+        # module tree each time, which costs as much as a small network's forward pass. Networks made only of
+        # layers that ignore the mode skip it; any other module (dropout, batch norm, custom code) keeps it.
+        mode_independent = MODE_INDEPENDENT_TYPES | {Actor, Critic}
+        self._mode_matters = any(
+            type(module) not in mode_independent for network in (self.actor, self.critic) for module in network.modules()
+        )
+
     def _network_kwargs(self, net_arch: list[int]) -> dict[str, Any]:
         features_extractor = self.make_features_extractor()
         return dict(
@@ -236,8 +266,9 @@ class DPGPolicy(BasePolicy):
 
         :param mode: ``True`` for training mode.
         """
-        self.actor.set_training_mode(mode)
-        self.critic.set_training_mode(mode)
+        if self._mode_matters:
+            self.actor.set_training_mode(mode)
+            self.critic.set_training_mode(mode)
         self.training = mode
 
 
