@@ -198,6 +198,12 @@ class DPG(OffPolicyAlgorithm):
         return self.policy.unscale_action(scaled_action), scaled_action
 
     def train(self, gradient_steps: int, batch_size: int = 256) -> None:
+        """
+        Do ``gradient_steps`` updates of critic, actor and targets, each on a fresh minibatch from the replay buffer.
+
+        :param gradient_steps: Number of gradient steps.
+        :param batch_size: Number of transitions per minibatch.
+        """
         assert self.replay_buffer is not None, "train() needs the replay buffer built by _setup_model()"
         self.policy.set_training_mode(True)
         actor_lr = self.lr_schedule(self._current_progress_remaining)
@@ -208,7 +214,7 @@ class DPG(OffPolicyAlgorithm):
         critic_losses, actor_losses = [], []
         for _ in range(gradient_steps):
             batch = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
-            # n-step buffers return gamma ** k per transition, k <= n_steps shorter where the episode ended.
+            # n-step buffers give each transition its own discount gamma ** k (k < n_steps where an episode ended).
             discounts = self.gamma if batch.discounts is None else batch.discounts
 
             # Critic: regress Q(s, a) on the TD target bootstrapped from the slowly moving target networks.
