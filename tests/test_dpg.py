@@ -379,10 +379,12 @@ def train_from_entry(env_id: str, seed: int = 0) -> tuple[int, float]:
 def test_learns_pendulum() -> None:
     n_timesteps, mean_reward = train_from_entry("Pendulum-v1")
     assert n_timesteps <= 20_000
+    print(f"Pendulum-v1 after {n_timesteps} steps: {mean_reward:.1f}")
     assert mean_reward >= -200, mean_reward
 
 
 @pytest.mark.slow
 def test_learns_mountain_car_continuous() -> None:
     _, mean_reward = train_from_entry("MountainCarContinuous-v0")
+    print(f"MountainCarContinuous-v0: {mean_reward:.1f}")
     assert mean_reward >= 90, mean_reward
