@@ -278,6 +278,9 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
     for name, tensor in model.policy.state_dict().items():
         assert th.equal(tensor, loaded.policy.state_dict()[name]), name
     assert loaded.critic_learning_rate == 5e-4
+    model.policy.save(tmp_path / "policy.pth")
+    policy_actions, _ = MlpPolicy.load(tmp_path / "policy.pth").predict(observations, deterministic=True)
+    np.testing.assert_array_equal(policy_actions, expected)
     assert loaded.critic.optimizer.state_dict()["state"].keys() == model.critic.optimizer.state_dict()["state"].keys()
 
     # Without the replay buffer the loaded model has an empty one; with it, it continues where it stopped.
