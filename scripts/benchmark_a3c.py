@@ -18,12 +18,10 @@ from __future__ import annotations
 import argparse
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import psutil
 import torch as th
-import yaml
 from stable_baselines3 import A2C
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
@@ -31,22 +29,16 @@ from stable_baselines3.common.env_util import make_vec_env
 from pgzoo.a3c import A3C
 from pgzoo.a3c.a3c import available_cores
 from pgzoo.common.benchmark import StopAtRewardThreshold
+from pgzoo.zoo.hyperparams import get_env_hyperparams, preprocess_hyperparams
 
-HYPERPARAMS = Path(__file__).resolve().parents[1] / "hyperparams" / "a3c.yml"
 # rl-baselines3-zoo's a2c.yml entry for CartPole-v1.
 A2C_ZOO_CARTPOLE = {"n_envs": 8, "n_timesteps": 500_000, "ent_coef": 0.0}
 
 
 def a3c_cartpole_kwargs() -> tuple[dict[str, Any], int]:
-    entry = dict(yaml.safe_load(HYPERPARAMS.read_text())["CartPole-v1"])
-    n_timesteps = int(float(entry.pop("n_timesteps")))
-    entry.pop("policy")
-    entry["n_envs_per_worker"] = entry.pop("n_envs")
-    learning_rate = entry.get("learning_rate")
-    if isinstance(learning_rate, str) and learning_rate.startswith("lin_"):
-        initial = float(learning_rate[len("lin_") :])
-        entry["learning_rate"] = lambda progress: progress * initial
-    return entry, n_timesteps
+    """:return: A3C's keyword arguments from its hyperparams/a3c.yml entry (read as the zoo reads it), and the budget."""
+    config = preprocess_hyperparams(get_env_hyperparams("a3c", "CartPole-v1")[0])
+    return {**config.model_kwargs, "n_envs_per_worker": config.n_envs}, config.n_timesteps
 
 
 class MemoryMonitor:

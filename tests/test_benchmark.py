@@ -192,3 +192,18 @@ def test_tune(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     preprocess_hyperparams(entry)  # the written entry is a valid zoo entry
     assert main(["tune", "--algo", "a2c", "--env", "CartPole-v1"]) == 2
     assert "no search space for 'a2c'" in capsys.readouterr().err
+
+
+def test_stop_at_reward_threshold_shares_the_timed_evaluation() -> None:
+    from stable_baselines3 import A2C
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from pgzoo.common.benchmark import StopAtRewardThreshold
+
+    model = A2C("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2, seed=0), n_steps=5, seed=0)
+    # Any reward reaches -inf: training stops at the first evaluation, one eval_freq after the start.
+    stopper = StopAtRewardThreshold(make_vec_env("CartPole-v1", seed=1), float("-inf"), eval_freq=30, n_eval_episodes=2)
+    model.learn(1_000, callback=stopper)
+    assert stopper.result.reached and len(stopper.result.evaluations) == 1
+    assert 30 <= stopper.result.steps < 1_000 and stopper.result.evaluations[0][0] == stopper.result.steps
+    assert stopper.eval_seconds > 0 and stopper.result.train_seconds > 0

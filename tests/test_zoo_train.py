@@ -120,6 +120,9 @@ def test_train_errors(tmp_path: Path) -> None:
         train("a2c", "CartPole-v1", log_folder=tmp_path, n_timesteps=10, n_workers=2)
     with pytest.raises(HyperparamsError, match=r"does not take action noise"):
         train("a2c", "CartPole-v1", log_folder=tmp_path, n_timesteps=10, hyperparams={"noise_type": "normal"})
+    # The shared pgzoo.common.noise factory refuses a zero standard deviation: said as a hyperparameter error.
+    with pytest.raises(HyperparamsError, match=r"noise_std in Pendulum-v1 .*must be a positive number"):
+        train("ddpg", "Pendulum-v1", log_folder=tmp_path, n_timesteps=10, hyperparams={"noise_type": "normal", "noise_std": 0})
 
 
 def test_reinforce_from_packaged_file(tmp_path: Path) -> None:

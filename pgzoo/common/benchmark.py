@@ -1,13 +1,83 @@
-"""Time-to-threshold measurement shared by the benchmark scripts."""
+"""Timed periodic evaluation, shared by the benchmark scripts and ``pgzoo benchmark``."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.evaluation import evaluate_policy
-from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.vec_env import VecEnv, sync_envs_normalization
+
+from pgzoo.common.utils import check_positive
+
+
+class TimedEvaluationCallback(BaseCallback):
+    """
+    Evaluate the policy every ``eval_freq`` environment steps on a separate environment, timing the evaluations.
+
+    Unlike SB3's ``EvalCallback``, ``eval_freq`` counts environment steps summed over all environments (or A3C
+    workers), not callback calls, and ``eval_seconds`` tells how much of ``learn()`` went to evaluating, so that
+    training time can be reported on its own. Subclasses decide what an evaluation means in
+    :meth:`_on_evaluation`.
+
+    :param eval_env: Environment used for evaluation (separate from the training one), or ``None`` when a subclass
+        builds it in ``_init_callback``.
+    :param eval_freq: Environment steps between two evaluations.
+    :param n_eval_episodes: Episodes per evaluation.
+    :param deterministic: Whether to evaluate the deterministic policy.
+    """
+
+    def __init__(
+        self,
+        eval_env: VecEnv | None,
+        eval_freq: int,
+        n_eval_episodes: int = 10,
+        deterministic: bool = True,
+    ):
+        super().__init__()
+        check_positive("eval_freq", eval_freq)
+        check_positive("n_eval_episodes", n_eval_episodes)
+        self.eval_env = eval_env
+        self.eval_freq = eval_freq
+        self.n_eval_episodes = n_eval_episodes
+        self.deterministic = deterministic
+        self.eval_seconds = 0.0
+        self._next_eval = eval_freq
+
+    def _on_training_start(self) -> None:
+        self._next_eval = self.num_timesteps + self.eval_freq
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps < self._next_eval:
+            return True
+        # One evaluation however many multiples of eval_freq the last report crossed (A3C reports in chunks).
+        while self._next_eval <= self.num_timesteps:
+            self._next_eval += self.eval_freq
+        assert self.eval_env is not None, "eval_env must be given or built in _init_callback"
+        start = time.perf_counter()
+        if self.training_env is not None:
+            sync_envs_normalization(self.training_env, self.eval_env)
+        episode_rewards, _ = evaluate_policy(
+            self.model,
+            self.eval_env,
+            n_eval_episodes=self.n_eval_episodes,
+            deterministic=self.deterministic,
+            return_episode_rewards=True,
+        )
+        self.eval_seconds += time.perf_counter() - start
+        return self._on_evaluation(float(np.mean(episode_rewards)), float(np.std(episode_rewards)))
+
+    def _on_evaluation(self, mean_reward: float, std_reward: float) -> bool:
+        """
+        Called after every evaluation, at ``self.num_timesteps`` environment steps.
+
+        :param mean_reward: Mean episode reward of the evaluation.
+        :param std_reward: Standard deviation of the episode rewards.
+        :return: Whether training should go on.
+        """
+        return True
 
 
 @dataclass
@@ -31,14 +101,13 @@ class ThresholdResult:
         return self.steps / self.train_seconds if self.train_seconds > 0 else float("nan")
 
 
-class StopAtRewardThreshold(BaseCallback):
+class StopAtRewardThreshold(TimedEvaluationCallback):
     """
     Evaluate every ``eval_freq`` environment steps and stop training once the mean reward of
     ``n_eval_episodes`` evaluation episodes reaches ``threshold``.
 
     The clock is paused during evaluations, so ``result.train_seconds`` is training time only and
-    two algorithms evaluated with the same protocol compare fairly. Unlike SB3's ``EvalCallback``,
-    ``eval_freq`` counts environment steps summed over all environments (or workers), not calls.
+    two algorithms evaluated with the same protocol compare fairly.
 
     :param eval_env: Environment used for evaluation (separate from the training one)
     :param threshold: Mean evaluation reward at which training stops
@@ -55,31 +124,17 @@ class StopAtRewardThreshold(BaseCallback):
         n_eval_episodes: int = 10,
         deterministic: bool = True,
     ):
-        super().__init__()
-        self.eval_env = eval_env
+        super().__init__(eval_env, eval_freq, n_eval_episodes, deterministic)
         self.threshold = threshold
-        self.eval_freq = eval_freq
-        self.n_eval_episodes = n_eval_episodes
-        self.deterministic = deterministic
         self.result = ThresholdResult()
-        self._next_eval = eval_freq
-        self._eval_seconds = 0.0
         self._start = 0.0
 
     def _on_training_start(self) -> None:
+        super()._on_training_start()
         self._start = time.perf_counter()
-        self._next_eval = self.num_timesteps + self.eval_freq
 
-    def _on_step(self) -> bool:
-        if self.num_timesteps < self._next_eval:
-            return True
-        self._next_eval += self.eval_freq
-        eval_start = time.perf_counter()
-        mean_reward, _ = evaluate_policy(
-            self.model, self.eval_env, n_eval_episodes=self.n_eval_episodes, deterministic=self.deterministic
-        )
-        self._eval_seconds += time.perf_counter() - eval_start
-        self.result.evaluations.append((self.num_timesteps, float(mean_reward)))
+    def _on_evaluation(self, mean_reward: float, std_reward: float) -> bool:
+        self.result.evaluations.append((self.num_timesteps, mean_reward))
         self._record_progress()
         if mean_reward >= self.threshold:
             self.result.reached = True
@@ -91,4 +146,4 @@ class StopAtRewardThreshold(BaseCallback):
 
     def _record_progress(self) -> None:
         self.result.steps = self.num_timesteps
-        self.result.train_seconds = time.perf_counter() - self._start - self._eval_seconds
+        self.result.train_seconds = time.perf_counter() - self._start - self.eval_seconds

@@ -28,9 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from stable_baselines3.common.callbacks import BaseCallback
-
+from pgzoo.common.benchmark import TimedEvaluationCallback
 from pgzoo.zoo.errors import HyperparamsError, ZooError
 
 #: Rows the committed table must have (issue 6), in table order: (algo, env id).
@@ -301,7 +299,7 @@ _CURVES: dict[str, dict[str, Any]] = {}
 _CURVE_CALLBACK = "pgzoo.zoo.benchmark.CurveCallback"
 
 
-class CurveCallback(BaseCallback):
+class CurveCallback(TimedEvaluationCallback):
     """
     Record the learning curve: every ``eval_freq`` env steps, deterministic episodes on a separate evaluation env.
 
@@ -312,11 +310,10 @@ class CurveCallback(BaseCallback):
     """
 
     def __init__(self, token: str) -> None:
-        super().__init__()
+        state = _CURVES[token]
+        super().__init__(None, int(state["eval_freq"]), n_eval_episodes=int(state["episodes"]), deterministic=True)
         self.token = token
-        self.state = _CURVES[token]
-        self.next_eval = int(self.state["eval_freq"])
-        self.eval_env: Any = None
+        self.state = state
 
     def _init_callback(self) -> None:
         from pgzoo.zoo.envs import make_zoo_env
@@ -326,22 +323,9 @@ class CurveCallback(BaseCallback):
         # Its own seeds: neither the training envs' nor those of the final evaluation (seed + 10000 in train()).
         self.eval_env = make_zoo_env(self.state["env_id"], config, n_envs=1, seed=self.state["seed"] + 20_000, training=False)
 
-    def _on_step(self) -> bool:
-        if self.num_timesteps < self.next_eval:
-            return True
-        from stable_baselines3.common.evaluation import evaluate_policy
-        from stable_baselines3.common.vec_env import sync_envs_normalization
-
-        while self.next_eval <= self.num_timesteps:
-            self.next_eval += int(self.state["eval_freq"])
-        start = time.perf_counter()
-        if self.training_env is not None:
-            sync_envs_normalization(self.training_env, self.eval_env)
-        rewards, _ = evaluate_policy(
-            self.model, self.eval_env, n_eval_episodes=self.state["episodes"], deterministic=True, return_episode_rewards=True
-        )
-        self.state["curve"].append([int(self.num_timesteps), float(np.mean(rewards)), float(np.std(rewards))])
-        self.state["eval_time_s"] += time.perf_counter() - start
+    def _on_evaluation(self, mean_reward: float, std_reward: float) -> bool:
+        self.state["curve"].append([int(self.num_timesteps), mean_reward, std_reward])
+        self.state["eval_time_s"] = self.eval_seconds
         return True
 
     def _on_training_end(self) -> None:

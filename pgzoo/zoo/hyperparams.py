@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from pgzoo.common.noise import NOISE_TYPES
 from pgzoo.zoo.errors import HyperparamsError, UnsafeValueError
 from pgzoo.zoo.safe_eval import safe_eval
 
@@ -338,8 +339,9 @@ def preprocess_hyperparams(raw: dict[str, Any], *, where: str = "hyperparameters
     config.noise_std = float(raw.pop("noise_std", 0.0))
     if noise_type is not None:
         noise_type = str(noise_type).lower()
-        if noise_type not in ("normal", "ornstein-uhlenbeck"):
-            raise HyperparamsError(f"noise_type in {where} must be 'normal' or 'ornstein-uhlenbeck', got {noise_type!r}")
+        if noise_type not in NOISE_TYPES:
+            expected = " or ".join(repr(name) for name in NOISE_TYPES)
+            raise HyperparamsError(f"noise_type in {where} must be {expected}, got {noise_type!r}")
     config.noise_type = noise_type
 
     for key, value in raw.items():
@@ -369,31 +371,6 @@ def _check_policy_kwargs(policy_kwargs: dict[str, Any], where: str) -> None:
             if cls is None:
                 raise UnsafeValueError(f"policy_kwargs.{key} in {where}: {value!r} is not an allowed class name")
             policy_kwargs[key] = cls
-
-
-def make_action_noise(noise_type: str, noise_std: float, n_actions: int) -> Any:
-    """
-    Build SB3 action noise: ``normal`` (Gaussian) or ``ornstein-uhlenbeck``, with ``noise_std`` on each action.
-
-    Uses ``pgzoo.common.noise.make_action_noise`` when that module exists, so the zoo and the algorithms agree.
-
-    :param noise_type: ``"normal"`` or ``"ornstein-uhlenbeck"``.
-    :param noise_std: Standard deviation of the noise.
-    :param n_actions: Dimension of the action space.
-    """
-    try:
-        from pgzoo.common.noise import make_action_noise as shared  # type: ignore[import-not-found]
-
-        return shared(noise_type, noise_std, n_actions)
-    except ImportError:
-        pass
-    import numpy as np
-    from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
-
-    mean, sigma = np.zeros(n_actions), noise_std * np.ones(n_actions)
-    if noise_type == "normal":
-        return NormalActionNoise(mean=mean, sigma=sigma)
-    return OrnsteinUhlenbeckActionNoise(mean=mean, sigma=sigma)
 
 
 def to_saveable(raw: dict[str, Any]) -> dict[str, Any]:

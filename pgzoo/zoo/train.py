@@ -18,6 +18,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList, EvalC
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize, sync_envs_normalization
 
+from pgzoo.common.noise import make_action_noise
 from pgzoo.zoo.algos import accepts_parameter, get_algo_class, is_off_policy, normalize_algo_name
 from pgzoo.zoo.envs import (
     VECNORMALIZE_JSON,
@@ -33,7 +34,6 @@ from pgzoo.zoo.errors import HyperparamsError, ZooError
 from pgzoo.zoo.experiment import new_run_folder
 from pgzoo.zoo.hyperparams import (
     get_env_hyperparams,
-    make_action_noise,
     preprocess_hyperparams,
     to_saveable,
 )
@@ -199,9 +199,12 @@ def train(
     if config.noise_type is not None:
         if not is_off_policy(algo_class):
             raise HyperparamsError(f"noise_type in {where}: {algo} does not take action noise")
-        model_kwargs["action_noise"] = make_action_noise(
-            config.noise_type, config.noise_std, int(np.prod(env.action_space.shape or (1,)))
-        )
+        try:
+            model_kwargs["action_noise"] = make_action_noise(
+                config.noise_type, config.noise_std, int(np.prod(env.action_space.shape or (1,))), n_envs=env.num_envs
+            )
+        except ValueError as error:
+            raise HyperparamsError(f"noise_type / noise_std in {where}: {error}") from None
     if tensorboard_log is not None:
         model_kwargs["tensorboard_log"] = str(Path(tensorboard_log) / env_name)
     try:
