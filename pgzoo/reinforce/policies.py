@@ -79,7 +79,8 @@ class REINFORCEPolicy(ActorCriticPolicy):
     def _build(self, lr_schedule: Schedule) -> None:
         super()._build(lr_schedule)
         if not self.use_baseline:
-            self.value_net = ZeroBaseline()
+            # SB3 infers `value_net: nn.Linear`; what its code needs is only a module mapping latents to values.
+            self.value_net = ZeroBaseline()  # type: ignore[assignment]
             # The optimizer was created with the parameters of the value head that was just dropped.
             self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)  # type: ignore[call-arg]
 
