@@ -230,3 +230,32 @@ def test_cli_end_to_end_subprocess(hub: FakeHub, tmp_path: Path) -> None:
     run("pull", "--repo-id", "cli/reinforce-CartPole-v1", "-f", "pulled")
     out = run("enjoy", "--algo", "reinforce", "--env", "CartPole-v1", "-f", "pulled", "-n", "600", "--no-render")
     assert "Episode 1: reward" in out
+
+
+def test_push_packages_the_chosen_checkpoint(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    train("a2c", "CartPole-v1", seed=0, log_folder=logs, n_timesteps=64, eval_freq=0, final_eval_episodes=0,
+          save_freq=32, hyperparams={"n_envs": 2, "policy_kwargs": "dict(net_arch=[8])"}, verbose=0)  # fmt: skip
+    checkpoint = logs / "a2c" / "CartPole-v1_1" / "rl_model_32_steps.zip"
+    local = tmp_path / "package"
+    assert main(["push", "--algo", "a2c", "--env", "CartPole-v1", "-f", str(logs), "--org", "me", "--dry-run",
+                 "--local-dir", str(local), "--video-length", "0", "--n-eval-episodes", "1",
+                 "--load-checkpoint", "32", "--device", "cpu"]) == 0  # fmt: skip
+    assert (local / "a2c-CartPole-v1.zip").read_bytes() == checkpoint.read_bytes()
+
+
+def test_interrupted_pull_is_still_marked_untrusted(
+    hub: FakeHub, trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub.add_repo(
+        "me/a2c-Pendulum-v1", {"a2c-Pendulum-v1.zip": (trained / "a2c" / "CartPole-v1_1" / "CartPole-v1.zip").read_bytes()}
+    )
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr("pgzoo.zoo.hub.shutil.copyfile", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        pull("me/a2c-Pendulum-v1", tmp_path)
+    # The run folder exists: whatever landed in it must never be unpickled without --trust-remote-code.
+    assert (tmp_path / "a2c" / "Pendulum-v1_1" / "Pendulum-v1" / "hub.json").is_file()

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import yaml
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.vec_env import VecNormalize
 
 from pgzoo.zoo.algos import get_algo_class
 from pgzoo.zoo.enjoy import load_agent, run_agent
@@ -85,6 +86,10 @@ def test_normalize_noise_and_schedule_ddpg(tmp_path: Path) -> None:
     assert (cfg / "vecnormalize.json").is_file() and (cfg / "vecnormalize.pkl").is_file()
     agent = load_agent("ddpg", "Pendulum-v1", tmp_path)
     assert agent.env.obs_rms.count > 100 and not agent.env.training
+    from stable_baselines3.common.env_util import make_vec_env
+
+    # The pickle (written atomically) is what rl-zoo3 and plain SB3 read.
+    assert VecNormalize.load(str(cfg / "vecnormalize.pkl"), make_vec_env("Pendulum-v1")).obs_rms.count > 100
     from stable_baselines3.common.noise import OrnsteinUhlenbeckActionNoise
 
     assert isinstance(agent.model.action_noise, OrnsteinUhlenbeckActionNoise) or agent.model.action_noise is None

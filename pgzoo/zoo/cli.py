@@ -11,9 +11,12 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgzoo.zoo.errors import ZooError
+
+if TYPE_CHECKING:
+    from pgzoo.zoo.enjoy import Agent
 
 _ALGO_HELP = (
     "algorithm: reinforce, dpg, a3c (pgzoo) or an SB3 / sb3-contrib baseline: a2c, ppo, dqn, ddpg, td3, sac, "
@@ -240,14 +243,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_enjoy(args: argparse.Namespace) -> int:
-    from pgzoo.zoo.enjoy import load_agent, run_agent
+def _load_selected_agent(args: argparse.Namespace, render_mode: str | None) -> Agent:
+    """
+    Load the agent that the options of ``_add_run_selection``, ``_add_trust`` and ``_add_common`` point at.
 
-    render = not args.no_render
-    if render and not _render_available():
-        print("warning: no display found, running without rendering (use --no-render to silence this)")
-        render = False
-    agent = load_agent(
+    :param args: Parsed arguments of ``enjoy`` or ``record-video``.
+    :param render_mode: Render mode of the agent's env.
+    :return: The loaded agent.
+    """
+    from pgzoo.zoo.enjoy import load_agent
+
+    return load_agent(
         args.algo,
         args.env,
         args.folder,
@@ -257,8 +263,18 @@ def _cmd_enjoy(args: argparse.Namespace) -> int:
         trust_remote_code=args.trust_remote_code,
         device=args.device,
         seed=args.seed,
-        render_mode="human" if render else None,
+        render_mode=render_mode,
     )
+
+
+def _cmd_enjoy(args: argparse.Namespace) -> int:
+    from pgzoo.zoo.enjoy import run_agent
+
+    render = not args.no_render
+    if render and not _render_available():
+        print("warning: no display found, running without rendering (use --no-render to silence this)")
+        render = False
+    agent = _load_selected_agent(args, render_mode="human" if render else None)
     print(f"Loaded {agent.model_path}")
     run_agent(agent, n_timesteps=args.n_timesteps, deterministic=not args.stochastic, render=render)
     agent.env.close()
@@ -266,22 +282,10 @@ def _cmd_enjoy(args: argparse.Namespace) -> int:
 
 
 def _cmd_record_video(args: argparse.Namespace) -> int:
-    from pgzoo.zoo.enjoy import load_agent
     from pgzoo.zoo.envs import env_folder_name
     from pgzoo.zoo.record_video import record_video
 
-    agent = load_agent(
-        args.algo,
-        args.env,
-        args.folder,
-        exp_id=args.exp_id,
-        load_best=args.load_best,
-        load_checkpoint=args.load_checkpoint,
-        trust_remote_code=args.trust_remote_code,
-        device=args.device,
-        seed=args.seed,
-        render_mode="rgb_array",
-    )
+    agent = _load_selected_agent(args, render_mode="rgb_array")
     output = args.output or agent.run_folder / "videos" / f"{args.algo}-{env_folder_name(args.env)}.mp4"
     path = record_video(agent, output, n_timesteps=args.n_timesteps, deterministic=not args.stochastic)
     agent.env.close()
@@ -304,6 +308,7 @@ def _cmd_push(args: argparse.Namespace) -> int:
         repo_id,
         exp_id=args.exp_id,
         load_best=args.load_best,
+        load_checkpoint=args.load_checkpoint,
         commit_message=args.message,
         n_eval_episodes=args.n_eval_episodes,
         deterministic=not args.stochastic,
@@ -312,6 +317,7 @@ def _cmd_push(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         private=args.private,
         trust_remote_code=args.trust_remote_code,
+        device=args.device,
     )
     print(f"Evaluation: mean reward {result.mean_reward:.2f} +/- {result.std_reward:.2f} over {args.n_eval_episodes} episodes")
     if result.url is None:

@@ -7,8 +7,9 @@ import importlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import gymnasium as gym
 import numpy as np
@@ -192,13 +193,20 @@ def _default_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, so a crash never leaves half a file."""
+def atomic_write(path: Path, write: Callable[[BinaryIO], Any]) -> None:
+    """
+    Let ``write`` fill a temporary file in ``path``'s folder, then move it over ``path`` with ``os.replace``.
+
+    A crash or Ctrl-C leaves either the previous file or the complete new one, never half a file.
+
+    :param path: Target file.
+    :param write: Writes the content into the binary file object it is given.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w") as file:
-            file.write(text)
+        with os.fdopen(fd, "wb") as file:
+            write(file)
         os.chmod(tmp, _default_file_mode())
         os.replace(tmp, path)
     except BaseException:
@@ -206,9 +214,19 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
+def atomic_write_text(path: Path, text: str) -> None:
+    """
+    Write ``text`` (UTF-8) to ``path`` atomically (see :func:`atomic_write`).
+
+    :param path: Target file.
+    :param text: Its content.
+    """
+    atomic_write(path, lambda file: file.write(text.encode("utf-8")))
+
+
 def atomic_save_model(model: Any, path: str | Path) -> Path:
     """
-    Save an SB3 model to ``path`` (a ``.zip``) through a temporary file and ``os.replace``.
+    Save an SB3 model to ``path`` (a ``.zip``) atomically (see :func:`atomic_write`).
 
     An interrupted save leaves the previous file intact instead of a truncated zip.
 
@@ -219,14 +237,5 @@ def atomic_save_model(model: Any, path: str | Path) -> Path:
     path = Path(path)
     if path.suffix != ".zip":
         path = path.with_name(path.name + ".zip")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".zip.tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            model.save(file)
-        os.chmod(tmp, _default_file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, model.save)
     return path

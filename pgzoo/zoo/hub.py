@@ -14,6 +14,7 @@ the HTTP client: it is never written to a file, a log or the card.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -200,11 +201,13 @@ def package(
     *,
     exp_id: int = 0,
     load_best: bool = False,
+    load_checkpoint: int | None = None,
     n_eval_episodes: int = 10,
     deterministic: bool = True,
     video_length: int = 1000,
     trust_remote_code: bool = False,
     seed: int = 0,
+    device: str = "auto",
 ) -> tuple[dict[str, Any], list[str]]:
     """
     Write the repository's files for a trained run into ``folder`` (evaluating the agent and recording a replay).
@@ -216,11 +219,13 @@ def package(
     :param folder: Output folder (created; files already there are overwritten).
     :param exp_id: Run number, 0 for the latest.
     :param load_best: Package ``best_model.zip`` instead of the final model.
+    :param load_checkpoint: Package the checkpoint saved after this many steps instead of the final model.
     :param n_eval_episodes: Evaluation episodes for ``results.json`` and the card.
     :param deterministic: Deterministic evaluation.
     :param video_length: Steps of ``replay.mp4``; 0 skips the video.
     :param trust_remote_code: Needed to re-package a run pulled from the Hub that only loads with pickle.
     :param seed: Seed of the evaluation env.
+    :param device: Torch device the agent is evaluated on.
     :return: ``results.json``'s content and the packaged file names.
     """
     from stable_baselines3.common.evaluation import evaluate_policy
@@ -229,12 +234,25 @@ def package(
     from pgzoo.zoo.record_video import record_video
 
     algo = normalize_algo_name(algo)
-    agent = load_agent(
-        algo, env_id, log_folder, exp_id=exp_id, load_best=load_best, trust_remote_code=trust_remote_code, seed=seed
+    load = functools.partial(
+        load_agent,
+        algo,
+        env_id,
+        log_folder,
+        exp_id=exp_id,
+        load_best=load_best,
+        load_checkpoint=load_checkpoint,
+        trust_remote_code=trust_remote_code,
+        device=device,
+        seed=seed,
     )
-    rewards, _ = evaluate_policy(
-        agent.model, agent.env, n_eval_episodes=n_eval_episodes, deterministic=deterministic, return_episode_rewards=True
-    )
+    agent = load()
+    try:
+        rewards, _ = evaluate_policy(
+            agent.model, agent.env, n_eval_episodes=n_eval_episodes, deterministic=deterministic, return_episode_rewards=True
+        )
+    finally:
+        agent.env.close()
     results = {
         "env_id": env_id,
         "algo": algo,
@@ -261,17 +279,11 @@ def package(
     has_video = False
     if video_length > 0:
         try:
-            video_agent = load_agent(
-                algo,
-                env_id,
-                log_folder,
-                exp_id=exp_id,
-                load_best=load_best,
-                trust_remote_code=trust_remote_code,
-                seed=seed,
-                render_mode="rgb_array",
-            )
-            record_video(video_agent, folder / "replay.mp4", n_timesteps=video_length, deterministic=deterministic)
+            video_agent = load(render_mode="rgb_array")
+            try:
+                record_video(video_agent, folder / "replay.mp4", n_timesteps=video_length, deterministic=deterministic)
+            finally:
+                video_agent.env.close()
             has_video = True
         except Exception as error:  # rendering is optional: a headless box without a renderer still publishes
             print(f"warning: no replay.mp4 ({error})")
@@ -296,6 +308,7 @@ def push(
     *,
     exp_id: int = 0,
     load_best: bool = False,
+    load_checkpoint: int | None = None,
     commit_message: str | None = None,
     n_eval_episodes: int = 10,
     deterministic: bool = True,
@@ -304,6 +317,7 @@ def push(
     dry_run: bool = False,
     private: bool = False,
     trust_remote_code: bool = False,
+    device: str = "auto",
 ) -> PushResult:
     """
     Package a trained run and upload it to the Hub (``create_repo`` + ``upload_folder``).
@@ -314,6 +328,7 @@ def push(
     :param repo_id: ``ORG/NAME``; the convention is ``ORG/<algo>-<env>``.
     :param exp_id: Run number, 0 for the latest.
     :param load_best: Publish ``best_model.zip`` rather than the final model.
+    :param load_checkpoint: Publish the checkpoint saved after this many steps rather than the final model.
     :param commit_message: Commit message (a default one names the algorithm and the env).
     :param n_eval_episodes: Evaluation episodes for ``results.json`` and the card.
     :param deterministic: Deterministic evaluation.
@@ -322,6 +337,7 @@ def push(
     :param dry_run: Only package (into ``local_dir``, required), upload nothing; needs no token.
     :param private: Create the repository as private.
     :param trust_remote_code: Allow re-publishing a run pulled from the Hub that only loads with pickle.
+    :param device: Torch device the agent is evaluated on before packaging.
     :raises HubError: Without a token (unless ``dry_run``), or when the Hub refuses the upload.
     """
     algo = normalize_algo_name(algo)
@@ -349,10 +365,12 @@ def push(
             folder,
             exp_id=exp_id,
             load_best=load_best,
+            load_checkpoint=load_checkpoint,
             n_eval_episodes=n_eval_episodes,
             deterministic=deterministic,
             video_length=video_length,
             trust_remote_code=trust_remote_code,
+            device=device,
         )
         url = None
         if not dry_run:
@@ -449,6 +467,9 @@ def pull(
         env_name = env_folder_name(env_id)
         cfg_folder = run_folder / env_name
         cfg_folder.mkdir()
+        # First: a pull cut short must still be marked as coming from the Hub, or its files would be unpickled.
+        marker = {"repo_id": repo_id, "revision": revision, "filename": filename, "endpoint": endpoint()}
+        atomic_write_text(cfg_folder / HUB_MARKER, json.dumps(marker, indent=2))
         shutil.copyfile(model, run_folder / f"{env_name}.zip")
         config: dict[str, Any] = {}
         if "config.yml" in fetched:
@@ -470,8 +491,6 @@ def pull(
         for name in ("results.json", "README.md"):
             if name in fetched:
                 shutil.copyfile(fetched[name], run_folder / name)
-        marker = {"repo_id": repo_id, "revision": revision, "filename": filename, "endpoint": endpoint()}
-        atomic_write_text(cfg_folder / HUB_MARKER, json.dumps(marker, indent=2))
     return run_folder
 
 

@@ -7,6 +7,7 @@ training, everything written to ``<log_folder>/<algo>/<env>_<run>/``.
 
 from __future__ import annotations
 
+import pickle
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from pgzoo.zoo.envs import (
     VECNORMALIZE_JSON,
     VECNORMALIZE_PKL,
     atomic_save_model,
+    atomic_write,
     atomic_write_text,
     check_env_id,
     env_folder_name,
@@ -252,8 +254,8 @@ def train(
     train_env = model.get_env()
     if isinstance(train_env, VecNormalize):
         save_vecnormalize_stats(train_env, cfg_folder / VECNORMALIZE_JSON)
-        # The pickle is what rl-zoo3 and plain SB3 read; it is never uploaded to the Hub.
-        train_env.save(str(cfg_folder / VECNORMALIZE_PKL))
+        # The pickle is what rl-zoo3 and plain SB3 read (`VecNormalize.load`); it is never uploaded to the Hub.
+        atomic_write(cfg_folder / VECNORMALIZE_PKL, lambda file: pickle.dump(train_env, file))
 
     mean_reward = std_reward = float("nan")
     if eval_env is not None and final_eval_episodes > 0:
@@ -263,6 +265,7 @@ def train(
             model, eval_env, n_eval_episodes=final_eval_episodes, deterministic=deterministic_eval, return_episode_rewards=True
         )
         mean_reward, std_reward = float(np.mean(rewards)), float(np.std(rewards))
+    if eval_env is not None:
         eval_env.close()
     env.close()
     return TrainResult(
