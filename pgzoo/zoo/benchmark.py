@@ -598,13 +598,6 @@ def run_benchmark(
     return summary
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
 _EXAMPLES = """\
 Each finished run is saved as <results-dir>/<algo>_<env>_n<steps>_seed<k>.json; runs whose file exists are
 skipped, so an interrupted benchmark resumes where it stopped. Models and evaluations.npz go to -f DIR.
@@ -626,6 +619,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     :param subparsers: The object returned by ``ArgumentParser.add_subparsers``.
     :return: The new subparser.
     """
+    from pgzoo.zoo.cli import positive_int
+
     parser = subparsers.add_parser(
         "benchmark",
         help="train (algo, env, seed) runs with tuned hyperparameters and write benchmarks/benchmark.md",
@@ -634,30 +629,30 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--algos", nargs="+", help="algorithms (default: reinforce dpg a3c)")
     parser.add_argument("--envs", nargs="+", help="env ids (default: each algorithm's benchmark rows)")
-    parser.add_argument("--seeds", type=_positive_int, default=DEFAULT_SEEDS, help="seeds 0..N-1 per row (default 3)")
-    parser.add_argument("-n", "--n-timesteps", type=_positive_int, help="budget override (default: the file's n_timesteps)")
+    parser.add_argument("--seeds", type=positive_int, default=DEFAULT_SEEDS, help="seeds 0..N-1 per row (default 3)")
+    parser.add_argument("-n", "--n-timesteps", type=positive_int, help="budget override (default: the file's n_timesteps)")
     parser.add_argument(
         "--eval-episodes",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_EVAL_EPISODES,
         help=f"deterministic episodes of the final evaluation (default {DEFAULT_EVAL_EPISODES})",
     )
     parser.add_argument(
-        "--eval-freq", type=_positive_int, help=f"env steps between curve points (default: {DEFAULT_CURVE_POINTS} points)"
+        "--eval-freq", type=positive_int, help=f"env steps between curve points (default: {DEFAULT_CURVE_POINTS} points)"
     )
-    parser.add_argument("--curve-episodes", type=_positive_int, default=5, help="episodes per curve point (default 5)")
+    parser.add_argument("--curve-episodes", type=positive_int, default=5, help="episodes per curve point (default 5)")
     parser.add_argument("-f", "--folder", default="logs/benchmark", help="logs folder of the runs (default logs/benchmark)")
     parser.add_argument("--results-dir", default="benchmarks/results", help="per-run JSON files (default benchmarks/results)")
     parser.add_argument("--output", default="benchmarks/benchmark.md", help="report file (default benchmarks/benchmark.md)")
     parser.add_argument("--readme", help="also replace the table between the benchmark markers of this README")
-    parser.add_argument("--jobs", type=_positive_int, default=1, help="local processes (default 1: one run after another)")
+    parser.add_argument("--jobs", type=positive_int, default=1, help="local processes (default 1: one run after another)")
     parser.add_argument("--ray", action="store_true", help="run each run as a task of a local Ray instance")
     parser.add_argument("--ray-address", help="run each run as a task of this Ray cluster (e.g. auto, ray://host:10001)")
     parser.add_argument("--overwrite", action="store_true", help="run again even if the run's result file exists")
     parser.add_argument("--report", action="store_true", help="only regenerate the report from the saved runs")
     parser.add_argument("--no-report", action="store_true", help="do not regenerate the report after the runs")
     parser.add_argument("--hyperparams", "-conf", dest="hyperparams_file", metavar="FILE", help="rl-zoo3 style YAML file")
-    parser.add_argument("--threads", type=_positive_int, default=1, help="torch threads per run (default 1)")
+    parser.add_argument("--threads", type=positive_int, default=1, help="torch threads per run (default 1)")
     parser.add_argument("--device", default="cpu", help="torch device (default cpu: small MLPs are fastest there)")
     parser.add_argument("--verbose", type=int, default=1, help="0 quiet, 1 one line per run (default)")
     return parser

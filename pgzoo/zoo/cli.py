@@ -78,7 +78,14 @@ examples:
 """
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """
+    Argparse type of the options that count something (steps, seeds, episodes, processes).
+
+    :param text: The option's value as typed.
+    :return: The positive integer.
+    :raises argparse.ArgumentTypeError: When it is not a positive integer.
+    """
     value = int(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
@@ -124,16 +131,16 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train an agent", epilog=_TRAIN_EXAMPLES, formatter_class=formatter)
     train.add_argument("--algo", required=True, help=_ALGO_HELP)
     train.add_argument("--env", required=True, help="Gymnasium env id, e.g. CartPole-v1")
-    train.add_argument("-n", "--n-timesteps", type=_positive_int, help="training steps (overrides the file's n_timesteps)")
+    train.add_argument("-n", "--n-timesteps", type=positive_int, help="training steps (overrides the file's n_timesteps)")
     train.add_argument("-f", "--folder", default="logs", help="root of the logs layout (default: logs)")
     train.add_argument("--seed", type=int, help="random seed (default: drawn at random, saved in args.yml)")
     train.add_argument("--eval-freq", type=int, default=10_000, help="evaluate every N steps; <= 0 disables (default 10000)")
-    train.add_argument("--eval-episodes", type=_positive_int, default=5, help="episodes per evaluation (default 5)")
+    train.add_argument("--eval-episodes", type=positive_int, default=5, help="episodes per evaluation (default 5)")
     train.add_argument(
         "--final-eval-episodes", type=int, default=10, help="episodes of the evaluation after training (default 10)"
     )
     train.add_argument("--save-freq", type=int, default=-1, help="save a checkpoint every N steps; <= 0 disables (default)")
-    train.add_argument("--n-workers", type=_positive_int, help="worker processes (a3c)")
+    train.add_argument("--n-workers", type=positive_int, help="worker processes (a3c)")
     train.add_argument(
         "-params",
         "--params",
@@ -157,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     enjoy = commands.add_parser("enjoy", help="run a trained agent", epilog=_ENJOY_EXAMPLES, formatter_class=formatter)
     _add_run_selection(enjoy)
-    enjoy.add_argument("-n", "--n-timesteps", type=_positive_int, default=1000, help="steps to run (default 1000)")
+    enjoy.add_argument("-n", "--n-timesteps", type=positive_int, default=1000, help="steps to run (default 1000)")
     enjoy.add_argument("--no-render", action="store_true", help="do not open a window")
     enjoy.add_argument("--stochastic", action="store_true", help="sample actions instead of taking the most likely")
     enjoy.add_argument("--seed", type=int, default=0, help="env seed (default 0)")
@@ -168,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
         "record-video", help="record an mp4 of a trained agent", epilog=_VIDEO_EXAMPLES, formatter_class=formatter
     )
     _add_run_selection(video)
-    video.add_argument("-n", "--n-timesteps", type=_positive_int, default=1000, help="steps to record (default 1000)")
+    video.add_argument("-n", "--n-timesteps", type=positive_int, default=1000, help="steps to record (default 1000)")
     video.add_argument("-o", "--output", help="mp4 file (default: <run>/videos/<algo>-<env>.mp4)")
     video.add_argument("--stochastic", action="store_true", help="sample actions")
     video.add_argument("--seed", type=int, default=0, help="env seed (default 0)")
@@ -182,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--repo-id", help="ORG/NAME of the Hub repository")
     push.add_argument("--org", help="organization or user: the repository is then ORG/<algo>-<env>")
     push.add_argument("-m", "--message", help="commit message")
-    push.add_argument("--n-eval-episodes", type=_positive_int, default=10, help="evaluation episodes (default 10)")
+    push.add_argument("--n-eval-episodes", type=positive_int, default=10, help="evaluation episodes (default 10)")
     push.add_argument("--stochastic", action="store_true", help="evaluate with stochastic actions")
     push.add_argument("--video-length", type=int, default=1000, help="steps of replay.mp4; 0 skips it (default 1000)")
     push.add_argument("--local-dir", help="also keep the packaged repository in this folder")
