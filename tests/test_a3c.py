@@ -62,7 +62,8 @@ class FaultyEnv(gym.Wrapper):
         if self.steps > self.fail_after:
             if self.hard:
                 os._exit(3)
-            raise RuntimeError("boom: the env broke on purpose")
+            # The wall time lets a test measure how long the error takes to reach the main process.
+            raise RuntimeError(f"boom: the env broke on purpose at t={time.time():.3f}")
         return self.env.step(action)
 
 
