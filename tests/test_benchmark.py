@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pgzoo.zoo.benchmark import DEFAULT_EVAL_EPISODES, REQUIRED_ROWS, plan_runs, result_path
+from pgzoo.zoo.benchmark import DEFAULT_EVAL_EPISODES, REQUIRED_ROWS, current_entry_digest, plan_runs, result_path
 from pgzoo.zoo.cli import build_parser, main
 from pgzoo.zoo.errors import ZooError
 from pgzoo.zoo.report import README_END, README_START, Row, group_rows, write_report
@@ -146,7 +146,27 @@ def _record(algo: str, env_id: str, seed: int, mean: float, steps: int) -> dict[
     return {"algo": algo, "env": env_id, "seed": seed, "n_timesteps": steps, "final_mean_reward": mean,
             "final_std_reward": 1.0, "eval_episodes": 20, "wall_clock_s": 10.0, "steps_per_second": 100.0,
             "curve": [[steps // 2, mean / 2, 0.0], [steps, mean, 0.0]], "machine": {"cpu_count": 2},
-            "versions": {"pgzoo": "0"}}  # fmt: skip
+            "versions": {"pgzoo": "0"}, "entry_digest": current_entry_digest(algo, env_id)}  # fmt: skip
+
+
+def test_changed_hyperparameters_make_a_result_stale(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    hyperparams = tmp_path / "reinforce.yml"
+    hyperparams.write_text("CartPole-v1:\n  n_episodes: 2\n  policy_kwargs: 'dict(net_arch=[8])'\n")
+    run = ["--algos", "reinforce", "--envs", "CartPole-v1", "--seeds", "1", "--hyperparams", str(hyperparams)]
+    assert _benchmark(tmp_path, *run) == 0
+    # Tuning changes the entry: the saved run no longer describes it, so it is run again, not skipped.
+    hyperparams.write_text("CartPole-v1:\n  n_episodes: 3\n  policy_kwargs: 'dict(net_arch=[8])'\n")
+    capsys.readouterr()
+    assert _benchmark(tmp_path, *run) == 0
+    out = capsys.readouterr().out
+    assert "hyperparameters changed since" in out and "1 to run" in out
+    # A result measured with the old entry is left out of the table and listed as such.
+    (path,) = (tmp_path / "results").glob("*.json")
+    record = _load(path)
+    (tmp_path / "results" / "old.json").write_text(json.dumps({**record, "entry_digest": "0" * 16, "seed": 7}))
+    report = write_report(tmp_path / "results", tmp_path / "out.md").read_text()
+    assert "| REINFORCE | CartPole-v1 | 500 |" in report and "| 1 |" in report
+    assert "measured with older hyperparameters" in report and "reinforce CartPole-v1 seed 7" in report
 
 
 def test_report_rows_and_reference(tmp_path: Path) -> None:

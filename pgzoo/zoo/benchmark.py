@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -82,6 +83,7 @@ class RunSpec:
     :param device: Torch device.
     :param threads: Torch threads inside the run (1 makes runs in parallel processes comparable).
     :param cpus: CPUs the run occupies (its worker processes for A3C), used to size Ray tasks.
+    :param entry_digest: :func:`entry_digest` of the hyperparameters the run trains with.
     """
 
     algo: str
@@ -96,6 +98,7 @@ class RunSpec:
     device: str = "cpu"
     threads: int = 1
     cpus: int = 1
+    entry_digest: str = ""
 
     @property
     def name(self) -> str:
@@ -257,6 +260,7 @@ def plan_runs(
                 device=device,
                 threads=threads,
                 cpus=_cpus_of(algo_class, config.model_kwargs),
+                entry_digest=entry_digest(raw),
             )
             for seed in range(n_seeds)
         ]
@@ -402,6 +406,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         "env": spec.env_id,
         "seed": spec.seed,
         "n_timesteps": spec.n_timesteps,
+        "entry_digest": spec.entry_digest,
         "hyperparams": _without_curve_callback(load_yaml(config_file)),
         "hyperparams_file": str(result.hyperparams_file),
         "final_mean_reward": result.mean_reward,
@@ -444,13 +449,50 @@ def write_result(path: str | Path, record: dict[str, Any]) -> Path:
     return path
 
 
-def is_finished(path: Path) -> bool:
-    """Whether ``path`` holds a complete run record (a corrupt file counts as unfinished and is redone)."""
+def entry_digest(raw: dict[str, Any]) -> str:
+    """
+    Fingerprint of a hyperparameter entry, its budget left out (the budget is part of the result's file name).
+
+    A saved run counts as finished only for the entry it was trained with: after tuning, the old result is stale.
+
+    :param raw: The entry as read from the YAML file.
+    """
+    settings = {key: value for key, value in raw.items() if key != "n_timesteps"}
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def current_entry_digest(algo: str, env_id: str, hyperparams_file: str | Path | None = None) -> str | None:
+    """
+    :func:`entry_digest` of the entry that would be used now, or ``None`` when there is no such entry.
+
+    :param algo: Registry name of the algorithm.
+    :param env_id: Gymnasium env id.
+    :param hyperparams_file: The file the run used; the packaged file when ``None`` or no longer there.
+    """
+    from pgzoo.zoo.hyperparams import get_env_hyperparams
+
+    if hyperparams_file is not None and not Path(hyperparams_file).is_file():
+        hyperparams_file = None
+    try:
+        return entry_digest(get_env_hyperparams(algo, env_id, hyperparams_file)[0])
+    except ZooError:
+        return None
+
+
+def is_finished(path: Path, digest: str | None = None) -> bool:
+    """
+    Whether ``path`` holds a complete run record (a corrupt file counts as unfinished and is redone).
+
+    :param path: The result file.
+    :param digest: When given, the record must also have been trained with these hyperparameters.
+    """
     try:
         record = json.loads(path.read_text())
     except (OSError, ValueError):
         return False
-    return isinstance(record, dict) and "final_mean_reward" in record
+    if not isinstance(record, dict) or "final_mean_reward" not in record:
+        return False
+    return digest is None or record.get("entry_digest") == digest
 
 
 def _pool_worker(spec: RunSpec) -> dict[str, Any]:
@@ -563,9 +605,11 @@ def run_benchmark(
     todo: list[RunSpec] = []
     for spec in specs:
         path = result_path(results_dir, spec.algo, spec.env_id, spec.n_timesteps, spec.seed)
-        if not overwrite and is_finished(path):
+        if not overwrite and is_finished(path, spec.entry_digest):
             summary.skipped.append(path)
         else:
+            if verbose and is_finished(path):
+                print(f"{spec.name}: hyperparameters changed since {path} was measured, running it again")
             todo.append(spec)
     if verbose:
         print(f"{len(specs)} runs: {len(summary.skipped)} already finished in {results_dir}, {len(todo)} to run")

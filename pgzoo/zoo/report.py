@@ -309,12 +309,30 @@ def _distinct(records: list[dict[str, Any]], key: str) -> list[str]:
     return [", ".join(f"{k} {v}" for k, v in json.loads(s).items()) for s in seen]
 
 
-def render_report(rows: list[Row], plots: dict[str, str]) -> str:
+def split_stale(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """
+    Separate the runs trained with today's hyperparameter entries from those measured before a change.
+
+    :param records: Run records from :func:`load_results`.
+    :return: ``(current, stale)``.
+    """
+    from pgzoo.zoo.benchmark import current_entry_digest
+
+    current: list[dict[str, Any]] = []
+    stale: list[dict[str, Any]] = []
+    for record in records:
+        digest = current_entry_digest(record["algo"], record["env"], record.get("hyperparams_file"))
+        (current if digest is not None and record.get("entry_digest") == digest else stale).append(record)
+    return current, stale
+
+
+def render_report(rows: list[Row], plots: dict[str, str], stale: list[dict[str, Any]] | None = None) -> str:
     """
     The whole ``benchmark.md``.
 
     :param rows: Rows from :func:`group_rows`.
     :param plots: Env id -> plot path relative to the report.
+    :param stale: Runs left out of the table because their hyperparameters have changed since.
     """
     records = [r for row in rows for r in row.records]
     parts = [
@@ -357,6 +375,9 @@ def render_report(rows: list[Row], plots: dict[str, str]) -> str:
     missing = missing_required(rows)
     parts += ["", "## Not measured yet", ""]
     parts += [f"- {m}" for m in missing] if missing else ["Every required row has been measured."]
+    if stale:
+        parts += ["", "## Left out: measured with older hyperparameters", ""]
+        parts += [f"- {r['algo']} {r['env']} seed {r['seed']}, {r['n_timesteps']} steps" for r in stale]
     if plots:
         parts += ["", "## Learning curves", ""]
         parts.append(
@@ -406,7 +427,8 @@ def write_report(
     from pgzoo.zoo.envs import atomic_write_text
 
     output = Path(output)
-    rows = group_rows(load_results(results_dir))
+    current, stale = split_stale(load_results(results_dir))
+    rows = group_rows(current)
     plots: dict[str, str] = {}
     by_env: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
@@ -415,7 +437,7 @@ def write_report(
         if any(r.get("curve") for row in env_rows for r in row.records):
             plot = plot_env(env_id, env_rows, output.parent / "plots" / _plot_name(env_id))
             plots[env_id] = plot.relative_to(output.parent).as_posix()
-    atomic_write_text(output, render_report(rows, plots))
+    atomic_write_text(output, render_report(rows, plots, stale))
     if readme is not None:
         link = Path(os.path.relpath(output, Path(readme).parent)).as_posix()
         if not update_readme(readme, markdown_table(rows), link):
@@ -432,6 +454,7 @@ __all__ = [
     "markdown_table",
     "plot_env",
     "render_report",
+    "split_stale",
     "update_readme",
     "write_report",
 ]
