@@ -427,6 +427,8 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         "run_folder": str(result.run_folder),
         "versions": _versions(),
         "machine": _machine(),
+        # Wall-clock and steps/s mean little on a busy machine: keep the evidence next to them.
+        "load_average_1min": os.getloadavg()[0],
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
 

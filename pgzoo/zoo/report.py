@@ -372,6 +372,12 @@ def render_report(rows: list[Row], plots: dict[str, str], stale: list[dict[str, 
         parts += [f"- {v}" for v in _distinct(records, "versions")]
         threads = sorted({int(r.get("torch_threads", 1)) for r in records})
         parts.append(f"- torch threads per run: {', '.join(map(str, threads))}")
+        loads = [float(r["load_average_1min"]) for r in records if "load_average_1min" in r]
+        if loads:
+            parts.append(
+                f"- 1-minute load average at the end of the runs: {min(loads):.1f} to {max(loads):.1f} "
+                f"(above the number of CPUs, runs shared the machine: their wall-clock and steps/s are pessimistic)"
+            )
     missing = missing_required(rows)
     parts += ["", "## Not measured yet", ""]
     parts += [f"- {m}" for m in missing] if missing else ["Every required row has been measured."]
