@@ -23,6 +23,7 @@ from stable_baselines3.common.vec_env import VecNormalize
 
 from pgzoo import A3C
 from pgzoo.a3c import SharedAdam, SharedRMSprop, WorkerError
+from pgzoo.a3c.learner import ActorLearner
 from pgzoo.common.benchmark import StopAtRewardThreshold
 
 HYPERPARAMS = Path(__file__).resolve().parents[1] / "hyperparams" / "a3c.yml"
@@ -154,6 +155,7 @@ def no_leftover_workers(warm: None):
         ({"n_workers": -2}, "n_workers"),
         ({"n_steps": 0}, "n_steps"),
         ({"n_envs_per_worker": 0}, "n_envs_per_worker"),
+        ({"reward_scale": 0.0}, "reward_scale"),
         ({"backend": "mpi"}, "backend"),
         ({"start_method": "fork"}, "fork"),
         ({"device": "cuda"}, "CPU"),
@@ -303,6 +305,36 @@ def test_continuous_actions_and_dict_observations(no_leftover_workers: list[A3C]
     no_leftover_workers.append(model)
     model.learn(500)
     assert model.num_timesteps >= 500
+
+
+def test_reward_scale_scales_the_loss_not_the_reported_rewards() -> None:
+    """With a zero value head, returns and advantages are the scaled rewards: losses scale by s**2 and s."""
+    threads = th.get_num_threads()
+    variables = {name: os.environ.get(name) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    reports = {}
+    try:
+        for scale in (1.0, 0.25):
+            model = A3C("MlpPolicy", "CartPole-v1", n_workers=1, n_envs_per_worker=2, n_steps=64, reward_scale=scale, seed=0)
+            with th.no_grad():
+                model.policy.value_net.weight.zero_()
+                model.policy.value_net.bias.zero_()
+            # Same seed, same weights: both learners collect the same rollout (in this process, no worker).
+            learner = ActorLearner(model.policy, model._learner_config(1_000), rank=0)
+            reports[scale] = learner.compute_gradients()
+            learner.close()
+    finally:
+        th.set_num_threads(threads)
+        for name, value in variables.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    unscaled, scaled = reports[1.0], reports[0.25]
+    assert scaled.losses["value_loss"] == pytest.approx(0.25**2 * unscaled.losses["value_loss"], rel=1e-4)
+    assert scaled.losses["policy_loss"] == pytest.approx(0.25 * unscaled.losses["policy_loss"], rel=1e-4)
+    # CartPole pays 1 per step: the reported episode rewards are the env's, unscaled.
+    assert scaled.episodes and [info["r"] for info in scaled.episodes] == [info["r"] for info in unscaled.episodes]
+    assert all(info["r"] == info["l"] for info in scaled.episodes)
 
 
 # --- Stopping and faults ------------------------------------------------------------------------------------

@@ -69,6 +69,9 @@ class A3C(OnPolicyAlgorithm):
     :param use_rms_prop: Whether to use shared RMSProp (as in the paper) or, if False, shared Adam. Ignored when
         ``policy_kwargs`` names an ``optimizer_class``.
     :param normalize_advantage: Whether to normalize the advantages of each rollout.
+    :param reward_scale: Factor applied to rewards in the workers' loss (returns and values are learned in these
+        units). Stands in for VecNormalize's reward scaling, which A3C can't use (each worker would keep its own
+        statistics); e.g. 0.1 on Pendulum-v1, whose rewards reach -16 per step. Logged episode rewards are unscaled.
     :param n_workers: Number of actor-learners (default: the number of available cores; more workers than cores
         only adds contention).
     :param n_envs_per_worker: Env copies stepped together by each worker (default: the number of envs of a VecEnv
@@ -112,6 +115,7 @@ class A3C(OnPolicyAlgorithm):
         rms_prop_eps: float = 1e-5,
         use_rms_prop: bool = True,
         normalize_advantage: bool = False,
+        reward_scale: float = 1.0,
         n_workers: int | None = None,
         n_envs_per_worker: int | None = None,
         backend: str = "local",
@@ -131,6 +135,7 @@ class A3C(OnPolicyAlgorithm):
         check_positive("n_envs_per_worker", n_envs_per_worker, allow_none=True)
         check_positive("n_steps", n_steps)
         check_positive("report_interval", report_interval)
+        check_positive("reward_scale", reward_scale)
         if backend not in BACKENDS:
             raise ValueError(f"Unknown `backend` {backend!r}: use one of {BACKENDS}")
         if start_method is not None and start_method not in ("forkserver", "spawn"):
@@ -151,6 +156,7 @@ class A3C(OnPolicyAlgorithm):
         self.rms_prop_eps = rms_prop_eps
         self.use_rms_prop = use_rms_prop
         self.normalize_advantage = normalize_advantage
+        self.reward_scale = reward_scale
         self._env_source: EnvSource | None = None
 
         if env is not None:
@@ -280,9 +286,10 @@ class A3C(OnPolicyAlgorithm):
         callback.on_training_end()
         return self
 
-    def _make_runner(self, total_timesteps: int) -> Runner:
+    def _learner_config(self, total_timesteps: int) -> LearnerConfig:
+        """The settings sent to every worker for a run of ``total_timesteps`` env steps."""
         assert self._env_source is not None
-        config = LearnerConfig(
+        return LearnerConfig(
             env_source=self._env_source,
             lr_schedule=self.lr_schedule,
             n_steps=self.n_steps,
@@ -296,7 +303,11 @@ class A3C(OnPolicyAlgorithm):
             seed=self.seed,
             n_workers=self.n_workers,
             report_interval=self.report_interval,
+            reward_scale=self.reward_scale,
         )
+
+    def _make_runner(self, total_timesteps: int) -> Runner:
+        config = self._learner_config(total_timesteps)
         check_sendable(config.lr_schedule, "the learning rate schedule")
         check_sendable(self.policy_kwargs, "`policy_kwargs`")
         if self.backend == "ray":

@@ -41,6 +41,8 @@ class LearnerConfig:
     :param seed: Seed of the run (``None``: random); worker ``rank`` uses ``seed * n_workers + rank``.
     :param n_workers: Number of workers.
     :param report_interval: Seconds between a worker's progress reports to the main process.
+    :param reward_scale: Factor applied to the rewards the loss sees (returns, values and advantages are in these
+        units); episode rewards reported to the main process stay the env's.
     """
 
     env_source: EnvSource
@@ -56,6 +58,7 @@ class LearnerConfig:
     seed: int | None
     n_workers: int
     report_interval: float = 0.05
+    reward_scale: float = 1.0
 
 
 @dataclasses.dataclass
@@ -152,7 +155,7 @@ class ActorLearner:
                     # The Gaussian is unbounded; the env only sees the clipped action, the loss the sampled one.
                     env_action = np.clip(env_action, policy.action_space.low, policy.action_space.high)
             next_obs, reward, done, infos = env.step(env_action)
-            reward = reward.astype(np.float32)
+            reward = reward.astype(np.float32) * np.float32(cfg.reward_scale)
             self._bootstrap_truncated(reward, done, infos)
             for index in np.flatnonzero(done):
                 if "episode" in infos[index]:
