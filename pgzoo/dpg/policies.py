@@ -277,18 +277,13 @@ MlpPolicy = DPGPolicy
 
 class CnnPolicy(DPGPolicy):
     """
-    DPG policy for image observations: ``DPGPolicy`` with a ``NatureCNN`` features extractor.
+    DPG policy for image observations: :class:`DPGPolicy` with a ``NatureCNN`` features extractor.
 
     :param observation_space: Observation space.
     :param action_space: Action space (a bounded ``Box``).
     :param lr_schedule: Learning-rate schedule.
-    :param net_arch: Hidden layers after the CNN (see ``DPGPolicy``).
-    :param activation_fn: Activation function of the hidden layers.
-    :param features_extractor_class: Features extractor class.
-    :param features_extractor_kwargs: Keyword arguments for the features extractor.
-    :param normalize_images: Whether to divide image observations by 255.
-    :param optimizer_class: Optimizer class.
-    :param optimizer_kwargs: Keyword arguments for the optimizer, except the learning rate.
+    :param features_extractor_class: Features extractor class, ``NatureCNN`` by default.
+    :param kwargs: Keyword arguments of :class:`DPGPolicy`.
     """
 
     def __init__(
@@ -296,66 +291,33 @@ class CnnPolicy(DPGPolicy):
         observation_space: spaces.Space,
         action_space: spaces.Box,
         lr_schedule: Schedule,
-        net_arch: list[int] | dict[str, list[int]] | None = None,
-        activation_fn: type[nn.Module] = nn.ReLU,
         features_extractor_class: type[BaseFeaturesExtractor] = NatureCNN,
-        features_extractor_kwargs: dict[str, Any] | None = None,
-        normalize_images: bool = True,
-        optimizer_class: type[th.optim.Optimizer] = th.optim.Adam,
-        optimizer_kwargs: dict[str, Any] | None = None,
+        **kwargs: Any,
     ):
         super().__init__(
-            observation_space,
-            action_space,
-            lr_schedule,
-            net_arch,
-            activation_fn,
-            features_extractor_class,
-            features_extractor_kwargs,
-            normalize_images,
-            optimizer_class,
-            optimizer_kwargs,
+            observation_space, action_space, lr_schedule, features_extractor_class=features_extractor_class, **kwargs
         )
 
 
 class MultiInputPolicy(DPGPolicy):
     """
-    DPG policy for ``Dict`` observations: ``DPGPolicy`` with a ``CombinedExtractor``.
+    DPG policy for ``Dict`` observations: :class:`DPGPolicy` with a ``CombinedExtractor``.
 
-    :param observation_space: Observation space (a ``Dict``).
+    :param observation_space: Observation space.
     :param action_space: Action space (a bounded ``Box``).
     :param lr_schedule: Learning-rate schedule.
-    :param net_arch: Hidden layers after the combined features (see ``DPGPolicy``).
-    :param activation_fn: Activation function of the hidden layers.
-    :param features_extractor_class: Features extractor class.
-    :param features_extractor_kwargs: Keyword arguments for the features extractor.
-    :param normalize_images: Whether to divide image observations by 255.
-    :param optimizer_class: Optimizer class.
-    :param optimizer_kwargs: Keyword arguments for the optimizer, except the learning rate.
+    :param features_extractor_class: Features extractor class, ``CombinedExtractor`` by default.
+    :param kwargs: Keyword arguments of :class:`DPGPolicy`.
     """
 
     def __init__(
         self,
-        observation_space: spaces.Dict,
+        observation_space: spaces.Space,
         action_space: spaces.Box,
         lr_schedule: Schedule,
-        net_arch: list[int] | dict[str, list[int]] | None = None,
-        activation_fn: type[nn.Module] = nn.ReLU,
         features_extractor_class: type[BaseFeaturesExtractor] = CombinedExtractor,
-        features_extractor_kwargs: dict[str, Any] | None = None,
-        normalize_images: bool = True,
-        optimizer_class: type[th.optim.Optimizer] = th.optim.Adam,
-        optimizer_kwargs: dict[str, Any] | None = None,
+        **kwargs: Any,
     ):
         super().__init__(
-            observation_space,
-            action_space,
-            lr_schedule,
-            net_arch,
-            activation_fn,
-            features_extractor_class,
-            features_extractor_kwargs,
-            normalize_images,
-            optimizer_class,
-            optimizer_kwargs,
+            observation_space, action_space, lr_schedule, features_extractor_class=features_extractor_class, **kwargs
         )
