@@ -41,7 +41,8 @@ def test_ray_smoke(local_ray: None) -> None:
     assert any(state for state in model.policy.optimizer.state.values())
 
 
-@pytest.mark.timeout(120)
+# Normally ~20 s; actor start-up alone took minutes when the 2-core machine ran at a load of 11.
+@pytest.mark.timeout(300)
 def test_ray_callback_stop_and_worker_error(local_ray: None) -> None:
     model = A3C("MlpPolicy", "CartPole-v1", n_workers=2, backend="ray")
     callback = StopAfter(20)
