@@ -227,3 +227,19 @@ def test_stop_at_reward_threshold_shares_the_timed_evaluation() -> None:
     assert stopper.result.reached and len(stopper.result.evaluations) == 1
     assert 30 <= stopper.result.steps < 1_000 and stopper.result.evaluations[0][0] == stopper.result.steps
     assert stopper.eval_seconds > 0 and stopper.result.train_seconds > 0
+
+
+@pytest.mark.parametrize("trains_during_evaluation", [False, True])
+def test_evaluation_time_is_left_out_only_when_training_waits(trains_during_evaluation: bool) -> None:
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from pgzoo import REINFORCE
+    from pgzoo.common.benchmark import StopAtRewardThreshold
+
+    model = REINFORCE("MlpPolicy", "CartPole-v1", n_episodes=1, seed=0)
+    # A3C's workers keep training while the main process evaluates; that time is training time.
+    model.trains_during_evaluation = trains_during_evaluation  # type: ignore[attr-defined]
+    stopper = StopAtRewardThreshold(make_vec_env("CartPole-v1", seed=1), float("inf"), eval_freq=100, n_eval_episodes=2)
+    model.learn(400, callback=stopper)
+    assert len(stopper.result.evaluations) >= 3
+    assert (stopper.eval_seconds == 0.0) == trains_during_evaluation

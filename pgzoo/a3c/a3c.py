@@ -99,6 +99,9 @@ class A3C(OnPolicyAlgorithm):
         "CnnPolicy": ActorCriticCnnPolicy,
         "MultiInputPolicy": MultiInputActorCriticPolicy,
     }
+    # Callbacks (an evaluation, say) run in the main process while the workers keep training: time spent in them
+    # is not time taken from training, which timing code (pgzoo.common.benchmark) needs to know.
+    trains_during_evaluation: ClassVar[bool] = True
     policy: ActorCriticPolicy
 
     def __init__(

@@ -18,9 +18,10 @@ class TimedEvaluationCallback(BaseCallback):
     Evaluate the policy every ``eval_freq`` environment steps on a separate environment, timing the evaluations.
 
     Unlike SB3's ``EvalCallback``, ``eval_freq`` counts environment steps summed over all environments (or A3C
-    workers), not callback calls, and ``eval_seconds`` tells how much of ``learn()`` went to evaluating, so that
-    training time can be reported on its own. Subclasses decide what an evaluation means in
-    :meth:`_on_evaluation`.
+    workers), not callback calls, and ``eval_seconds`` tells how long training stood still for evaluations, so that
+    training time can be reported on its own. An algorithm whose training goes on during callbacks (A3C's workers,
+    flagged by ``trains_during_evaluation = True``) never stands still: its ``eval_seconds`` stays 0.
+    Subclasses decide what an evaluation means in :meth:`_on_evaluation`.
 
     :param eval_env: Environment used for evaluation (separate from the training one), or ``None`` when a subclass
         builds it in ``_init_callback``.
@@ -66,7 +67,9 @@ class TimedEvaluationCallback(BaseCallback):
             deterministic=self.deterministic,
             return_episode_rewards=True,
         )
-        self.eval_seconds += time.perf_counter() - start
+        if not getattr(self.model, "trains_during_evaluation", False):
+            # Training stood still while evaluating: that time is not training time.
+            self.eval_seconds += time.perf_counter() - start
         return self._on_evaluation(float(np.mean(episode_rewards)), float(np.std(episode_rewards)))
 
     def _on_evaluation(self, mean_reward: float, std_reward: float) -> bool:
