@@ -9,7 +9,7 @@ Seeds alternate between the two algorithms so that both see the same load.
 
 Usage::
 
-    python scripts/benchmark_dpg.py [--seeds 3] [--max-steps 20000] [--env Pendulum-v1] [--threshold -200]
+    python scripts/benchmark_dpg.py [--seeds 5] [--max-steps 20000] [--env Pendulum-v1] [--threshold -200]
 """
 
 from __future__ import annotations
@@ -175,9 +175,9 @@ def summarise(runs: list[Run], threshold: float) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="Pendulum-v1", help="environment id (an entry of hyperparams/dpg.yml)")
-    parser.add_argument("--seeds", type=int, default=3, help="number of seeds (0, 1, ...) per algorithm")
+    parser.add_argument("--seeds", type=int, default=5, help="number of seeds (0, 1, ...) per algorithm")
     parser.add_argument("--max-steps", type=int, default=None, help="training steps (default: the entry's n_timesteps)")
-    parser.add_argument("--eval-freq", type=int, default=1000, help="evaluate every this many steps")
+    parser.add_argument("--eval-freq", type=int, default=500, help="evaluate every this many steps")
     parser.add_argument("--eval-episodes", type=int, default=10, help="deterministic episodes per evaluation")
     parser.add_argument("--threshold", type=float, default=-200.0, help="mean evaluation reward counted as solved")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for both algorithms")

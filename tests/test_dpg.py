@@ -211,9 +211,9 @@ def test_learning_rate_schedules_and_logged_values() -> None:
         **SMALL,
     )
     model.learn(200)
-    actor_lr = model.actor.optimizer.param_groups[0]["lr"]
-    assert actor_lr == pytest.approx(5e-4)  # progress reaches 0 at the last step
-    assert model.critic.optimizer.param_groups[0]["lr"] == pytest.approx(2e-3)
+    actor_group, critic_group = model.policy.optimizer.param_groups
+    assert actor_group["lr"] == pytest.approx(5e-4)  # progress reaches 0 at the last step
+    assert critic_group["lr"] == pytest.approx(2e-3)
     logged = model.logger.name_to_value
     for key in ("train/actor_loss", "train/critic_loss", "train/learning_rate", "train/critic_learning_rate"):
         assert key in logged
@@ -281,7 +281,7 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
     model.policy.save(tmp_path / "policy.pth")
     policy_actions, _ = MlpPolicy.load(tmp_path / "policy.pth").predict(observations, deterministic=True)
     np.testing.assert_array_equal(policy_actions, expected)
-    assert loaded.critic.optimizer.state_dict()["state"].keys() == model.critic.optimizer.state_dict()["state"].keys()
+    assert loaded.policy.optimizer.state_dict()["state"].keys() == model.policy.optimizer.state_dict()["state"].keys()
 
     # Without the replay buffer the loaded model has an empty one; with it, it continues where it stopped.
     assert loaded.replay_buffer is not None and loaded.replay_buffer.size() == 0

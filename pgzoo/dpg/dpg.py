@@ -12,11 +12,21 @@ from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
-from stable_baselines3.common.utils import FloatSchedule, get_parameters_by_name, obs_as_tensor, update_learning_rate
+from stable_baselines3.common.utils import FloatSchedule, get_parameters_by_name, obs_as_tensor
 from torch.nn import functional as F
 
 from pgzoo.common.utils import check_positive
-from pgzoo.dpg.policies import Actor, CnnPolicy, Critic, DPGPolicy, MlpPolicy, MultiInputPolicy, check_box_action_space
+from pgzoo.dpg.policies import (
+    ACTOR_GROUP,
+    CRITIC_GROUP,
+    Actor,
+    CnnPolicy,
+    Critic,
+    DPGPolicy,
+    MlpPolicy,
+    MultiInputPolicy,
+    check_box_action_space,
+)
 
 SelfDPG = TypeVar("SelfDPG", bound="DPG")
 
@@ -169,6 +179,7 @@ class DPG(OffPolicyAlgorithm):
             *get_parameters_by_name(self.critic_target, ["running_"]),
         ]
         self._actor_params: list[th.Tensor] = list(self.actor.parameters())
+        self._critic_params: list[th.Tensor] = list(self.critic.parameters())
 
     def _sample_action(
         self,
@@ -208,8 +219,9 @@ class DPG(OffPolicyAlgorithm):
         self.policy.set_training_mode(True)
         actor_lr = self.lr_schedule(self._current_progress_remaining)
         critic_lr = self.critic_lr_schedule(self._current_progress_remaining)
-        update_learning_rate(self.actor.optimizer, actor_lr)
-        update_learning_rate(self.critic.optimizer, critic_lr)
+        optimizer = self.policy.optimizer
+        optimizer.param_groups[ACTOR_GROUP]["lr"] = actor_lr
+        optimizer.param_groups[CRITIC_GROUP]["lr"] = critic_lr
 
         critic_losses, actor_losses = [], []
         for _ in range(gradient_steps):
@@ -222,16 +234,18 @@ class DPG(OffPolicyAlgorithm):
                 next_q = self.critic_target(batch.next_observations, self.actor_target(batch.next_observations))
                 target_q = batch.rewards + (1.0 - batch.dones) * discounts * next_q
             critic_loss = F.mse_loss(self.critic(batch.observations, batch.actions), target_q)
-            self.critic.optimizer.zero_grad(set_to_none=True)
-            critic_loss.backward()
-            self.critic.optimizer.step()
 
             # Actor: the deterministic policy gradient grad_a Q(s, a)|a=mu(s) * grad_theta mu(s), which autograd
-            # chains for us. Asking only for the actor's gradients lets autograd skip the critic's weight gradients.
+            # chains for us. Both gradients come from the critic as it was before this step (as in OpenAI Baselines'
+            # DDPG) so that one optimizer step applies them together.
             actor_loss = -self.critic(batch.observations, self.actor(batch.observations)).mean()
-            self.actor.optimizer.zero_grad(set_to_none=True)
+
+            # Each loss only reaches its own network: the actor loss would otherwise add to the critic's gradients,
+            # and asking for the actor's gradients only lets autograd skip the critic's weight gradients.
+            optimizer.zero_grad(set_to_none=True)
+            critic_loss.backward(inputs=self._critic_params)
             actor_loss.backward(inputs=self._actor_params)
-            self.actor.optimizer.step()
+            optimizer.step()
 
             # Targets trail the online networks: target <- target + tau * (online - target), in one fused call.
             with th.no_grad():
@@ -293,10 +307,11 @@ class DPG(OffPolicyAlgorithm):
             "_online_stats",
             "_target_stats",
             "_actor_params",
+            "_critic_params",
         ]
 
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
-        return ["policy", "actor.optimizer", "critic.optimizer"], []
+        return ["policy", "policy.optimizer"], []
 
 
 def _check_hyperparameters(
