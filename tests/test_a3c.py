@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -383,6 +386,51 @@ def test_sigint_stops_workers(no_leftover_workers: list[A3C]) -> None:
             model.learn(10_000_000)
     finally:
         timer.cancel()
+
+
+TRAINING_SCRIPT = textwrap.dedent(
+    """
+    from stable_baselines3.common.callbacks import BaseCallback
+    from pgzoo import A3C
+
+    class PrintWorkerPids(BaseCallback):
+        def _on_step(self):
+            if self.n_calls == 1:
+                print(*self.model.worker_pids, flush=True)
+            return True
+
+    if __name__ == "__main__":
+        A3C("MlpPolicy", "CartPole-v1", n_workers=2).learn(10_000_000, callback=PrintWorkerPids())
+    """
+)
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+def test_killed_main_process_leaves_no_workers(signum: int, tmp_path: Path) -> None:
+    """SIGTERM stops the workers through learn()'s clean-up; after SIGKILL they notice on their own and exit."""
+    script = tmp_path / "train.py"
+    script.write_text(TRAINING_SCRIPT)
+    main = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert main.stdout is not None
+        worker_pids = [int(pid) for pid in main.stdout.readline().split()]
+        assert len(worker_pids) == 2
+        helpers = [child.pid for child in psutil.Process(main.pid).children(recursive=True)]  # fork server too
+        main.send_signal(signum)
+        main.wait(timeout=30)
+    finally:
+        main.kill()
+    assert main.returncode == (128 + signum if signum == signal.SIGTERM else -signum)
+
+    def running(pid: int) -> bool:
+        return psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+
+    deadline = time.monotonic() + 15
+    while any(running(pid) for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in helpers if running(pid)]
+    assert set(worker_pids) <= set(helpers)
 
 
 # --- Learning -----------------------------------------------------------------------------------------------

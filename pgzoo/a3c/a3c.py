@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, TypeVar
 
 import gymnasium as gym
@@ -32,6 +35,27 @@ def available_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def _terminate_as_system_exit() -> Iterator[None]:
+    """
+    While training, turn SIGTERM into ``SystemExit`` so that ``learn()`` stops its workers before the process ends.
+
+    Left alone when this is not the main thread (only it may set handlers) or when the program has its own handler.
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def exit_on_sigterm(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 class A3C(OnPolicyAlgorithm):
@@ -271,7 +295,9 @@ class A3C(OnPolicyAlgorithm):
         self._pending_steps = 0
         self._log_sums: Report = Report()
         continue_training = True
+        stack = contextlib.ExitStack()
         try:
+            stack.enter_context(_terminate_as_system_exit())
             runner.start()
             self.worker_pids = runner.worker_pids
             callback.on_rollout_start()
@@ -285,6 +311,7 @@ class A3C(OnPolicyAlgorithm):
             self.num_timesteps += self._pending_steps
         finally:
             runner.close()
+            stack.close()
         callback.on_rollout_end()
         callback.on_training_end()
         return self

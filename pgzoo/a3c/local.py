@@ -62,7 +62,12 @@ def _worker_main(
         weight_pairs = list(zip(learner.policy.state_dict().values(), shared_policy.state_dict().values(), strict=True))
         optimizer = shared_policy.optimizer
         pending, last_report = Report(), time.monotonic()
+        # The process that started this worker: if it dies without stopping us (SIGKILL, a crash), stop on our own
+        # rather than train forever as an orphan. Its sentinel pipe closes when it dies, whatever the start method.
+        parent = mp.parent_process()
         while not stop.is_set():
+            if parent is not None and not parent.is_alive():
+                return
             # Rollouts start from a private snapshot: the shared weights keep changing under other workers' updates.
             with th.no_grad():
                 for local, shared in weight_pairs:
