@@ -37,7 +37,9 @@ class DPG(OffPolicyAlgorithm):
 
     The critic Q(s, a) learns by temporal differences towards targets computed with slowly moving (Polyak-averaged)
     copies of actor and critic; the actor mu(s) ascends Q along grad_a Q(s, a) at a = mu(s), chained through
-    grad_theta mu(s). Exploration comes from ``action_noise`` added to mu(s).
+    grad_theta mu(s). Both gradients are taken on the same minibatch from the critic as it was before the update and
+    applied by one optimizer step (``policy.optimizer``, one parameter group per network). Exploration comes from
+    ``action_noise`` added to mu(s).
 
     Deterministic Policy Gradient Algorithms, Silver et al. 2014: https://proceedings.mlr.press/v32/silver14.html
     Continuous control with deep reinforcement learning, Lillicrap et al. 2015: https://arxiv.org/abs/1509.02971
