@@ -140,6 +140,13 @@ def test_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert [(s.algo, s.env_id) for s in specs] == [("a2c", "CartPole-v1")]
     with pytest.raises(ZooError, match="nothing to benchmark"):
         plan_runs(["ddpg"], ["CartPole-v1"], verbose=0)
+    with pytest.raises(ZooError, match="--first-seed must be >= 0"):
+        plan_runs(["a2c"], ["CartPole-v1"], first_seed=-1, verbose=0)
+
+
+def test_first_seed_selects_a_slice_of_the_seeds() -> None:
+    specs = plan_runs(["a2c"], ["CartPole-v1"], n_seeds=2, first_seed=1, n_timesteps=100, verbose=0)
+    assert [s.seed for s in specs] == [1, 2]
 
 
 def _record(algo: str, env_id: str, seed: int, mean: float, steps: int) -> dict[str, Any]:

@@ -177,6 +177,7 @@ def plan_runs(
     envs: Sequence[str] | None,
     *,
     n_seeds: int = DEFAULT_SEEDS,
+    first_seed: int = 0,
     n_timesteps: int | None = None,
     eval_freq: int | None = None,
     curve_episodes: int = 5,
@@ -195,7 +196,8 @@ def plan_runs(
 
     :param algos: Algorithm names; ``None`` means pgzoo's three.
     :param envs: Env ids; ``None`` means :func:`default_envs`.
-    :param n_seeds: Seeds ``0 .. n_seeds - 1`` per row.
+    :param n_seeds: Number of seeds per row: ``first_seed .. first_seed + n_seeds - 1``.
+    :param first_seed: First seed of each row (to split a row's seeds between machines or sessions).
     :param n_timesteps: Budget override (tiny tests); ``None`` uses each entry's ``n_timesteps``.
     :param eval_freq: Env steps between points of the learning curve; ``None`` gives
         :data:`DEFAULT_CURVE_POINTS` points per run.
@@ -215,6 +217,8 @@ def plan_runs(
 
     if n_seeds <= 0:
         raise ZooError(f"--seeds must be positive, got {n_seeds}")
+    if first_seed < 0:
+        raise ZooError(f"--first-seed must be >= 0, got {first_seed}")
     if eval_episodes <= 0 or curve_episodes <= 0:
         raise ZooError("--eval-episodes and --curve-episodes must be positive")
     names = [normalize_algo_name(a) for a in (algos or PGZOO_ALGOS)]
@@ -262,7 +266,7 @@ def plan_runs(
                 cpus=_cpus_of(algo_class, config.model_kwargs),
                 entry_digest=entry_digest(raw),
             )
-            for seed in range(n_seeds)
+            for seed in range(first_seed, first_seed + n_seeds)
         ]
     if not runs:
         raise ZooError("nothing to benchmark: no requested (algo, env) pair has hyperparameters")
@@ -676,6 +680,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--algos", nargs="+", help="algorithms (default: reinforce dpg a3c)")
     parser.add_argument("--envs", nargs="+", help="env ids (default: each algorithm's benchmark rows)")
     parser.add_argument("--seeds", type=positive_int, default=DEFAULT_SEEDS, help="seeds 0..N-1 per row (default 3)")
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="start the seeds here: K..K+N-1 (split a row between machines)"
+    )
     parser.add_argument("-n", "--n-timesteps", type=positive_int, help="budget override (default: the file's n_timesteps)")
     parser.add_argument(
         "--eval-episodes",
@@ -719,6 +726,7 @@ def main(args: argparse.Namespace) -> int:
             args.algos,
             args.envs,
             n_seeds=args.seeds,
+            first_seed=args.first_seed,
             n_timesteps=args.n_timesteps,
             eval_freq=args.eval_freq,
             curve_episodes=args.curve_episodes,
