@@ -180,8 +180,6 @@ class DPG(OffPolicyAlgorithm):
             *get_parameters_by_name(self.actor_target, ["running_"]),
             *get_parameters_by_name(self.critic_target, ["running_"]),
         ]
-        self._actor_params: list[th.Tensor] = list(self.actor.parameters())
-        self._critic_params: list[th.Tensor] = list(self.critic.parameters())
 
     def _sample_action(
         self,
@@ -222,8 +220,8 @@ class DPG(OffPolicyAlgorithm):
         actor_lr = self.lr_schedule(self._current_progress_remaining)
         critic_lr = self.critic_lr_schedule(self._current_progress_remaining)
         optimizer = self.policy.optimizer
-        optimizer.param_groups[ACTOR_GROUP]["lr"] = actor_lr
-        optimizer.param_groups[CRITIC_GROUP]["lr"] = critic_lr
+        actor_group, critic_group = optimizer.param_groups[ACTOR_GROUP], optimizer.param_groups[CRITIC_GROUP]
+        actor_group["lr"], critic_group["lr"] = actor_lr, critic_lr
 
         critic_losses, actor_losses = [], []
         for _ in range(gradient_steps):
@@ -245,8 +243,8 @@ class DPG(OffPolicyAlgorithm):
             # Each loss only reaches its own network: the actor loss would otherwise add to the critic's gradients,
             # and asking for the actor's gradients only lets autograd skip the critic's weight gradients.
             optimizer.zero_grad(set_to_none=True)
-            critic_loss.backward(inputs=self._critic_params)
-            actor_loss.backward(inputs=self._actor_params)
+            critic_loss.backward(inputs=critic_group["params"])
+            actor_loss.backward(inputs=actor_group["params"])
             optimizer.step()
 
             # Targets trail the online networks: target <- target + tau * (online - target), in one fused call.
@@ -308,8 +306,6 @@ class DPG(OffPolicyAlgorithm):
             "_target_params",
             "_online_stats",
             "_target_stats",
-            "_actor_params",
-            "_critic_params",
         ]
 
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
