@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import sys
 from pathlib import Path
@@ -231,6 +232,31 @@ def test_update_rules() -> None:
     critic_grads = [p.grad for p in model.critic.parameters()]
     assert all(g is not None for g in critic_grads)  # from the critic loss, not overwritten by the actor loss
     assert all(not p.requires_grad for p in model.actor_target.parameters())
+
+
+def test_both_gradients_come_from_the_critic_before_the_step() -> None:
+    """Critic: gradient of its TD loss alone; actor: gradient of -Q(s, mu(s)) through the pre-step critic."""
+    model = DPG("MlpPolicy", "Pendulum-v1", gamma=0.9, **SMALL)
+    model.learn(60)
+    assert model.replay_buffer is not None
+    actor, critic = copy.deepcopy(model.actor), copy.deepcopy(model.critic)
+    np.random.seed(7)  # the replay buffer samples with numpy's global generator
+    batch = model.replay_buffer.sample(16)
+    with th.no_grad():
+        next_q = model.critic_target(batch.next_observations, model.actor_target(batch.next_observations))
+        target_q = batch.rewards + (1.0 - batch.dones) * 0.9 * next_q
+    critic_loss = th.nn.functional.mse_loss(critic(batch.observations, batch.actions), target_q)
+    expected_critic = th.autograd.grad(critic_loss, list(critic.parameters()))
+    actor_loss = -critic(batch.observations, actor(batch.observations)).mean()
+    expected_actor = th.autograd.grad(actor_loss, list(actor.parameters()))
+
+    np.random.seed(7)
+    model.train(gradient_steps=1, batch_size=16)
+    for expected, param in zip(
+        [*expected_critic, *expected_actor], [*model.critic.parameters(), *model.actor.parameters()], strict=True
+    ):
+        assert param.grad is not None
+        assert th.allclose(param.grad, expected, atol=1e-6)
 
 
 @pytest.mark.parametrize("dropout", [False, True])
