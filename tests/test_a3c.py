@@ -379,7 +379,9 @@ def test_keyboard_interrupt_in_main_process_stops_workers(no_leftover_workers: l
 def test_sigint_stops_workers(no_leftover_workers: list[A3C]) -> None:
     model = A3C("MlpPolicy", "CartPole-v1", n_workers=2)
     no_leftover_workers.append(model)
-    timer = threading.Timer(3.0, os.kill, (os.getpid(), signal.SIGINT))
+    # Aimed at the main thread, as a terminal's Ctrl-C in practice: a process-directed signal may land on the timer
+    # thread, and CPython then handles it only once the main thread next checks for signals (it may not, for a while).
+    timer = threading.Timer(3.0, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT))
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
