@@ -295,23 +295,21 @@ class A3C(OnPolicyAlgorithm):
         self._pending_steps = 0
         self._log_sums: Report = Report()
         continue_training = True
-        stack = contextlib.ExitStack()
-        try:
-            stack.enter_context(_terminate_as_system_exit())
-            runner.start()
-            self.worker_pids = runner.worker_pids
-            callback.on_rollout_start()
-            while not runner.finished:
-                report = runner.poll(timeout=0.05)
-                if report is None:
-                    continue
-                if not self._consume(report, callback, log_interval, total_timesteps, continue_training):
-                    continue_training = False
-                    runner.request_stop()
-            self.num_timesteps += self._pending_steps
-        finally:
-            runner.close()
-            stack.close()
+        with _terminate_as_system_exit():
+            try:
+                runner.start()
+                self.worker_pids = runner.worker_pids
+                callback.on_rollout_start()
+                while not runner.finished:
+                    report = runner.poll(timeout=0.05)
+                    if report is None:
+                        continue
+                    if not self._consume(report, callback, log_interval, total_timesteps, continue_training):
+                        continue_training = False
+                        runner.request_stop()
+                self.num_timesteps += self._pending_steps
+            finally:
+                runner.close()
         callback.on_rollout_end()
         callback.on_training_end()
         return self
