@@ -26,11 +26,10 @@ import torch as th
 import yaml
 from stable_baselines3 import DDPG
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.monitor import Monitor
 
 from pgzoo import DPG
+from pgzoo.common.benchmark import TimedEvaluationCallback
 from pgzoo.common.noise import make_action_noise
 from pgzoo.common.utils import limit_torch_threads
 
@@ -67,9 +66,9 @@ def algorithm_kwargs(entry: dict[str, Any], n_actions: int) -> tuple[int, str, d
     return n_timesteps, policy, kwargs
 
 
-class TimedEvaluation(BaseCallback):
+class TimedEvaluation(TimedEvaluationCallback):
     """
-    Evaluate every ``eval_freq`` steps and keep the training clock stopped while doing so.
+    Evaluate every ``eval_freq`` steps, keeping the training clocks (wall and CPU) stopped while doing so.
 
     :param eval_env: Environment used for evaluation only.
     :param eval_freq: Evaluate every ``eval_freq`` environment steps.
@@ -77,10 +76,8 @@ class TimedEvaluation(BaseCallback):
     """
 
     def __init__(self, eval_env: gym.Env, eval_freq: int, n_eval_episodes: int):
-        super().__init__()
-        self.eval_env, self.eval_freq, self.n_eval_episodes = eval_env, eval_freq, n_eval_episodes
+        super().__init__(eval_env, eval_freq, n_eval_episodes)
         self.start = np.zeros(2)
-        self.eval_seconds = np.zeros(2)
         # (environment steps, training wall-clock seconds, mean evaluation reward)
         self.history: list[tuple[int, float, float]] = []
 
@@ -89,19 +86,15 @@ class TimedEvaluation(BaseCallback):
         return np.array([time.perf_counter(), time.process_time()])
 
     def _on_training_start(self) -> None:
+        super()._on_training_start()
         self.start = self._clocks()
 
     def training_seconds(self) -> np.ndarray:
         """:return: Wall-clock and CPU seconds spent so far in training, evaluation excluded."""
-        return self._clocks() - self.start - self.eval_seconds
+        return self._clocks() - self.start - np.array([self.eval_seconds, self.eval_cpu_seconds])
 
-    def _on_step(self) -> bool:
-        if self.num_timesteps % self.eval_freq == 0:
-            wall_seconds = float(self.training_seconds()[0])
-            eval_start = self._clocks()
-            mean_reward, _ = evaluate_policy(self.model, self.eval_env, self.n_eval_episodes, deterministic=True)
-            self.eval_seconds += self._clocks() - eval_start
-            self.history.append((self.num_timesteps, wall_seconds, float(mean_reward)))
+    def _on_evaluation(self, mean_reward: float, std_reward: float) -> bool:
+        self.history.append((self.num_timesteps, float(self.training_seconds()[0]), mean_reward))
         return True
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.evaluation import evaluate_policy
@@ -18,9 +19,10 @@ class TimedEvaluationCallback(BaseCallback):
     Evaluate the policy every ``eval_freq`` environment steps on a separate environment, timing the evaluations.
 
     Unlike SB3's ``EvalCallback``, ``eval_freq`` counts environment steps summed over all environments (or A3C
-    workers), not callback calls, and ``eval_seconds`` tells how long training stood still for evaluations, so that
-    training time can be reported on its own. An algorithm whose training goes on during callbacks (A3C's workers,
-    flagged by ``trains_during_evaluation = True``) never stands still: its ``eval_seconds`` stays 0.
+    workers), not callback calls, and ``eval_seconds`` (wall-clock) and ``eval_cpu_seconds`` (CPU time of this
+    process) tell how long training stood still for evaluations, so that training time can be reported on its own.
+    An algorithm whose training goes on during callbacks (A3C's workers, flagged by
+    ``trains_during_evaluation = True``) never stands still: both stay 0.
     Subclasses decide what an evaluation means in :meth:`_on_evaluation`.
 
     :param eval_env: Environment used for evaluation (separate from the training one), or ``None`` when a subclass
@@ -32,7 +34,7 @@ class TimedEvaluationCallback(BaseCallback):
 
     def __init__(
         self,
-        eval_env: VecEnv | None,
+        eval_env: gym.Env | VecEnv | None,
         eval_freq: int,
         n_eval_episodes: int = 10,
         deterministic: bool = True,
@@ -45,6 +47,7 @@ class TimedEvaluationCallback(BaseCallback):
         self.n_eval_episodes = n_eval_episodes
         self.deterministic = deterministic
         self.eval_seconds = 0.0
+        self.eval_cpu_seconds = 0.0
         self._next_eval = eval_freq
 
     def _on_training_start(self) -> None:
@@ -57,8 +60,9 @@ class TimedEvaluationCallback(BaseCallback):
         while self._next_eval <= self.num_timesteps:
             self._next_eval += self.eval_freq
         assert self.eval_env is not None, "eval_env must be given or built in _init_callback"
-        start = time.perf_counter()
-        if self.training_env is not None:
+        start, cpu_start = time.perf_counter(), time.process_time()
+        # Only a VecEnv can carry VecNormalize statistics to copy.
+        if self.training_env is not None and isinstance(self.eval_env, VecEnv):
             sync_envs_normalization(self.training_env, self.eval_env)
         episode_rewards, _ = evaluate_policy(
             self.model,
@@ -70,6 +74,7 @@ class TimedEvaluationCallback(BaseCallback):
         if not getattr(self.model, "trains_during_evaluation", False):
             # Training stood still while evaluating: that time is not training time.
             self.eval_seconds += time.perf_counter() - start
+            self.eval_cpu_seconds += time.process_time() - cpu_start
         return self._on_evaluation(float(np.mean(episode_rewards)), float(np.std(episode_rewards)))
 
     def _on_evaluation(self, mean_reward: float, std_reward: float) -> bool:

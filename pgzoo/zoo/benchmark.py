@@ -679,7 +679,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--algos", nargs="+", help="algorithms (default: reinforce dpg a3c)")
     parser.add_argument("--envs", nargs="+", help="env ids (default: each algorithm's benchmark rows)")
-    parser.add_argument("--seeds", type=positive_int, default=DEFAULT_SEEDS, help="seeds 0..N-1 per row (default 3)")
+    parser.add_argument(
+        "--seeds", type=positive_int, default=DEFAULT_SEEDS, help="number of seeds per row, from --first-seed (default 3)"
+    )
     parser.add_argument(
         "--first-seed", type=int, default=0, help="start the seeds here: K..K+N-1 (split a row between machines)"
     )
