@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import os
 import signal
@@ -209,6 +210,65 @@ def test_shared_optimizer_state_is_eager_and_shared(optimizer_class: type) -> No
     optimizer.load_state_dict(optimizer.state_dict())
     optimizer.share_memory()
     assert all(value.is_shared() for state in optimizer.state.values() for value in state.values())
+
+
+@pytest.mark.parametrize(
+    ("shared_class", "torch_class", "kwargs"),
+    [
+        (SharedRMSprop, th.optim.RMSprop, {"lr": 1e-2, "alpha": 0.99, "eps": 1e-5}),
+        (SharedRMSprop, th.optim.RMSprop, {"lr": 1e-2, "momentum": 0.9, "centered": True, "weight_decay": 0.1}),
+        (SharedAdam, th.optim.Adam, {"lr": 1e-2, "eps": 1e-5}),
+        (SharedAdam, th.optim.Adam, {"lr": 1e-2, "betas": (0.8, 0.9), "amsgrad": True, "weight_decay": 0.1}),
+    ],
+)
+def test_shared_optimizer_steps_match_torch(shared_class: type, torch_class: type, kwargs: dict[str, Any]) -> None:
+    th.manual_seed(0)
+    net = th.nn.Sequential(th.nn.Linear(3, 4), th.nn.Tanh(), th.nn.Linear(4, 1))
+    twin = copy.deepcopy(net)
+    shared, reference = shared_class(net.parameters(), **kwargs), torch_class(twin.parameters(), **kwargs)
+    shared.share_memory()
+    for _ in range(5):
+        inputs = th.randn(8, 3)
+        for model, optimizer in ((net, shared), (twin, reference)):
+            optimizer.zero_grad()
+            model(inputs).pow(2).mean().backward()
+            optimizer.step()
+    for ours, theirs in zip(net.parameters(), twin.parameters(), strict=True):
+        th.testing.assert_close(ours, theirs)
+
+
+def test_shared_optimizer_refuses_options_it_does_not_implement() -> None:
+    with pytest.raises(ValueError, match="maximize"):
+        SharedAdam(th.nn.Linear(2, 1).parameters(), maximize=True)
+
+
+def test_worker_code_does_not_import_dynamo() -> None:
+    # torch._dynamo costs each worker ~70 MB of resident memory; a worker builds its policy copy and steps the
+    # shared optimizer without it.
+    script = """
+import pickle
+import sys
+import torch as th
+from pgzoo.a3c.local import private_copy
+from pgzoo.a3c.shared_optim import SharedRMSprop
+from stable_baselines3.common.policies import ActorCriticPolicy
+import gymnasium as gym
+sys.modules.pop("torch._dynamo", None)
+policy = ActorCriticPolicy(gym.spaces.Box(-1, 1, (3,)), gym.spaces.Discrete(2), lambda _: 1e-3,
+                           optimizer_class=SharedRMSprop)
+assert "torch._dynamo" in sys.modules  # constructing a torch optimizer imports it (main process only)
+data = pickle.dumps(policy)
+for name in [name for name in sys.modules if name.startswith("torch._dynamo")]:
+    del sys.modules[name]
+policy = pickle.loads(data)  # as a worker receives it
+local = private_copy(policy)
+local.evaluate_actions(th.zeros(4, 3), th.zeros(4))[0].sum().backward()
+for shared, private in zip(policy.parameters(), local.parameters(), strict=True):
+    shared.grad = private.grad
+policy.optimizer.step()
+assert "torch._dynamo" not in sys.modules, "a worker step imported torch._dynamo"
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
 
 
 @pytest.mark.timeout(120)

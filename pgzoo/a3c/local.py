@@ -112,9 +112,8 @@ class LocalRunner(Runner):
             raise ValueError(f"`start_method` must be 'forkserver' or 'spawn', got {start_method!r}")
         context: Any = th.multiprocessing.get_context(start_method)
         if start_method == "forkserver":
-            # Imported once in the fork server rather than in every worker: torch, and torch._dynamo, which the
-            # first optimizer step imports (several seconds).
-            context.set_forkserver_preload(["pgzoo.a3c.local", "torch._dynamo"])
+            # Imported once in the fork server rather than in every worker (torch takes seconds to import).
+            context.set_forkserver_preload(["pgzoo.a3c.local"])
         self._messages = context.Queue()
         self._stop = context.Event()
         self._steps_done = context.Value("q", 0)

@@ -72,13 +72,14 @@ def sample_reinforce(trial: Any) -> dict[str, Any]:
 
 def sample_a3c(trial: Any) -> dict[str, Any]:
     """
-    A3C's search space: step size, rollout length, discount, GAE, loss weights, optimizer.
+    A3C's search space: step size, envs per worker and rollout length, discount, GAE, loss weights, optimizer.
 
     :param trial: Optuna trial.
     :return: Hyperparameters in the zoo's file format.
     """
     return {
         "learning_rate": _learning_rate(trial, 1e-5, 5e-3),
+        "n_envs": trial.suggest_categorical("n_envs", [1, 4, 8, 16]),
         "n_steps": trial.suggest_categorical("n_steps", [5, 8, 16, 32]),
         "gamma": trial.suggest_categorical("gamma", _GAMMAS),
         "gae_lambda": trial.suggest_categorical("gae_lambda", [0.9, 0.95, 0.98, 1.0]),
@@ -131,12 +132,13 @@ class TrialPruningCallback(BaseCallback):
     the file when it changes instead of evaluating a second time.
 
     :param trial_number: Number of the trial in :data:`_ACTIVE_TRIALS`.
-    :param log_folder: Log folder of the trial (its only run folder is looked up in it).
+    :param log_folder: Log folder of the run (its only run folder is looked up in it).
+    :param step_offset: Added to the steps reported: a trial's later seeds continue its curve after the earlier ones.
     """
 
-    def __init__(self, trial_number: int, log_folder: str) -> None:
+    def __init__(self, trial_number: int, log_folder: str, step_offset: int = 0) -> None:
         super().__init__()
-        self.trial_number, self.log_folder = trial_number, Path(log_folder)
+        self.trial_number, self.log_folder, self.step_offset = trial_number, Path(log_folder), step_offset
         self.path: Path | None = None
         self.mtime_ns = 0
         self.reported = 0
@@ -161,7 +163,7 @@ class TrialPruningCallback(BaseCallback):
             return True
         trial = _ACTIVE_TRIALS[self.trial_number]
         for step, rewards in zip(steps[self.reported :].tolist(), list(results[self.reported :]), strict=True):
-            trial.report(float(np.mean(rewards)), step=int(step))
+            trial.report(float(np.mean(rewards)), step=self.step_offset + int(step))
         self.reported = len(steps)
         if trial.should_prune():
             trial.set_user_attr("pruned_at", int(self.num_timesteps))
@@ -190,6 +192,7 @@ def tune(
     pruner: str = "median",
     n_startup_trials: int = 5,
     seed: int = 0,
+    n_seeds: int = 1,
     storage: str | None = None,
     study_name: str | None = None,
     timeout: float | None = None,
@@ -210,11 +213,13 @@ def tune(
     :param sampler: ``"tpe"`` or ``"random"``.
     :param pruner: ``"median"`` or ``"none"``.
     :param n_startup_trials: Trials sampled at random, and never pruned, before the sampler and pruner kick in.
-    :param seed: Seed of the sampler and of every trial's training.
+    :param seed: Seed of the sampler and of every trial's first training run.
+    :param n_seeds: Training runs per trial, with seeds ``seed``, ``seed + 1``, ...; the trial's score is the mean of
+        their final rewards. More than one costs time but keeps the search from tuning to one seed's luck.
     :param storage: Optuna storage URL (e.g. ``sqlite:///tune.db``) to resume or share a study; ``None``: in memory.
     :param study_name: Study name in the storage (default ``<algo>-<env>``).
     :param timeout: Stop starting new trials after this many seconds.
-    :param log_folder: Root folder of the trials' runs (``trial_<n>/<algo>/<env>_1``).
+    :param log_folder: Root folder of the trials' runs (``trial_<n>[_seed<k>]/<algo>/<env>_1``).
     :param hyperparams_file: File whose entry the samples are applied on (default: the packaged ``<algo>.yml``).
     :param output: YAML file for the best entry (default ``<log_folder>/<algo>_<env>_best.yml``).
     :param verbose: 0 quiet, 1 one line per trial.
@@ -234,6 +239,8 @@ def tune(
     budget = n_timesteps or preprocess_hyperparams(dict(raw), where=f"{env_id} in {source}").n_timesteps
     if budget <= 0:
         raise ZooError(f"{env_id} in {source} has no n_timesteps: pass --n-timesteps")
+    if n_seeds <= 0:
+        raise ZooError("--n-seeds must be positive")
     optuna = _import_optuna()
     # Optuna's own INFO lines repeat every parameter; this command prints one line per trial instead.
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -259,16 +266,22 @@ def tune(
     base_callbacks = raw.get("callback")
     base_callbacks = [] if base_callbacks is None else base_callbacks if isinstance(base_callbacks, list) else [base_callbacks]
 
-    def objective(trial: Any) -> float:
-        params = SEARCH_SPACES[algo](trial)
-        folder = Path(log_folder) / f"{algo}_{env_folder_name(env_id)}" / f"trial_{trial.number}"
-        check = {"pgzoo.zoo.tune.TrialPruningCallback": {"trial_number": trial.number, "log_folder": str(folder)}}
+    def train_one_seed(trial: Any, params: dict[str, Any], index: int) -> float:
+        suffix = f"_seed{seed + index}" if n_seeds > 1 else ""
+        folder = Path(log_folder) / f"{algo}_{env_folder_name(env_id)}" / f"trial_{trial.number}{suffix}"
+        check = {
+            "pgzoo.zoo.tune.TrialPruningCallback": {
+                "trial_number": trial.number,
+                "log_folder": str(folder),
+                "step_offset": index * budget,
+            }
+        }
         _ACTIVE_TRIALS[trial.number] = trial
         try:
             result = train(
                 algo,
                 env_id,
-                seed=seed,
+                seed=seed + index,
                 log_folder=folder,
                 hyperparams={**params, "callback": [*base_callbacks, check]},
                 hyperparams_file=hyperparams_file,
@@ -290,13 +303,21 @@ def tune(
             raise optuna.TrialPruned()  # diverged: nothing to learn from its score
         return result.mean_reward
 
+    def objective(trial: Any) -> float:
+        params = SEARCH_SPACES[algo](trial)
+        scores = [train_one_seed(trial, params, index) for index in range(n_seeds)]
+        trial.set_user_attr("seed_scores", scores)
+        return float(np.mean(scores))
+
     complete_state = optuna.trial.TrialState.COMPLETE
 
     def log_trial(study: Any, trial: Any) -> None:
         if verbose:
             value = f"{trial.value:.2f}" if trial.state == complete_state else trial.state.name.lower()
             best = f"{study.best_value:.2f}" if any(t.state == complete_state for t in study.trials) else "-"
-            print(f"trial {trial.number}: {value} (best {best}) {trial.params}")
+            seeds = trial.user_attrs.get("seed_scores")
+            per_seed = f" per seed {', '.join(f'{score:.2f}' for score in seeds)}" if seeds and len(seeds) > 1 else ""
+            print(f"trial {trial.number}: {value}{per_seed} (best {best}) {trial.params}", flush=True)
 
     # A sampled combination may be rejected by the algorithm (e.g. an unstable network raising on NaN): that trial
     # fails and the search goes on.
@@ -311,7 +332,8 @@ def tune(
 
     header = (
         f"# pgzoo tune: best of {len(study.trials)} trials (trial {best.number}), mean deterministic reward "
-        f"{best.value:.2f} over {eval_episodes} episodes after {budget} steps, seed {seed}\n"
+        f"{best.value:.2f} over {eval_episodes} episodes after {budget} steps, "
+        f"{f'seeds {seed}-{seed + n_seeds - 1}' if n_seeds > 1 else f'seed {seed}'}\n"
     )
     atomic_write_text(output, header + yaml.safe_dump({env_id: to_saveable(entry)}, sort_keys=False))
     return entry, float(best.value), output
@@ -322,6 +344,7 @@ examples:
   pgzoo tune --algo reinforce --env Acrobot-v1 --n-trials 50 -n 100000
   pgzoo tune --algo dpg --env LunarLanderContinuous-v3 --storage sqlite:///tune.db --n-trials 10   # resumable
   pgzoo tune --algo a3c --env Pendulum-v1 --sampler random --pruner none --timeout 3600
+  pgzoo tune --algo a3c --env LunarLander-v3 --n-seeds 2 --n-trials 30   # each trial scored on seeds 0 and 1
 The best entry is written as YAML (--output); merge it into hyperparams/<algo>.yml, then benchmark it.
 """
 
@@ -349,6 +372,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--pruner", default="median", choices=["median", "none"], help="Optuna pruner (default median)")
     parser.add_argument("--n-startup-trials", type=int, default=5, help="random, unpruned trials first (default 5)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sampler and of every trial (default 0)")
+    parser.add_argument(
+        "--n-seeds", type=int, default=1, help="runs per trial (seeds SEED, SEED+1, ...), scored by their mean (default 1)"
+    )
     parser.add_argument("--storage", help="Optuna storage URL to resume or share the study, e.g. sqlite:///tune.db")
     parser.add_argument("--study-name", help="study name in the storage (default <algo>-<env>)")
     parser.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
@@ -380,6 +406,7 @@ def main(args: argparse.Namespace) -> int:
         pruner=args.pruner,
         n_startup_trials=args.n_startup_trials,
         seed=args.seed,
+        n_seeds=args.n_seeds,
         storage=args.storage,
         study_name=args.study_name,
         timeout=args.timeout,
