@@ -221,6 +221,36 @@ def test_tune(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "no search space for 'a2c'" in capsys.readouterr().err
 
 
+@pytest.mark.timeout(300)
+def test_tune_scores_each_trial_on_several_seeds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("optuna")
+    import optuna
+
+    storage = f"sqlite:///{tmp_path / 'tune.db'}"
+    args = ["tune", "--algo", "reinforce", "--env", "CartPole-v1", "--n-trials", "1", "-n", "300", "--eval-episodes", "2"]
+    args += [
+        "--n-seeds",
+        "2",
+        "--seed",
+        "5",
+        "--storage",
+        storage,
+        "-f",
+        str(tmp_path / "logs"),
+        "-o",
+        str(tmp_path / "b.yml"),
+    ]
+    assert main(args) == 0
+    assert "per seed" in capsys.readouterr().out
+    trial = optuna.load_study(study_name="reinforce-CartPole-v1", storage=storage).trials[0]
+    scores = trial.user_attrs["seed_scores"]
+    assert len(scores) == 2 and trial.value == pytest.approx(sum(scores) / 2)
+    runs = sorted(path.name for path in (tmp_path / "logs" / "reinforce_CartPole-v1").iterdir())
+    assert runs == ["trial_0_seed5", "trial_0_seed6"]
+    assert "seeds 5-6" in (tmp_path / "b.yml").read_text()
+    assert main([*args[:-2], "--n-seeds", "0"]) == 2
+
+
 def test_stop_at_reward_threshold_shares_the_timed_evaluation() -> None:
     from stable_baselines3 import A2C
     from stable_baselines3.common.env_util import make_vec_env
