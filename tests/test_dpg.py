@@ -394,6 +394,17 @@ def test_hyperparameter_file_entries() -> None:
         DPG(policy, RandomObsEnv(spaces.Box(-1, 1, (3,))), _init_setup_model=False, **kwargs)
 
 
+@pytest.mark.parametrize("env_id", ["BipedalWalker-v3", "HalfCheetah-v5", "Hopper-v5"])
+def test_long_entries_run_on_their_envs(env_id: str, tmp_path: Path) -> None:
+    # Their full budgets (1M steps) are far beyond a test; this checks that the entries build and train on the
+    # real envs (Box2D, MuJoCo) through the zoo, and that an evaluation episode runs.
+    from pgzoo.zoo.train import train
+
+    result = train("dpg", env_id, seed=0, log_folder=tmp_path, n_timesteps=150, eval_freq=0, final_eval_episodes=1,
+                   hyperparams={"learning_starts": 100}, verbose=0)  # fmt: skip
+    assert result.model_path.exists() and np.isfinite(result.mean_reward)
+
+
 def train_from_entry(env_id: str, seed: int = 0) -> tuple[int, float]:
     """Train DPG with the tuned entry of ``env_id``; return its budget and the mean of 10 deterministic episodes."""
     env = gym.make(env_id)
