@@ -263,6 +263,7 @@ for name in [name for name in sys.modules if name.startswith("torch._dynamo")]:
 policy = pickle.loads(data)  # as a worker receives it
 local = private_copy(policy)
 local.evaluate_actions(th.zeros(4, 3), th.zeros(4))[0].sum().backward()
+th.nn.utils.clip_grad_norm_(list(local.parameters()), 0.5)
 for shared, private in zip(policy.parameters(), local.parameters(), strict=True):
     shared.grad = private.grad
 policy.optimizer.step()
