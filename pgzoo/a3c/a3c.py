@@ -332,6 +332,7 @@ class A3C(OnPolicyAlgorithm):
             n_workers=self.n_workers,
             report_interval=self.report_interval,
             reward_scale=self.reward_scale,
+            initial_timesteps=self.num_timesteps,
         )
 
     def _make_runner(self, total_timesteps: int) -> Runner:

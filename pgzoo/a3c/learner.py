@@ -37,7 +37,9 @@ class LearnerConfig:
     :param vf_coef: Value loss coefficient.
     :param max_grad_norm: Gradient norm clipping threshold.
     :param normalize_advantage: Whether to normalize the advantages of each rollout.
-    :param total_timesteps: The run stops once all workers together have taken this many env steps.
+    :param total_timesteps: The run stops once the model has taken this many env steps (earlier runs included).
+    :param initial_timesteps: Env steps the model had taken when this run started (``learn(...,
+        reset_num_timesteps=False)`` continues from there, for the budget and the learning rate schedule).
     :param seed: Seed of the run (``None``: random); worker ``rank`` uses ``seed * n_workers + rank``.
     :param n_workers: Number of workers.
     :param report_interval: Seconds between a worker's progress reports to the main process.
@@ -59,6 +61,7 @@ class LearnerConfig:
     n_workers: int
     report_interval: float = 0.05
     reward_scale: float = 1.0
+    initial_timesteps: int = 0
 
 
 @dataclasses.dataclass

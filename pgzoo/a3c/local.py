@@ -116,7 +116,7 @@ class LocalRunner(Runner):
             context.set_forkserver_preload(["pgzoo.a3c.local"])
         self._messages = context.Queue()
         self._stop = context.Event()
-        self._steps_done = context.Value("q", 0)
+        self._steps_done = context.Value("q", config.initial_timesteps)
         config_bytes = cloudpickle.dumps(config)
         self._processes = [
             context.Process(

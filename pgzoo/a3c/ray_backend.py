@@ -59,7 +59,7 @@ class ParameterServer:
         self.policy = policy
         self.parameters = list(self.policy.parameters())
         self.config = config
-        self.steps_done = 0
+        self.steps_done = config.initial_timesteps
         self.stop = False
         self.pending = Report()
 
