@@ -129,6 +129,39 @@ def test_ray_local_instance(tmp_path: Path) -> None:
     assert (tmp_path / "bench" / "benchmark.md").is_file()
 
 
+def test_a_stopped_run_continues_from_its_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pgzoo.zoo import resume as resume_module
+    from pgzoo.zoo.benchmark import run_benchmark
+
+    real_save = resume_module.Resume.save
+
+    def save_then_stop(self: Any, model: Any, train_time_s: float) -> Any:
+        checkpoint = real_save(self, model, train_time_s)
+        if model.num_timesteps >= 300:
+            raise KeyboardInterrupt  # as if the session ended right after this checkpoint
+        return checkpoint
+
+    specs = plan_runs(["reinforce"], ["CartPole-v1"], n_seeds=1, n_timesteps=600, eval_freq=100, curve_episodes=1,
+                      eval_episodes=2, log_folder=tmp_path / "logs", resume_freq=150, verbose=0)  # fmt: skip
+    results = tmp_path / "results"
+    with monkeypatch.context() as patch:
+        patch.setattr(resume_module.Resume, "save", save_then_stop)
+        with pytest.raises(KeyboardInterrupt):
+            run_benchmark(specs, results, verbose=0)
+    assert not list(results.glob("*.json"))  # an unfinished run is not a result
+    checkpoint_folder = tmp_path / "logs" / "resume" / "reinforce_CartPole-v1_n600_seed0"
+    assert (checkpoint_folder / "checkpoint.json").is_file()
+
+    assert run_benchmark(specs, results, verbose=0).finished
+    record = _load(result_path(results, "reinforce", "CartPole-v1", 600, 0))
+    stopped_at = record["resumed_at_steps"]
+    assert len(stopped_at) == 1 and 300 <= stopped_at[0] < 600 and record["env_steps"] >= 600
+    # One learning curve across both sittings: the points before the stop come from the checkpoint.
+    steps = [point[0] for point in record["curve"]]
+    assert steps == sorted(steps) and steps[0] < stopped_at[0] < steps[-1] and len(steps) >= 5
+    assert not checkpoint_folder.exists()  # the record holds it all now
+
+
 def test_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _benchmark(tmp_path, "--algos", "reinforc", "--envs", "CartPole-v1") == 2
     assert "unknown algorithm 'reinforc'" in capsys.readouterr().err

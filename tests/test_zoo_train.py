@@ -170,3 +170,72 @@ def test_dpg_from_packaged_file_with_noise(tmp_path: Path) -> None:
     safe = load_model_safely(result.model_path, get_algo_class("dpg"), agent.env, config={"policy": "MlpPolicy"})
     obs = np.random.default_rng(0).normal(size=(8, 3)).astype(np.float32)
     np.testing.assert_allclose(safe.predict(obs, deterministic=True)[0], agent.model.predict(obs, deterministic=True)[0])
+
+
+def _interrupt_at(monkeypatch: pytest.MonkeyPatch, steps: int) -> None:
+    """Make the next train() raise KeyboardInterrupt (as Ctrl-C would) once it has taken ``steps`` env steps."""
+
+    class Interrupt(BaseCallback):
+        def _on_step(self) -> bool:
+            if self.num_timesteps >= steps:
+                raise KeyboardInterrupt
+            return True
+
+    import pgzoo.zoo.train as train_module
+
+    real = train_module.CallbackList
+    monkeypatch.setattr(train_module, "CallbackList", lambda callbacks: real([*callbacks, Interrupt()]))
+
+
+def test_resume_continues_an_interrupted_off_policy_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+
+    from pgzoo.zoo.resume import Resume
+
+    kwargs = {"seed": 0, "log_folder": tmp_path / "logs", "n_timesteps": 400, "eval_freq": 0, "final_eval_episodes": 1,
+              "verbose": 0, "hyperparams": {"learning_starts": 50, "policy_kwargs": "dict(net_arch=[8])",
+                                            "normalize": True, "noise_type": "normal", "noise_std": 0.1}}  # fmt: skip
+    resume = Resume(tmp_path / "resume", save_freq=100, digest="settings-1")
+    with monkeypatch.context() as patch:
+        _interrupt_at(patch, 250)
+        first = train("dpg", "Pendulum-v1", resume=resume, **kwargs)
+    assert first.interrupted and first.resumed_from == 0
+    checkpoint = resume.latest()
+    # Saved at 100 and 200 steps, then on Ctrl-C: only the newest is kept.
+    assert checkpoint is not None and checkpoint.num_timesteps == first.n_timesteps == 250
+    assert sorted(p.name for p in resume.folder.iterdir()) == ["checkpoint.json", "steps_000000000250"]
+    assert {p.name for p in checkpoint.folder.iterdir()} == {"model.zip", "replay_buffer.pkl", "vecnormalize.json"}
+
+    second = train("dpg", "Pendulum-v1", resume=resume, **kwargs)
+    assert not second.interrupted and second.resumed_from == 250 and second.n_timesteps == 400
+    assert second.train_time_s > checkpoint.train_time_s
+    last = resume.latest()
+    assert last is not None and last.num_timesteps == 350  # the next multiple of save_freq after 250
+    # The replay buffer and the normalization statistics went on from the first sitting's. SB3 stores a step's
+    # transition after calling back, so each of the two checkpoints misses its last step's transition.
+    with open(last.folder / "replay_buffer.pkl", "rb") as file:
+        assert pickle.load(file).size() == 350 - 2
+    agent = load_agent("dpg", "Pendulum-v1", tmp_path / "logs")
+    assert agent.env.obs_rms.count > 400
+
+    # A checkpoint saved with other settings is stale: a run with a new digest starts over.
+    fresh = train("dpg", "Pendulum-v1", resume=Resume(resume.folder, save_freq=100, digest="settings-2"), **kwargs)
+    assert fresh.resumed_from == 0 and fresh.n_timesteps == 400
+
+
+@pytest.mark.timeout(120)
+def test_resume_continues_an_interrupted_a3c_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pgzoo.zoo.resume import Resume
+
+    hyperparams_file = tmp_path / "a3c.yml"
+    hyperparams_file.write_text("CartPole-v1:\n  n_timesteps: 2000\n  policy: MlpPolicy\n  n_envs: 4\n")
+    kwargs = {"seed": 0, "log_folder": tmp_path, "hyperparams_file": hyperparams_file, "n_workers": 1, "eval_freq": 0,
+              "final_eval_episodes": 1, "hyperparams": TINY, "verbose": 0}  # fmt: skip
+    resume = Resume(tmp_path / "resume", save_freq=0)
+    with monkeypatch.context() as patch:
+        _interrupt_at(patch, 800)
+        first = train("a3c", "CartPole-v1", resume=resume, **kwargs)
+    assert first.interrupted and 800 <= first.n_timesteps < 2000
+    second = train("a3c", "CartPole-v1", resume=resume, **kwargs)
+    # The workers go on up to the budget of the whole run, not a whole budget more.
+    assert second.resumed_from == first.n_timesteps and 2000 <= second.n_timesteps <= 2000 + 4 * 5

@@ -5,7 +5,10 @@ Each run trains through :func:`pgzoo.zoo.train.train` (the same code as ``pgzoo 
 curve (:class:`CurveCallback`: deterministic episodes on a separate env every ``--eval-freq`` steps, timed so that
 steps per second count training only), then the final model's deterministic evaluation on another evaluation env.
 The record is written atomically to ``<results_dir>/<algo>_<env>_n<steps>_seed<k>.json`` as soon as the run ends,
-so that a second invocation skips finished runs and an interrupted benchmark resumes where it stopped.
+so that a second invocation skips finished runs and an interrupted benchmark resumes where it stopped. A run
+itself keeps a checkpoint every ``--resume-freq`` env steps (and on Ctrl-C) under
+``<log folder>/resume/<algo>_<env>_n<steps>_seed<k>/`` (:mod:`pgzoo.zoo.resume`): a run longer than one sitting
+continues from there, its learning curve and training time included, and its record lists where it resumed.
 
 Runs go one after another, in ``--jobs N`` local processes, or as Ray tasks (``--ray`` / ``--ray-address``).
 Workers only *return* their record: the driver writes every JSON file, so results land on the machine that launched
@@ -17,6 +20,7 @@ the benchmark even when the tasks ran on other nodes of a Ray cluster.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import hashlib
 import json
@@ -64,6 +68,8 @@ DEFAULT_EVAL_EPISODES = 20
 DEFAULT_CURVE_POINTS = 20
 #: Schema version of the per-run JSON files (bumped when a field changes meaning).
 SCHEMA_VERSION = 1
+#: Default env steps between two checkpoints of a run (see :mod:`pgzoo.zoo.resume`).
+DEFAULT_RESUME_FREQ = 100_000
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,8 @@ class RunSpec:
     :param threads: Torch threads inside the run (1 makes runs in parallel processes comparable).
     :param cpus: CPUs the run occupies (its worker processes for A3C), used to size Ray tasks.
     :param entry_digest: :func:`entry_digest` of the hyperparameters the run trains with.
+    :param resume_freq: Env steps between two checkpoints of the run (``<= 0``: only on Ctrl-C).
+    :param fresh_start: Discard the run's checkpoint and train from scratch (``--overwrite``).
     """
 
     algo: str
@@ -99,6 +107,8 @@ class RunSpec:
     threads: int = 1
     cpus: int = 1
     entry_digest: str = ""
+    resume_freq: int = DEFAULT_RESUME_FREQ
+    fresh_start: bool = False
 
     @property
     def name(self) -> str:
@@ -186,6 +196,7 @@ def plan_runs(
     hyperparams_file: str | Path | None = None,
     device: str = "cpu",
     threads: int = 1,
+    resume_freq: int = DEFAULT_RESUME_FREQ,
     verbose: int = 1,
 ) -> list[RunSpec]:
     """
@@ -207,6 +218,7 @@ def plan_runs(
     :param hyperparams_file: File to read instead of the packaged ``<algo>.yml`` (only with a single algorithm).
     :param device: Torch device.
     :param threads: Torch threads per run.
+    :param resume_freq: Env steps between two checkpoints of a run (``<= 0``: only on Ctrl-C).
     :param verbose: Print skipped pairs when > 0.
     :return: The runs, row by row, seeds in order.
     :raises ZooError: Unknown algorithm or env, bad hyperparameters, no run left, bad numbers.
@@ -265,6 +277,7 @@ def plan_runs(
                 threads=threads,
                 cpus=_cpus_of(algo_class, config.model_kwargs),
                 entry_digest=entry_digest(raw),
+                resume_freq=resume_freq,
             )
             for seed in range(first_seed, first_seed + n_seeds)
         ]
@@ -333,7 +346,7 @@ class CurveCallback(TimedEvaluationCallback):
 
     def _on_evaluation(self, mean_reward: float, std_reward: float) -> bool:
         self.state["curve"].append([int(self.num_timesteps), mean_reward, std_reward])
-        self.state["eval_time_s"] = self.eval_seconds
+        self.state["eval_time_s"] = self.state["eval_time_before_s"] + self.eval_seconds
         return True
 
     def _on_training_end(self) -> None:
@@ -366,6 +379,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     import torch as th
 
     from pgzoo.zoo.hyperparams import get_env_hyperparams, load_yaml
+    from pgzoo.zoo.resume import Resume
     from pgzoo.zoo.train import train
 
     raw, _ = get_env_hyperparams(spec.algo, spec.env_id, spec.hyperparams_file)
@@ -373,11 +387,30 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     existing = raw.pop("callback", None)
     existing = [] if existing is None else existing if isinstance(existing, list) else [existing]
     token = uuid.uuid4().hex
+    start = time.perf_counter()
+
+    def progress() -> dict[str, Any]:
+        # What the record needs from earlier sittings besides the model: saved with every checkpoint.
+        curve = _CURVES[token]
+        return {"curve": curve["curve"], "eval_time_s": curve["eval_time_s"], "resumed_at": resumed_at,
+                "wall_clock_s": wall_clock_before + time.perf_counter() - start}  # fmt: skip
+
+    stem = result_path("", spec.algo, spec.env_id, spec.n_timesteps, spec.seed).stem
+    # The curve's settings are part of the digest: a curve must not change its frequency halfway.
+    digest = f"{spec.entry_digest}-{spec.eval_freq}-{spec.curve_episodes}"
+    resume = Resume(Path(spec.log_folder) / "resume" / stem, spec.resume_freq, digest, extra_state=progress)
+    if spec.fresh_start:
+        resume.clear()
+    checkpoint = resume.latest()
+    earlier = checkpoint.extra if checkpoint is not None else {}
+    resumed_at = [*earlier.get("resumed_at", []), checkpoint.num_timesteps] if checkpoint is not None else []
+    wall_clock_before = float(earlier.get("wall_clock_s", 0.0))
+    eval_time_before = float(earlier.get("eval_time_s", 0.0))
     _CURVES[token] = {"env_id": spec.env_id, "raw": raw, "seed": spec.seed, "eval_freq": spec.eval_freq,
-                      "episodes": spec.curve_episodes, "curve": [], "eval_time_s": 0.0}  # fmt: skip
+                      "episodes": spec.curve_episodes, "curve": list(earlier.get("curve", [])),
+                      "eval_time_s": eval_time_before, "eval_time_before_s": eval_time_before}  # fmt: skip
     previous_threads = th.get_num_threads()
     th.set_num_threads(spec.threads)
-    start = time.perf_counter()
     try:
         result = train(
             spec.algo,
@@ -392,15 +425,18 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
             deterministic_eval=True,
             device=spec.device,
             verbose=0,
+            resume=resume,
         )
     finally:
         th.set_num_threads(previous_threads)
         curve = _CURVES.pop(token)
-    wall_clock = time.perf_counter() - start
+    wall_clock = wall_clock_before + time.perf_counter() - start
     # train() times model.learn(), which includes the curve's evaluations: take them out of the training time.
     train_time = max(result.train_time_s - curve["eval_time_s"], 0.0)
     if result.interrupted:
         raise KeyboardInterrupt
+    # The record holds everything the checkpoint was kept for.
+    resume.clear()
     from pgzoo.zoo.envs import env_folder_name
 
     config_file = result.run_folder / env_folder_name(spec.env_id) / "config.yml"
@@ -425,6 +461,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         "curve_eval_time_s": curve["eval_time_s"],
         "wall_clock_s": wall_clock,
         "steps_per_second": result.n_timesteps / train_time if train_time > 0 else None,
+        "resumed_at_steps": resumed_at,
         "torch_threads": spec.threads,
         "cpus": spec.cpus,
         "device": spec.device,
@@ -603,7 +640,7 @@ def run_benchmark(
     :param jobs: Local processes (``1``: in this process, one after another); with a local Ray instance, its CPUs.
     :param use_ray: Submit each run as a Ray task (a local instance unless ``ray_address`` is given).
     :param ray_address: Address of the Ray cluster to join (implies ``use_ray``).
-    :param overwrite: Run again even when the result file exists.
+    :param overwrite: Run again from scratch even when the result file exists (checkpoints are discarded).
     :param verbose: 0 silent, 1 one line per run.
     :return: A :class:`BenchmarkSummary`.
     """
@@ -616,7 +653,7 @@ def run_benchmark(
         else:
             if verbose and is_finished(path):
                 print(f"{spec.name}: hyperparameters changed since {path} was measured, running it again")
-            todo.append(spec)
+            todo.append(dataclasses.replace(spec, fresh_start=overwrite))
     if verbose:
         print(f"{len(specs)} runs: {len(summary.skipped)} already finished in {results_dir}, {len(todo)} to run")
 
@@ -650,7 +687,9 @@ def run_benchmark(
 
 _EXAMPLES = """\
 Each finished run is saved as <results-dir>/<algo>_<env>_n<steps>_seed<k>.json; runs whose file exists are
-skipped, so an interrupted benchmark resumes where it stopped. Models and evaluations.npz go to -f DIR.
+skipped, so an interrupted benchmark resumes where it stopped. A run in progress keeps a checkpoint every
+--resume-freq steps and on Ctrl-C (in -f DIR/resume/): a long run continues from it in the next invocation.
+Models and evaluations.npz go to -f DIR.
 The report (benchmarks/benchmark.md and benchmarks/plots/<env>.png) is regenerated from every saved run.
 
 examples:
@@ -707,6 +746,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--report", action="store_true", help="only regenerate the report from the saved runs")
     parser.add_argument("--no-report", action="store_true", help="do not regenerate the report after the runs")
     parser.add_argument("--hyperparams", "-conf", dest="hyperparams_file", metavar="FILE", help="rl-zoo3 style YAML file")
+    parser.add_argument(
+        "--resume-freq",
+        type=int,
+        default=DEFAULT_RESUME_FREQ,
+        help=f"env steps between checkpoints a stopped run continues from (default {DEFAULT_RESUME_FREQ}; 0: only on Ctrl-C)",
+    )
     parser.add_argument("--threads", type=positive_int, default=1, help="torch threads per run (default 1)")
     parser.add_argument("--device", default="cpu", help="torch device (default cpu: small MLPs are fastest there)")
     parser.add_argument("--verbose", type=int, default=1, help="0 quiet, 1 one line per run (default)")
@@ -737,6 +782,7 @@ def main(args: argparse.Namespace) -> int:
             hyperparams_file=args.hyperparams_file,
             device=args.device,
             threads=args.threads,
+            resume_freq=args.resume_freq,
             verbose=args.verbose,
         )
         summary = run_benchmark(

@@ -39,6 +39,7 @@ from pgzoo.zoo.hyperparams import (
     preprocess_hyperparams,
     to_saveable,
 )
+from pgzoo.zoo.resume import Resume, ResumeCallback
 
 
 @dataclass
@@ -58,8 +59,9 @@ class TrainResult:
     :param n_eval_episodes: Number of evaluation episodes.
     :param deterministic: Whether evaluation used deterministic actions.
     :param interrupted: Whether training was stopped with Ctrl-C.
-    :param train_time_s: Wall-clock training time in seconds.
+    :param train_time_s: Wall-clock training time in seconds (earlier sittings of a resumed run included).
     :param hyperparams_file: The YAML file the hyperparameters came from.
+    :param resumed_from: Env steps of the checkpoint this sitting continued from (0: trained from scratch).
     """
 
     algo: str
@@ -76,6 +78,7 @@ class TrainResult:
     interrupted: bool
     train_time_s: float
     hyperparams_file: Path
+    resumed_from: int = 0
 
     def summary(self) -> str:
         """One line describing the evaluation, as printed at the end of ``pgzoo train``."""
@@ -144,6 +147,7 @@ def train(
     verbose: int = 1,
     progress_bar: bool = False,
     args_to_save: dict[str, Any] | None = None,
+    resume: Resume | None = None,
 ) -> TrainResult:
     """
     Train ``algo`` on ``env_id`` with the env's entry of the hyperparameter file and save the run.
@@ -166,6 +170,8 @@ def train(
     :param verbose: 0 silent, 1 information.
     :param progress_bar: Show a progress bar (needs ``tqdm`` and ``rich``).
     :param args_to_save: Arguments recorded in ``<env>/args.yml`` (the CLI passes its parsed arguments).
+    :param resume: Keep a checkpoint of the run there (see :mod:`pgzoo.zoo.resume`), and if it already holds one
+        saved with the same settings, continue from it up to ``n_timesteps`` instead of starting over.
     :return: A :class:`TrainResult`.
     :raises ZooError: On bad input (unknown algo or env, bad hyperparameters...).
     """
@@ -186,7 +192,11 @@ def train(
         raise HyperparamsError(f"n_timesteps must be given ({where} has none): use -n N or -params n_timesteps:N")
     if seed is None:
         seed = int(np.random.default_rng().integers(2**31 - 1))
-    _seed_everything(seed)
+    checkpoint = resume.latest() if resume is not None else None
+    resumed_from = checkpoint.num_timesteps if checkpoint is not None else 0
+    # A resumed sitting must not replay the first sitting's random numbers and initial states.
+    sitting_seed = seed + resumed_from
+    _seed_everything(sitting_seed)
 
     run_folder = new_run_folder(log_folder, algo, env_id)
     env_name = env_folder_name(env_id)
@@ -196,7 +206,7 @@ def train(
     saved_args = {"algo": algo, "env": env_id, "seed": seed, "log_folder": str(log_folder), **(args_to_save or {})}
     atomic_write_text(cfg_folder / "args.yml", yaml.safe_dump(to_saveable(saved_args), sort_keys=True))
 
-    env = make_zoo_env(env_id, config, n_envs=config.n_envs, seed=seed, monitor_dir=run_folder)
+    env = make_zoo_env(env_id, config, n_envs=config.n_envs, seed=sitting_seed, monitor_dir=run_folder)
     model_kwargs = dict(config.model_kwargs)
     if config.noise_type is not None:
         if not is_off_policy(algo_class):
@@ -209,10 +219,17 @@ def train(
             raise HyperparamsError(f"noise_type / noise_std in {where}: {error}") from None
     if tensorboard_log is not None:
         model_kwargs["tensorboard_log"] = str(Path(tensorboard_log) / env_name)
-    try:
-        model = algo_class(config.policy, env, seed=seed, device=device, verbose=verbose, **model_kwargs)
-    except TypeError as error:
-        raise HyperparamsError(f"{where}: {algo_class.__name__} rejected the hyperparameters: {error}") from None
+    if checkpoint is not None:
+        log_kwargs = {key: model_kwargs[key] for key in ("tensorboard_log",) if key in model_kwargs}
+        model = checkpoint.restore(algo_class, env, device, verbose=verbose, **log_kwargs)
+        model.set_random_seed(sitting_seed)
+        if verbose:
+            print(f"Resuming from the checkpoint at {resumed_from} steps in {checkpoint.folder}")
+    else:
+        try:
+            model = algo_class(config.policy, env, seed=seed, device=device, verbose=verbose, **model_kwargs)
+        except TypeError as error:
+            raise HyperparamsError(f"{where}: {algo_class.__name__} rejected the hyperparameters: {error}") from None
 
     callbacks: list[BaseCallback] = [cls(**kwargs) for cls, kwargs in config.callbacks]
     eval_env: VecEnv | None = None
@@ -233,22 +250,31 @@ def train(
         )
     if save_freq > 0:
         callbacks.append(_AtomicCheckpoint(max(save_freq // config.n_envs, 1), run_folder))
+    resume_callback = None
+    if resume is not None:
+        # Last: a checkpoint then includes what the other callbacks recorded at the same step.
+        resume_callback = ResumeCallback(resume, checkpoint.train_time_s if checkpoint is not None else 0.0)
+        callbacks.append(resume_callback)
 
     interrupted = False
     start = time.perf_counter()
     try:
-        model.learn(
-            total_timesteps=config.n_timesteps,
-            callback=CallbackList(callbacks) if callbacks else None,
-            progress_bar=progress_bar and _progress_bar_available(),
-            tb_log_name=algo,
-        )
+        if config.n_timesteps > resumed_from:
+            model.learn(
+                total_timesteps=config.n_timesteps - resumed_from,
+                callback=CallbackList(callbacks) if callbacks else None,
+                progress_bar=progress_bar and _progress_bar_available(),
+                tb_log_name=algo,
+                reset_num_timesteps=checkpoint is None,
+            )
     except KeyboardInterrupt:
         # Ctrl-C: keep what was learned so far; the model is saved below like a finished run.
         interrupted = True
         if verbose:
             print("\nInterrupted: saving the model trained so far")
-    train_time = time.perf_counter() - start
+        if resume_callback is not None:
+            resume.save(model, resume_callback.train_time())  # type: ignore[union-attr]
+    train_time = time.perf_counter() - start + (checkpoint.train_time_s if checkpoint is not None else 0.0)
 
     model_path = atomic_save_model(model, run_folder / f"{env_name}.zip")
     train_env = model.get_env()
@@ -283,6 +309,7 @@ def train(
         interrupted=interrupted,
         train_time_s=train_time,
         hyperparams_file=source,
+        resumed_from=resumed_from,
     )
 
 

@@ -1,0 +1,169 @@
+"""
+Training that survives being stopped: a checkpoint of everything a run needs to go on, kept up to date while it
+trains, and picked up by the next :func:`pgzoo.zoo.train.train` given the same folder.
+
+A checkpoint holds the model (with its optimizer state), the replay buffer of off-policy algorithms, the
+``VecNormalize`` statistics when the env has them, the env steps taken, the training time so far, and whatever
+progress the caller keeps (``pgzoo benchmark`` keeps its learning curve there). It is written every ``save_freq``
+env steps and when training is interrupted with Ctrl-C, into a fresh ``steps_<n>`` folder; ``checkpoint.json``,
+replaced atomically once that folder is complete, names the current one. A crash at any moment therefore leaves the
+previous checkpoint or the new one, never a mix of both.
+
+A resumed run is not bit-identical to an uninterrupted one: its envs start new episodes, and its random generators
+are seeded again with ``seed + env steps taken``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.vec_env import VecNormalize
+
+from pgzoo.zoo.envs import atomic_write_text, load_vecnormalize_stats, save_vecnormalize_stats
+
+STATE_FILE = "checkpoint.json"
+MODEL_FILE = "model.zip"
+REPLAY_BUFFER_FILE = "replay_buffer.pkl"
+VECNORMALIZE_FILE = "vecnormalize.json"
+
+
+@dataclass
+class Checkpoint:
+    """
+    A complete checkpoint found on disk.
+
+    :param folder: The ``steps_<n>`` folder holding its files.
+    :param num_timesteps: Env steps the model had taken.
+    :param train_time_s: Wall-clock training time up to the checkpoint, over every earlier sitting.
+    :param extra: The caller's progress (see :class:`Resume`).
+    """
+
+    folder: Path
+    num_timesteps: int
+    train_time_s: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def restore(self, algo_class: type[BaseAlgorithm], env: Any, device: str | Any, **kwargs: Any) -> BaseAlgorithm:
+        """
+        Load the model (and its replay buffer and ``VecNormalize`` statistics) into a fresh training ``env``.
+
+        :param algo_class: The algorithm the checkpoint was saved from.
+        :param env: The new training env (its ``VecNormalize`` wrapper, if any, gets the saved statistics).
+        :param device: Torch device.
+        :param kwargs: Attributes to set on the loaded model (e.g. ``tensorboard_log``).
+        :return: The model, ready to ``learn(..., reset_num_timesteps=False)``.
+        """
+        if isinstance(env, VecNormalize) and (self.folder / VECNORMALIZE_FILE).is_file():
+            load_vecnormalize_stats(env, self.folder / VECNORMALIZE_FILE)
+        model = algo_class.load(self.folder / MODEL_FILE, env=env, device=device, **kwargs)
+        buffer_file = self.folder / REPLAY_BUFFER_FILE
+        if buffer_file.is_file():
+            model.load_replay_buffer(buffer_file)  # type: ignore[attr-defined]
+        return model
+
+
+@dataclass
+class Resume:
+    """
+    Where and how often a run keeps its checkpoint.
+
+    :param folder: The run's own checkpoint folder (one per run: two runs sharing it would resume each other).
+    :param save_freq: Env steps (all envs or workers together) between two checkpoints; ``<= 0``: only on Ctrl-C.
+    :param digest: Fingerprint of the run's settings; a checkpoint saved with another one is ignored (stale).
+    :param extra_state: Called at each checkpoint for the caller's progress (JSON-friendly), given back as
+        :attr:`Checkpoint.extra` when the run resumes.
+    """
+
+    folder: Path
+    save_freq: int = 100_000
+    digest: str = ""
+    extra_state: Callable[[], dict[str, Any]] | None = None
+
+    def latest(self) -> Checkpoint | None:
+        """The current checkpoint, or ``None`` when there is none, it is incomplete or it has another digest."""
+        try:
+            state = json.loads((self.folder / STATE_FILE).read_text())
+            folder = self.folder / state["folder"]
+            if state["digest"] != self.digest or not (folder / MODEL_FILE).is_file():
+                return None
+            return Checkpoint(folder, int(state["num_timesteps"]), float(state["train_time_s"]), dict(state["extra"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def save(self, model: BaseAlgorithm, train_time_s: float) -> Checkpoint:
+        """
+        Write a new checkpoint of ``model``, then make it the current one and delete the older ones.
+
+        :param model: The model being trained.
+        :param train_time_s: Wall-clock training time so far, earlier sittings included.
+        :return: The new checkpoint.
+        """
+        self.folder.mkdir(parents=True, exist_ok=True)
+        # Built under a temporary name: a folder called steps_<n> is always complete.
+        staging = self.folder / f".staging-{uuid.uuid4().hex}"
+        staging.mkdir()
+        try:
+            model.save(staging / MODEL_FILE)
+            if getattr(model, "replay_buffer", None) is not None:
+                model.save_replay_buffer(staging / REPLAY_BUFFER_FILE)  # type: ignore[attr-defined]
+            env = model.get_env()
+            if isinstance(env, VecNormalize):
+                save_vecnormalize_stats(env, staging / VECNORMALIZE_FILE)
+            name = f"steps_{model.num_timesteps:012d}"
+            shutil.rmtree(self.folder / name, ignore_errors=True)
+            staging.rename(self.folder / name)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        extra = self.extra_state() if self.extra_state is not None else {}
+        state = {"folder": name, "num_timesteps": int(model.num_timesteps), "train_time_s": train_time_s,
+                 "digest": self.digest, "extra": extra}  # fmt: skip
+        atomic_write_text(self.folder / STATE_FILE, json.dumps(state, indent=1, allow_nan=True))
+        for old in self.folder.iterdir():
+            if old.is_dir() and old.name != name:
+                shutil.rmtree(old, ignore_errors=True)
+        return Checkpoint(self.folder / name, int(model.num_timesteps), train_time_s, extra)
+
+    def clear(self) -> None:
+        """Delete the checkpoint folder (once the run has finished and its result is safe)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class ResumeCallback(BaseCallback):
+    """
+    Save a checkpoint every ``resume.save_freq`` env steps.
+
+    :param resume: Where and how often.
+    :param train_time_offset: Training time of earlier sittings, in seconds.
+    """
+
+    def __init__(self, resume: Resume, train_time_offset: float = 0.0) -> None:
+        super().__init__()
+        self.resume = resume
+        self.train_time_offset = train_time_offset
+        self._start = 0.0
+        self._next_save = 0
+
+    def _on_training_start(self) -> None:
+        self._start = time.perf_counter()
+        self._next_save = self.num_timesteps + self.resume.save_freq
+
+    def train_time(self) -> float:
+        """Training time so far, earlier sittings included."""
+        return self.train_time_offset + time.perf_counter() - self._start
+
+    def _on_step(self) -> bool:
+        if self.resume.save_freq > 0 and self._next_save <= self.num_timesteps:
+            while self._next_save <= self.num_timesteps:
+                self._next_save += self.resume.save_freq
+            self.resume.save(self.model, self.train_time())
+        return True
