@@ -116,7 +116,7 @@ def time_to_threshold(algo: str, seed: int, eval_freq: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(20)))
     parser.add_argument("--eval-freq", type=int, default=5_000, help="env steps between evaluations")
     parser.add_argument("--throughput-steps", type=int, default=60_000, help="env steps per throughput run")
     parser.add_argument("--skip-threshold", action="store_true", help="skip part 1")
