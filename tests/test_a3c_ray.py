@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import test_a3c
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from test_a3c import FaultyEnv, StopAfter, a3c_kwargs
 
@@ -28,11 +30,26 @@ def local_ray():
     ray.shutdown()
 
 
+class SaveOnce(BaseCallback):
+    """Save the model once, in the middle of training (as a checkpoint callback would)."""
+
+    def __init__(self, path: Path, at_step: int) -> None:
+        super().__init__()
+        self.path, self.at_step = path, at_step
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps >= self.at_step and not self.path.exists():
+            self.model.save(self.path)
+        return True
+
+
 @pytest.mark.timeout(180)
-def test_ray_smoke(local_ray: None) -> None:
+def test_ray_smoke(local_ray: None, tmp_path: Path) -> None:
     model = A3C("MlpPolicy", "CartPole-v1", n_workers=2, n_envs_per_worker=4, backend="ray", seed=0)
     before = [param.detach().clone() for param in model.policy.parameters()]
-    model.learn(3_000)
+    model.learn(3_000, callback=SaveOnce(tmp_path / "midway.zip", at_step=1_500))
+    # A save during training holds the parameter server's optimizer state, not the main process's initial one.
+    assert any(state for state in A3C.load(tmp_path / "midway.zip").policy.optimizer.state.values())
     assert model.num_timesteps >= 3_000
     assert len(model.ep_info_buffer) > 0
     assert model._n_updates >= 3_000 // 20

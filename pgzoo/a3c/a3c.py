@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import pathlib
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar, TypeVar
 
 import gymnasium as gym
@@ -230,6 +232,7 @@ class A3C(OnPolicyAlgorithm):
         )
         self._n_updates = 0
         self.worker_pids: list[int] = []
+        self._runner: Runner | None = None
         if _init_setup_model:
             self._setup_model()
 
@@ -246,7 +249,25 @@ class A3C(OnPolicyAlgorithm):
 
     def _excluded_save_params(self) -> list[str]:
         # The env recipe may hold user functions; it is rebuilt from the env given to `load()` / `set_env()`.
-        return [*super()._excluded_save_params(), "_env_source", "worker_pids"]
+        return [*super()._excluded_save_params(), "_env_source", "worker_pids", "_runner"]
+
+    def save(
+        self,
+        path: str | pathlib.Path | io.BufferedIOBase,
+        exclude: Iterable[str] | None = None,
+        include: Iterable[str] | None = None,
+    ) -> None:
+        """
+        Save the model; called during ``learn()`` (by a callback), with the workers' latest weights and optimizer
+        state, which on the Ray backend live in the parameter server.
+
+        :param path: File (or file-like object) to save to.
+        :param exclude: Names of attributes to leave out, on top of the defaults.
+        :param include: Names of attributes to save that are left out by default.
+        """
+        if self._runner is not None:
+            self._runner.sync_model()
+        super().save(path, exclude, include)
 
     def set_env(self, env: GymEnv, force_reset: bool = True) -> None:
         """
@@ -297,6 +318,7 @@ class A3C(OnPolicyAlgorithm):
         continue_training = True
         with _terminate_as_system_exit():
             try:
+                self._runner = runner
                 runner.start()
                 self.worker_pids = runner.worker_pids
                 callback.on_rollout_start()
@@ -309,6 +331,11 @@ class A3C(OnPolicyAlgorithm):
                         runner.request_stop()
                 self.num_timesteps += self._pending_steps
             finally:
+                if not runner.finished:
+                    # Stopped early (Ctrl-C, a worker's error): keep what the workers learned if it can be had.
+                    with contextlib.suppress(Exception):
+                        runner.sync_model()
+                self._runner = None
                 runner.close()
         callback.on_rollout_end()
         callback.on_training_end()

@@ -144,6 +144,10 @@ class LocalRunner(Runner):
     def finished(self) -> bool:
         return len(self._done) == len(self._processes)
 
+    def sync_model(self) -> None:
+        # The workers update the main process's own tensors, in shared memory.
+        pass
+
     def request_stop(self) -> None:
         self._stop.set()
 

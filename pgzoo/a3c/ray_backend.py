@@ -195,10 +195,14 @@ class RayRunner(Runner):
         report, weights = ray.get(self.server.poll.remote())
         unflatten_(self.parameters, weights)
         if self._finished:
-            policy_state, optimizer_state = ray.get(self.server.state.remote())
-            self.policy.load_state_dict(policy_state)
-            self.policy.optimizer.load_state_dict(optimizer_state)
+            self.sync_model()
         return report if report.steps or report.updates else None
+
+    def sync_model(self) -> None:
+        # The optimizer's state lives in the parameter server; polls only bring the weights.
+        policy_state, optimizer_state = ray.get(self.server.state.remote())
+        self.policy.load_state_dict(policy_state)
+        self.policy.optimizer.load_state_dict(optimizer_state)
 
     def close(self) -> None:
         try:

@@ -36,6 +36,10 @@ class Runner(abc.ABC):
         """Whether every worker has stopped (budget reached or stop requested) and reported its last progress."""
 
     @abc.abstractmethod
+    def sync_model(self) -> None:
+        """Bring the main process's policy and optimizer state up to date with the workers' (before a save)."""
+
+    @abc.abstractmethod
     def request_stop(self) -> None:
         """Ask every worker to stop after its current update."""
 

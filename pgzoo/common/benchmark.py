@@ -51,7 +51,8 @@ class TimedEvaluationCallback(BaseCallback):
         self._next_eval = eval_freq
 
     def _on_training_start(self) -> None:
-        self._next_eval = self.num_timesteps + self.eval_freq
+        # On the grid of multiples of eval_freq, also when training continues from earlier steps.
+        self._next_eval = (self.num_timesteps // self.eval_freq + 1) * self.eval_freq
 
     def _on_step(self) -> bool:
         if self.num_timesteps < self._next_eval:

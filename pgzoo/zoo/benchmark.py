@@ -115,6 +115,11 @@ class RunSpec:
         """Human-readable name, e.g. ``reinforce CartPole-v1 seed 0``."""
         return f"{self.algo} {self.env_id} seed {self.seed}"
 
+    @property
+    def checkpoint_folder(self) -> Path:
+        """Where the run keeps its checkpoint while it trains, on the machine that runs it."""
+        return Path(self.log_folder) / "resume" / result_path("", self.algo, self.env_id, self.n_timesteps, self.seed).stem
+
 
 @dataclass
 class BenchmarkSummary:
@@ -395,10 +400,9 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         return {"curve": curve["curve"], "eval_time_s": curve["eval_time_s"], "resumed_at": resumed_at,
                 "wall_clock_s": wall_clock_before + time.perf_counter() - start}  # fmt: skip
 
-    stem = result_path("", spec.algo, spec.env_id, spec.n_timesteps, spec.seed).stem
     # The curve's settings are part of the digest: a curve must not change its frequency halfway.
     digest = f"{spec.entry_digest}-{spec.eval_freq}-{spec.curve_episodes}"
-    resume = Resume(Path(spec.log_folder) / "resume" / stem, spec.resume_freq, digest, extra_state=progress)
+    resume = Resume(spec.checkpoint_folder, spec.resume_freq, digest, extra_state=progress)
     if spec.fresh_start:
         resume.clear()
     checkpoint = resume.latest()
@@ -435,8 +439,6 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     train_time = max(result.train_time_s - curve["eval_time_s"], 0.0)
     if result.interrupted:
         raise KeyboardInterrupt
-    # The record holds everything the checkpoint was kept for.
-    resume.clear()
     from pgzoo.zoo.envs import env_folder_name
 
     config_file = result.run_folder / env_folder_name(spec.env_id) / "config.yml"
@@ -644,12 +646,16 @@ def run_benchmark(
     :param verbose: 0 silent, 1 one line per run.
     :return: A :class:`BenchmarkSummary`.
     """
+    from pgzoo.zoo.resume import Resume
+
     summary = BenchmarkSummary()
     todo: list[RunSpec] = []
     for spec in specs:
         path = result_path(results_dir, spec.algo, spec.env_id, spec.n_timesteps, spec.seed)
         if not overwrite and is_finished(path, spec.entry_digest):
             summary.skipped.append(path)
+            # Left behind when the benchmark stopped between a run's end and the write of its record.
+            Resume(spec.checkpoint_folder).clear()
         else:
             if verbose and is_finished(path):
                 print(f"{spec.name}: hyperparameters changed since {path} was measured, running it again")
@@ -667,6 +673,8 @@ def run_benchmark(
             return
         path = write_result(result_path(results_dir, spec.algo, spec.env_id, spec.n_timesteps, spec.seed), outcome)
         summary.finished.append(path)
+        # Only now that the record is on disk (a run that ran on another node of a Ray cluster leaves its own).
+        Resume(spec.checkpoint_folder).clear()
         if verbose:
             print(
                 f"[{count}/{len(todo)}] {spec.name}: {outcome['final_mean_reward']:.2f} +/- "

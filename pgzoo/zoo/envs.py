@@ -207,6 +207,9 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], Any]) -> None:
     try:
         with os.fdopen(fd, "wb") as file:
             write(file)
+            # On disk before the rename makes it the file: after a power cut, never a complete-looking empty file.
+            file.flush()
+            os.fsync(file.fileno())
         os.chmod(tmp, _default_file_mode())
         os.replace(tmp, path)
     except BaseException:

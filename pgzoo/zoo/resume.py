@@ -5,9 +5,10 @@ trains, and picked up by the next :func:`pgzoo.zoo.train.train` given the same f
 A checkpoint holds the model (with its optimizer state), the replay buffer of off-policy algorithms, the
 ``VecNormalize`` statistics when the env has them, the env steps taken, the training time so far, and whatever
 progress the caller keeps (``pgzoo benchmark`` keeps its learning curve there). It is written every ``save_freq``
-env steps and when training is interrupted with Ctrl-C, into a fresh ``steps_<n>`` folder; ``checkpoint.json``,
-replaced atomically once that folder is complete, names the current one. A crash at any moment therefore leaves the
-previous checkpoint or the new one, never a mix of both.
+env steps (at the next rollout boundary, so that no collected step is left untrained) and when training is
+interrupted with Ctrl-C, into a new folder of its own. Its files are flushed to disk, then ``checkpoint.json`` is
+replaced atomically to name that folder and its files; only then are older folders deleted. A crash at any moment
+therefore leaves the previous checkpoint or the new one, never a mix of both.
 
 A resumed run is not bit-identical to an uninterrupted one: its envs start new episodes, and its random generators
 are seeded again with ``seed + env steps taken``.
@@ -16,6 +17,7 @@ are seeded again with ``seed + env steps taken``.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 import uuid
@@ -93,7 +95,9 @@ class Resume:
         try:
             state = json.loads((self.folder / STATE_FILE).read_text())
             folder = self.folder / state["folder"]
-            if state["digest"] != self.digest or not (folder / MODEL_FILE).is_file():
+            # The first checkpoints written named no files (only their model file can be checked).
+            files = [MODEL_FILE, *state.get("files", [])]
+            if state["digest"] != self.digest or not all((folder / name).is_file() for name in files):
                 return None
             return Checkpoint(folder, int(state["num_timesteps"]), float(state["train_time_s"]), dict(state["extra"]))
         except (OSError, ValueError, KeyError, TypeError):
@@ -108,8 +112,9 @@ class Resume:
         :return: The new checkpoint.
         """
         self.folder.mkdir(parents=True, exist_ok=True)
-        # Built under a temporary name: a folder called steps_<n> is always complete.
-        staging = self.folder / f".staging-{uuid.uuid4().hex}"
+        # A name of its own, even at the same step count: the current checkpoint is never touched.
+        name = f"steps_{model.num_timesteps:012d}-{uuid.uuid4().hex[:8]}"
+        staging = self.folder / f".staging-{name}"
         staging.mkdir()
         try:
             model.save(staging / MODEL_FILE)
@@ -118,14 +123,16 @@ class Resume:
             env = model.get_env()
             if isinstance(env, VecNormalize):
                 save_vecnormalize_stats(env, staging / VECNORMALIZE_FILE)
-            name = f"steps_{model.num_timesteps:012d}"
-            shutil.rmtree(self.folder / name, ignore_errors=True)
+            files = sorted(path.name for path in staging.iterdir())
+            for file in files:
+                _fsync(staging / file)
             staging.rename(self.folder / name)
+            _fsync(self.folder)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         extra = self.extra_state() if self.extra_state is not None else {}
-        state = {"folder": name, "num_timesteps": int(model.num_timesteps), "train_time_s": train_time_s,
+        state = {"folder": name, "files": files, "num_timesteps": int(model.num_timesteps), "train_time_s": train_time_s,
                  "digest": self.digest, "extra": extra}  # fmt: skip
         atomic_write_text(self.folder / STATE_FILE, json.dumps(state, indent=1, allow_nan=True))
         for old in self.folder.iterdir():
@@ -138,9 +145,22 @@ class Resume:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def _fsync(path: Path) -> None:
+    """Flush a file's or a folder's content to disk (a rename is only as durable as what it names)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 class ResumeCallback(BaseCallback):
     """
     Save a checkpoint every ``resume.save_freq`` env steps.
+
+    The save waits for the next rollout to start: the steps collected so far have then been trained on (SB3 stores
+    an off-policy step's transition, and trains on an on-policy rollout, after calling back). An algorithm that
+    trains in the background (A3C, whose workers have ``trains_during_evaluation``) is saved at once.
 
     :param resume: Where and how often.
     :param train_time_offset: Training time of earlier sittings, in seconds.
@@ -150,8 +170,9 @@ class ResumeCallback(BaseCallback):
         super().__init__()
         self.resume = resume
         self.train_time_offset = train_time_offset
-        self._start = 0.0
+        self._start: float | None = None
         self._next_save = 0
+        self._save_due = False
 
     def _on_training_start(self) -> None:
         self._start = time.perf_counter()
@@ -159,11 +180,21 @@ class ResumeCallback(BaseCallback):
 
     def train_time(self) -> float:
         """Training time so far, earlier sittings included."""
-        return self.train_time_offset + time.perf_counter() - self._start
+        return self.train_time_offset + (time.perf_counter() - self._start if self._start is not None else 0.0)
 
     def _on_step(self) -> bool:
         if self.resume.save_freq > 0 and self._next_save <= self.num_timesteps:
             while self._next_save <= self.num_timesteps:
                 self._next_save += self.resume.save_freq
-            self.resume.save(self.model, self.train_time())
+            self._save_due = True
+            if getattr(self.model, "trains_during_evaluation", False):
+                self._save()
         return True
+
+    def _on_rollout_start(self) -> None:
+        if self._save_due:
+            self._save()
+
+    def _save(self) -> None:
+        self._save_due = False
+        self.resume.save(self.model, self.train_time())

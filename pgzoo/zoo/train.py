@@ -222,6 +222,8 @@ def train(
     if checkpoint is not None:
         log_kwargs = {key: model_kwargs[key] for key in ("tensorboard_log",) if key in model_kwargs}
         model = checkpoint.restore(algo_class, env, device, verbose=verbose, **log_kwargs)
+        # Also what A3C's workers derive their seeds from.
+        model.seed = sitting_seed
         model.set_random_seed(sitting_seed)
         if verbose:
             print(f"Resuming from the checkpoint at {resumed_from} steps in {checkpoint.folder}")
