@@ -20,14 +20,17 @@ import psutil
 import pytest
 import torch as th
 import yaml
+from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import configure
+from stable_baselines3.common.torch_layers import FlattenExtractor
 from stable_baselines3.common.vec_env import VecNormalize
 
 from pgzoo import A3C
 from pgzoo.a3c import SharedAdam, SharedRMSprop, WorkerError
 from pgzoo.a3c.learner import ActorLearner
+from pgzoo.a3c.normalization import NormalizedFlattenExtractor, ObsStats
 from pgzoo.common.benchmark import StopAtRewardThreshold
 
 HYPERPARAMS = Path(__file__).resolve().parents[1] / "hyperparams" / "a3c.yml"
@@ -182,7 +185,7 @@ def test_unsupported_action_space() -> None:
 def test_unsendable_envs() -> None:
     with pytest.raises(ValueError, match="env id"):
         A3C("MlpPolicy", Unpicklable(), n_workers=1)
-    with pytest.raises(ValueError, match="VecNormalize"):
+    with pytest.raises(ValueError, match=r"A3C can't use VecNormalize.*normalize_obs=True"):
         A3C("MlpPolicy", VecNormalize(make_vec_env("CartPole-v1", n_envs=2)), n_workers=1)
     with pytest.raises(ValueError, match="wrappers"):
         A3C("MlpPolicy", gym.wrappers.ClipReward(gym.make("CartPole-v1"), 0, 0.5), n_workers=1)
@@ -510,3 +513,46 @@ def test_cartpole_reaches_475(no_leftover_workers: list[A3C]) -> None:
     callback = StopAtRewardThreshold(eval_env, threshold=475, eval_freq=10_000, n_eval_episodes=10, deterministic=True)
     model.learn(n_timesteps, callback=callback)
     assert callback.result.reached, callback.result.evaluations
+
+
+# --- Shared observation normalization ----------------------------------------------------------------------------
+
+
+def test_normalizer_merges_batches_like_one_batch() -> None:
+    extractor = NormalizedFlattenExtractor(spaces.Box(-np.inf, np.inf, (3,)))
+    rng = np.random.default_rng(0)
+    batches = [rng.normal(5.0, 3.0, size=(n, 3)) for n in (7, 40, 1, 300)]
+    for batch in batches:
+        extractor.update(ObsStats.of(batch))
+    everything = np.concatenate(batches)
+    assert extractor.obs_count.item() == pytest.approx(len(everything))
+    np.testing.assert_allclose(extractor.obs_mean.numpy(), everything.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(extractor.obs_var.numpy(), everything.var(axis=0), rtol=1e-5)
+    normalized = extractor(th.as_tensor(everything, dtype=th.float32)).numpy()
+    np.testing.assert_allclose(normalized.mean(axis=0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(normalized.std(axis=0), 1.0, atol=1e-4)
+    assert extractor(th.full((1, 3), 1e6)).max().item() == 10.0  # clipped, as VecNormalize's clip_obs
+
+
+@pytest.mark.timeout(120)
+def test_normalize_obs_is_shared_saved_and_applied(tmp_path: Path, no_leftover_workers: list[A3C]) -> None:
+    model = A3C("MlpPolicy", "Pendulum-v1", n_workers=2, n_envs_per_worker=2, normalize_obs=True, seed=0)
+    no_leftover_workers.append(model)
+    model.learn(2_000)
+    extractor = model.policy.features_extractor
+    assert isinstance(extractor, NormalizedFlattenExtractor)
+    # Every observation of both workers' rollouts reached the main process's statistics.
+    assert extractor.obs_count.item() == pytest.approx(model.num_timesteps)
+    assert np.all(np.abs(extractor.obs_mean.numpy()[:2]) <= 1.0) and extractor.obs_var[2].item() > 0.5
+    model.save(tmp_path / "a3c.zip")
+    loaded = A3C.load(tmp_path / "a3c.zip")
+    assert loaded.normalize_obs and th.equal(loaded.policy.features_extractor.obs_var, extractor.obs_var)
+    obs = np.random.default_rng(0).uniform(-1, 1, size=(8, 3)).astype(np.float32)
+    np.testing.assert_array_equal(loaded.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0])
+
+
+def test_normalize_obs_errors() -> None:
+    with pytest.raises(ValueError, match="normalize_obs needs a Box observation space"):
+        A3C("MultiInputPolicy", make_dict_cartpole, n_workers=1, normalize_obs=True)
+    with pytest.raises(ValueError, match="leave features_extractor_class out"):
+        A3C("MlpPolicy", "CartPole-v1", normalize_obs=True, policy_kwargs={"features_extractor_class": FlattenExtractor})

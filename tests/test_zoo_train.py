@@ -147,7 +147,8 @@ def test_a3c_with_workers(tmp_path: Path) -> None:
     except UnknownAlgoError:
         pytest.skip("pgzoo.a3c not available")
     hyperparams_file = tmp_path / "a3c.yml"
-    hyperparams_file.write_text("CartPole-v1:\n  n_timesteps: 400\n  policy: MlpPolicy\n")
+    # With shared observation statistics: the safe loader must rebuild them too.
+    hyperparams_file.write_text("CartPole-v1:\n  n_timesteps: 400\n  policy: MlpPolicy\n  normalize_obs: true\n")
     result = train("a3c", "CartPole-v1", seed=0, log_folder=tmp_path, hyperparams_file=hyperparams_file, n_workers=1,
                    eval_freq=0, final_eval_episodes=1, hyperparams=TINY, verbose=0)  # fmt: skip
     assert result.n_timesteps >= 400 and result.model_path.is_file()
@@ -156,6 +157,7 @@ def test_a3c_with_workers(tmp_path: Path) -> None:
     safe = load_model_safely(result.model_path, get_algo_class("a3c"), agent.env, config={"policy": "MlpPolicy"})
     obs = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
     np.testing.assert_array_equal(safe.predict(obs, deterministic=True)[0], agent.model.predict(obs, deterministic=True)[0])
+    assert safe.policy.features_extractor.obs_count.item() == agent.model.policy.features_extractor.obs_count.item() > 400
 
 
 def test_dpg_from_packaged_file_with_noise(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from pgzoo.a3c.envs import EnvSource, check_sendable, env_source
 from pgzoo.a3c.learner import LearnerConfig, Report
 from pgzoo.a3c.local import LocalRunner, default_start_method
+from pgzoo.a3c.normalization import NormalizedFlattenExtractor
 from pgzoo.a3c.runner import Runner
 from pgzoo.a3c.shared_optim import SharedAdam, SharedRMSprop, _SharedStateMixin
 from pgzoo.common.utils import check_positive
@@ -98,6 +99,10 @@ class A3C(OnPolicyAlgorithm):
     :param reward_scale: Factor applied to rewards in the workers' loss (returns and values are learned in these
         units). Stands in for VecNormalize's reward scaling, which A3C can't use (each worker would keep its own
         statistics); e.g. 0.1 on Pendulum-v1, whose rewards reach -16 per step. Logged episode rewards are unscaled.
+    :param normalize_obs: Normalize observations with running mean and variance shared by all workers (what
+        ``VecNormalize(norm_obs=True)`` does for other algorithms, which A3C can't use). The statistics are part of
+        the policy (its features extractor, :class:`~pgzoo.a3c.normalization.NormalizedFlattenExtractor`), so
+        ``predict``, ``save`` and ``load`` apply them. Needs a non-image Box observation space.
     :param n_workers: Number of actor-learners (default: the number of available cores; more workers than cores
         only adds contention).
     :param n_envs_per_worker: Env copies stepped together by each worker (default: the number of envs of a VecEnv
@@ -145,6 +150,7 @@ class A3C(OnPolicyAlgorithm):
         use_rms_prop: bool = True,
         normalize_advantage: bool = False,
         reward_scale: float = 1.0,
+        normalize_obs: bool = False,
         n_workers: int | None = None,
         n_envs_per_worker: int | None = None,
         backend: str = "local",
@@ -186,6 +192,7 @@ class A3C(OnPolicyAlgorithm):
         self.use_rms_prop = use_rms_prop
         self.normalize_advantage = normalize_advantage
         self.reward_scale = reward_scale
+        self.normalize_obs = normalize_obs
         self._env_source: EnvSource | None = None
 
         if env is not None:
@@ -202,6 +209,13 @@ class A3C(OnPolicyAlgorithm):
         self.n_envs_per_worker = n_envs_per_worker or 1
 
         policy_kwargs = dict(policy_kwargs or {})
+        if normalize_obs:
+            if "features_extractor_class" in policy_kwargs:
+                raise ValueError(
+                    "normalize_obs=True sets the policy's features extractor: leave features_extractor_class out of "
+                    "policy_kwargs (or normalize inside your own extractor)"
+                )
+            policy_kwargs["features_extractor_class"] = NormalizedFlattenExtractor
         if "optimizer_class" not in policy_kwargs:
             if use_rms_prop:
                 policy_kwargs["optimizer_class"] = SharedRMSprop

@@ -10,7 +10,7 @@ from typing import Any
 import cloudpickle
 import gymnasium as gym
 from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecEnvWrapper
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecEnvWrapper, VecNormalize
 
 # Wrappers that `gym.make` and `make_vec_env` add by themselves, so rebuilding from the spec restores them.
 _REBUILT_WRAPPERS = {"Monitor", "TimeLimit", "OrderEnforcing", "PassiveEnvChecker"}
@@ -47,6 +47,12 @@ class EnvSource:
 
 def _spec_of(env: gym.Env | VecEnv) -> gym.envs.registration.EnvSpec:
     """Return the registry spec to rebuild ``env`` from, or raise if its wrappers can't be reproduced."""
+    if isinstance(env, VecNormalize):
+        raise ValueError(
+            "A3C can't use VecNormalize: each worker steps envs of its own, so each would keep its own statistics. "
+            "Pass the env unwrapped with A3C(..., normalize_obs=True) for shared observation statistics, and "
+            "reward_scale for rewards (in the zoo's YAML: normalize_obs and reward_scale instead of normalize)."
+        )
     if isinstance(env, VecEnvWrapper):
         raise ValueError(f"A3C can't rebuild a VecEnv wrapped in {type(env).__name__} inside its workers. {_HOW_TO_FIX}")
     spec = env.get_attr("spec", indices=[0])[0] if isinstance(env, VecEnv) else env.spec

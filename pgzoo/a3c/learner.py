@@ -20,6 +20,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
 from pgzoo.a3c.envs import EnvSource
+from pgzoo.a3c.normalization import ObsStats, normalizers
 from pgzoo.common.utils import limit_torch_threads
 
 
@@ -123,6 +124,9 @@ class ActorLearner:
         # Looked up once: `policy.device` and `parameters()` walk the module tree at every call.
         self.device = policy.device
         self.parameters = list(policy.parameters())
+        self.normalizes_obs = bool(normalizers(policy))
+        #: Statistics of the last rollout's observations, for the shared normalizer (with ``normalize_obs``).
+        self.obs_stats: ObsStats | None = None
         # Argument validation of torch distributions costs more than the small networks' forward pass. The
         # setting is global, but this process only runs this worker.
         th.distributions.Distribution.set_default_validate_args(False)
@@ -172,6 +176,8 @@ class ActorLearner:
             values.append(value.flatten())
             self.obs = next_obs
         report.steps = cfg.n_steps * env.num_envs
+        if self.normalizes_obs:
+            self.obs_stats = ObsStats.of(np.concatenate(observations))
 
         # 2. Returns: n-step returns bootstrapped from V(s_{t+n}), cut at episode ends (GAE when gae_lambda < 1).
         with th.no_grad():

@@ -23,6 +23,7 @@ import torch as th
 from stable_baselines3.common.policies import ActorCriticPolicy
 
 from pgzoo.a3c.learner import ActorLearner, LearnerConfig, Report
+from pgzoo.a3c.normalization import update_normalizers
 from pgzoo.a3c.runner import Runner, WorkerError
 from pgzoo.common.utils import limit_torch_threads
 
@@ -76,6 +77,8 @@ def _worker_main(
             with steps_done.get_lock():
                 steps_done.value += report.steps
                 total = steps_done.value
+                # Under the lock: two workers merging at once would lose one's observations.
+                update_normalizers(shared_policy, learner.obs_stats)
             # Explicitly at every update: the shared parameters' .grad is private to this process.
             for shared, local in zip(shared_params, local_params, strict=True):
                 shared.grad = local.grad

@@ -19,6 +19,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 
 from pgzoo.a3c.learner import ActorLearner, LearnerConfig, Report
 from pgzoo.a3c.local import private_copy
+from pgzoo.a3c.normalization import ObsStats, update_normalizers
 from pgzoo.a3c.runner import Runner, WorkerError
 from pgzoo.common.utils import limit_torch_threads
 
@@ -34,6 +35,11 @@ _STOP_GRACE = 5.0
 def flatten(tensors: Sequence[th.Tensor]) -> np.ndarray:
     """All ``tensors`` as one flat float32 array (one message instead of one per tensor)."""
     return th.cat([tensor.detach().reshape(-1) for tensor in tensors]).numpy()
+
+
+def state_tensors(policy: ActorCriticPolicy) -> list[th.Tensor]:
+    """What a copy of the model must receive to act like the original: its parameters, then its buffers."""
+    return [*policy.parameters(), *policy.buffers()]
 
 
 def unflatten_(tensors: Sequence[th.Tensor], flat: np.ndarray) -> None:
@@ -58,19 +64,22 @@ class ParameterServer:
         limit_torch_threads(1)
         self.policy = policy
         self.parameters = list(self.policy.parameters())
+        self.state_tensors = state_tensors(policy)
         self.config = config
         self.steps_done = config.initial_timesteps
         self.stop = False
         self.pending = Report()
 
-    def push(self, gradients: np.ndarray, report: Report) -> tuple[np.ndarray, bool]:
+    def push(self, gradients: np.ndarray, report: Report, obs_stats: ObsStats | None = None) -> tuple[np.ndarray, bool]:
         """
         Apply one worker's gradients and record its progress.
 
         :param gradients: The worker's flattened gradients.
         :param report: Progress of the rollout they come from.
-        :return: The new flattened weights, and whether the worker should stop.
+        :param obs_stats: Statistics of the rollout's observations, with ``normalize_obs``.
+        :return: The new flattened weights (and normalization statistics), and whether the worker should stop.
         """
+        update_normalizers(self.policy, obs_stats)
         for param in self.parameters:
             if param.grad is None:
                 param.grad = th.zeros_like(param)
@@ -82,12 +91,12 @@ class ParameterServer:
         self.policy.optimizer.step()
         self.pending.merge(report)
         self.stop = self.stop or self.steps_done >= self.config.total_timesteps
-        return flatten(self.parameters), self.stop
+        return flatten(self.state_tensors), self.stop
 
     def poll(self) -> tuple[Report, np.ndarray]:
-        """Progress since the previous poll, and the current flattened weights."""
+        """Progress since the previous poll, and the current flattened weights (and normalization statistics)."""
         report, self.pending = self.pending, Report()
-        return report, flatten(self.parameters)
+        return report, flatten(self.state_tensors)
 
     def request_stop(self) -> None:
         """Make every worker stop at its next push."""
@@ -123,14 +132,15 @@ class RayWorker:
         :param server: Handle of the :class:`ParameterServer` actor.
         """
         learner = self.learner
+        state = state_tensors(learner.policy)
         try:
             while True:
                 report = learner.compute_gradients()
                 gradients = flatten([param.grad for param in learner.parameters])  # type: ignore[misc]
-                weights, stop = ray.get(server.push.remote(gradients, report))
+                weights, stop = ray.get(server.push.remote(gradients, report, learner.obs_stats))
                 if stop:
                     return
-                unflatten_(learner.parameters, weights)
+                unflatten_(state, weights)
         finally:
             learner.close()
 
@@ -156,7 +166,7 @@ class RayRunner(Runner):
                 "lower n_workers or add nodes."
             )
         self.policy = policy
-        self.parameters = list(policy.parameters())
+        self.state_tensors = state_tensors(policy)
         self.config = config
         server_class = ray.remote(num_cpus=0)(ParameterServer)
         worker_class = ray.remote(num_cpus=1)(RayWorker)
@@ -193,7 +203,7 @@ class RayRunner(Runner):
         # All workers returned: this poll collects their last reports, then the run is over.
         self._finished = len(ready) == len(self._runs)
         report, weights = ray.get(self.server.poll.remote())
-        unflatten_(self.parameters, weights)
+        unflatten_(self.state_tensors, weights)
         if self._finished:
             self.sync_model()
         return report if report.steps or report.updates else None

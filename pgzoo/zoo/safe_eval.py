@@ -55,6 +55,8 @@ ALLOWED_CLASSES: dict[str, tuple[str, ...]] = {
     "stable_baselines3.common.sb2_compat.rmsprop_tf_like": ("RMSpropTFLike",),
     # A3C's optimizers keep their statistics in shared memory; its saved models name them.
     "pgzoo.a3c.shared_optim": ("SharedAdam", "SharedRMSprop"),
+    # A3C's shared observation statistics (normalize_obs) live in this features extractor.
+    "pgzoo.a3c.normalization": ("NormalizedFlattenExtractor",),
 }
 
 # Prefixes under which a class name may be written (``nn.Tanh``, ``th.optim.Adam``...).
