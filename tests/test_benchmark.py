@@ -162,6 +162,32 @@ def test_a_stopped_run_continues_from_its_checkpoint(tmp_path: Path, monkeypatch
     assert not checkpoint_folder.exists()  # the record holds it all now
 
 
+@pytest.mark.timeout(180)
+def test_sigterm_keeps_a_checkpoint(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    command = [sys.executable, "-m", "pgzoo.zoo.cli", "benchmark", "--algos", "dpg", "--envs", "Pendulum-v1",
+               "--seeds", "1", "-n", "1000000", "--resume-freq", "0", "-f", str(tmp_path / "logs"),
+               "--results-dir", str(tmp_path / "results"), "--no-report"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        # Wait until it trains: a finished episode in the Monitor log.
+        deadline = time.monotonic() + 120
+        while not any(len(f.read_text().splitlines()) > 2 for f in (tmp_path / "logs").rglob("*.monitor.csv")):
+            assert process.poll() is None and time.monotonic() < deadline, process.stdout.read() if process.stdout else ""
+            time.sleep(0.5)
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, output
+    checkpoint = json.loads((tmp_path / "logs" / "resume" / "dpg_Pendulum-v1_n1000000_seed0" / "checkpoint.json").read_text())
+    assert checkpoint["num_timesteps"] >= 200 and not list((tmp_path / "results").glob("*.json"))
+
+
 def test_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _benchmark(tmp_path, "--algos", "reinforc", "--envs", "CartPole-v1") == 2
     assert "unknown algorithm 'reinforc'" in capsys.readouterr().err

@@ -6,9 +6,7 @@ import contextlib
 import io
 import os
 import pathlib
-import signal
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar
 
 import gymnasium as gym
@@ -26,7 +24,7 @@ from pgzoo.a3c.local import LocalRunner, default_start_method
 from pgzoo.a3c.normalization import NormalizedFlattenExtractor
 from pgzoo.a3c.runner import Runner
 from pgzoo.a3c.shared_optim import SharedAdam, SharedRMSprop, _SharedStateMixin
-from pgzoo.common.utils import check_positive
+from pgzoo.common.utils import check_positive, sigterm_raises
 
 SelfA3C = TypeVar("SelfA3C", bound="A3C")
 
@@ -38,27 +36,6 @@ def available_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
-
-
-@contextlib.contextmanager
-def _terminate_as_system_exit() -> Iterator[None]:
-    """
-    While training, turn SIGTERM into ``SystemExit`` so that ``learn()`` stops its workers before the process ends.
-
-    Left alone when this is not the main thread (only it may set handlers) or when the program has its own handler.
-    """
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
-        yield
-        return
-
-    def exit_on_sigterm(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, exit_on_sigterm)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 class A3C(OnPolicyAlgorithm):
@@ -330,7 +307,8 @@ class A3C(OnPolicyAlgorithm):
         self._pending_steps = 0
         self._log_sums: Report = Report()
         continue_training = True
-        with _terminate_as_system_exit():
+        # SystemExit: learn() stops its workers, then the process ends as SIGTERM asked.
+        with sigterm_raises(lambda signum: SystemExit(128 + signum)):
             try:
                 self._runner = runner
                 runner.start()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
 
 import torch as th
 
@@ -35,3 +39,28 @@ def limit_torch_threads(n_threads: int = 1) -> None:
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[variable] = str(n_threads)
     th.set_num_threads(n_threads)
+
+
+@contextlib.contextmanager
+def sigterm_raises(make_exception: Callable[[int], BaseException]) -> Iterator[None]:
+    """
+    Within the block, turn SIGTERM into an exception raised in the main thread, so that clean-up code runs (stopping
+    worker processes, saving a checkpoint) before the process ends.
+
+    Left alone when this is not the main thread (only it may set handlers) or when the program has its own handler,
+    so an outer block's choice wins over an inner one's.
+
+    :param make_exception: Builds the exception from the signal number.
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def raise_on_sigterm(signum: int, frame: object) -> None:
+        raise make_exception(signum)
+
+    signal.signal(signal.SIGTERM, raise_on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from pgzoo.common.benchmark import TimedEvaluationCallback
+from pgzoo.common.utils import sigterm_raises
 from pgzoo.zoo.errors import HyperparamsError, ZooError
 
 #: Rows the committed table must have (issue 6), in table order: (algo, env id).
@@ -793,15 +794,17 @@ def main(args: argparse.Namespace) -> int:
             resume_freq=args.resume_freq,
             verbose=args.verbose,
         )
-        summary = run_benchmark(
-            specs,
-            args.results_dir,
-            jobs=args.jobs,
-            use_ray=args.ray,
-            ray_address=args.ray_address,
-            overwrite=args.overwrite,
-            verbose=args.verbose,
-        )
+        # SIGTERM (`kill`, the end of a session) stops a run as Ctrl-C does: it keeps a checkpoint to resume from.
+        with sigterm_raises(lambda signum: KeyboardInterrupt()):
+            summary = run_benchmark(
+                specs,
+                args.results_dir,
+                jobs=args.jobs,
+                use_ray=args.ray,
+                ray_address=args.ray_address,
+                overwrite=args.overwrite,
+                verbose=args.verbose,
+            )
         if summary.failed:
             print(f"{len(summary.failed)} run(s) failed:", file=sys.stderr)
             for name, message in summary.failed:
