@@ -176,8 +176,6 @@ class ActorLearner:
             values.append(value.flatten())
             self.obs = next_obs
         report.steps = cfg.n_steps * env.num_envs
-        if self.normalizes_obs:
-            self.obs_stats = ObsStats.of(np.concatenate(observations))
 
         # 2. Returns: n-step returns bootstrapped from V(s_{t+n}), cut at episode ends (GAE when gae_lambda < 1).
         with th.no_grad():
@@ -199,7 +197,11 @@ class ActorLearner:
         batch_actions = th.cat(actions)
         if isinstance(policy.action_space, spaces.Discrete):
             batch_actions = batch_actions.long().flatten()
-        value_pred, log_prob, entropy = policy.evaluate_actions(_stack_obs(observations, device), batch_actions)
+        batch_obs = _stack_obs(observations, device)
+        if self.normalizes_obs:
+            # A Box space (normalize_obs refuses others): the batch is one tensor.
+            self.obs_stats = ObsStats.of(batch_obs.cpu().numpy())  # type: ignore[union-attr]
+        value_pred, log_prob, entropy = policy.evaluate_actions(batch_obs, batch_actions)
         if cfg.normalize_advantage and len(advantages) > 1:
             advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
         policy_loss = -(advantages * log_prob).mean()

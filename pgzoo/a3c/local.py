@@ -23,7 +23,7 @@ import torch as th
 from stable_baselines3.common.policies import ActorCriticPolicy
 
 from pgzoo.a3c.learner import ActorLearner, LearnerConfig, Report
-from pgzoo.a3c.normalization import update_normalizers
+from pgzoo.a3c.normalization import normalizers, update_normalizers
 from pgzoo.a3c.runner import Runner, WorkerError
 from pgzoo.common.utils import limit_torch_threads
 
@@ -62,6 +62,7 @@ def _worker_main(
         local_params = list(learner.policy.parameters())
         weight_pairs = list(zip(learner.policy.state_dict().values(), shared_policy.state_dict().values(), strict=True))
         optimizer = shared_policy.optimizer
+        shared_normalizers = normalizers(shared_policy)
         pending, last_report = Report(), time.monotonic()
         # The process that started this worker: if it dies without stopping us (SIGKILL, a crash), stop on our own
         # rather than train forever as an orphan. Its sentinel pipe closes when it dies, whatever the start method.
@@ -78,7 +79,7 @@ def _worker_main(
                 steps_done.value += report.steps
                 total = steps_done.value
                 # Under the lock: two workers merging at once would lose one's observations.
-                update_normalizers(shared_policy, learner.obs_stats)
+                update_normalizers(shared_normalizers, learner.obs_stats)
             # Explicitly at every update: the shared parameters' .grad is private to this process.
             for shared, local in zip(shared_params, local_params, strict=True):
                 shared.grad = local.grad

@@ -93,9 +93,14 @@ def normalizers(module: nn.Module) -> list[NormalizedFlattenExtractor]:
     return [sub for sub in module.modules() if isinstance(sub, NormalizedFlattenExtractor)]
 
 
-def update_normalizers(module: nn.Module, batch: ObsStats | None) -> None:
-    """Merge ``batch`` into every normalizer of ``module`` (nothing when it has none or ``batch`` is None)."""
+def update_normalizers(targets: list[NormalizedFlattenExtractor], batch: ObsStats | None) -> None:
+    """
+    Merge ``batch`` into every normalizer of ``targets`` (nothing when ``batch`` is None).
+
+    :param targets: A policy's :func:`normalizers`, looked up once (walking the module tree at every update costs).
+    :param batch: Statistics of a rollout's observations.
+    """
     if batch is None:
         return
-    for normalizer in normalizers(module):
+    for normalizer in targets:
         normalizer.update(batch)

@@ -19,7 +19,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 
 from pgzoo.a3c.learner import ActorLearner, LearnerConfig, Report
 from pgzoo.a3c.local import private_copy
-from pgzoo.a3c.normalization import ObsStats, update_normalizers
+from pgzoo.a3c.normalization import ObsStats, normalizers, update_normalizers
 from pgzoo.a3c.runner import Runner, WorkerError
 from pgzoo.common.utils import limit_torch_threads
 
@@ -65,6 +65,7 @@ class ParameterServer:
         self.policy = policy
         self.parameters = list(self.policy.parameters())
         self.state_tensors = state_tensors(policy)
+        self.normalizers = normalizers(policy)
         self.config = config
         self.steps_done = config.initial_timesteps
         self.stop = False
@@ -79,7 +80,7 @@ class ParameterServer:
         :param obs_stats: Statistics of the rollout's observations, with ``normalize_obs``.
         :return: The new flattened weights (and normalization statistics), and whether the worker should stop.
         """
-        update_normalizers(self.policy, obs_stats)
+        update_normalizers(self.normalizers, obs_stats)
         for param in self.parameters:
             if param.grad is None:
                 param.grad = th.zeros_like(param)
