@@ -24,12 +24,13 @@ from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import configure
+from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.torch_layers import FlattenExtractor
 from stable_baselines3.common.vec_env import VecNormalize
 
 from pgzoo import A3C
 from pgzoo.a3c import SharedAdam, SharedRMSprop, WorkerError
-from pgzoo.a3c.learner import ActorLearner
+from pgzoo.a3c.learner import ActorLearner, sample_action
 from pgzoo.a3c.normalization import NormalizedFlattenExtractor, ObsStats
 from pgzoo.common.benchmark import StopAtRewardThreshold
 
@@ -556,3 +557,30 @@ def test_normalize_obs_errors() -> None:
         A3C("MultiInputPolicy", make_dict_cartpole, n_workers=1, normalize_obs=True)
     with pytest.raises(ValueError, match="leave features_extractor_class out"):
         A3C("MlpPolicy", "CartPole-v1", normalize_obs=True, policy_kwargs={"features_extractor_class": FlattenExtractor})
+
+
+@pytest.mark.parametrize(
+    ("action_space", "policy_kwargs"),
+    [
+        (spaces.Discrete(3), {}),
+        (spaces.Discrete(3), {"share_features_extractor": False}),
+        (spaces.Box(-1.0, 1.0, (2,)), {}),
+        (spaces.MultiDiscrete([3, 2]), {}),  # SB3's own path
+    ],
+)
+def test_rollout_sampling_matches_the_policy_distribution(action_space: spaces.Space, policy_kwargs: dict[str, Any]) -> None:
+    # The rollout samples without building SB3's distribution objects: same values, same action distribution.
+    th.manual_seed(0)
+    observation_space = spaces.Box(-1.0, 1.0, (3,))
+    policy = ActorCriticPolicy(observation_space, action_space, lambda _: 1e-3, **policy_kwargs)
+    repeats, n_obs = 5000, 4
+    batch = th.as_tensor(np.stack([observation_space.sample() for _ in range(n_obs)])).repeat(repeats, 1)
+    with th.no_grad():
+        actions, values = sample_action(policy, batch)
+        expected_actions, expected_values, _ = policy(batch)
+    assert actions.shape == expected_actions.shape and actions.dtype == expected_actions.dtype
+    th.testing.assert_close(values, expected_values)
+    per_obs = actions.reshape(repeats, n_obs, -1).float()
+    expected_per_obs = expected_actions.reshape(repeats, n_obs, -1).float()
+    th.testing.assert_close(per_obs.mean(0), expected_per_obs.mean(0), atol=0.06, rtol=0.0)
+    th.testing.assert_close(per_obs.std(0), expected_per_obs.std(0), atol=0.06, rtol=0.0)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch as th
 from gymnasium import spaces
+from stable_baselines3.common.distributions import CategoricalDistribution, DiagGaussianDistribution
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.utils import obs_as_tensor, set_random_seed
 from stable_baselines3.common.vec_env import VecEnv
@@ -153,7 +154,7 @@ class ActorLearner:
         # 1. Rollout: n_steps steps of every env, without gradients.
         for _ in range(cfg.n_steps):
             with th.no_grad():
-                action, value, _ = policy(obs_as_tensor(self.obs, device))
+                action, value = sample_action(policy, obs_as_tensor(self.obs, device))
             env_action = action.cpu().numpy()
             if isinstance(policy.action_space, spaces.Box):
                 if policy.squash_output:
@@ -235,6 +236,37 @@ class ActorLearner:
         with th.no_grad():
             terminal_values = self.policy.predict_values(terminal_obs).flatten().cpu().numpy()
         reward[truncated] += self.config.gamma * terminal_values
+
+
+def sample_action(policy: ActorCriticPolicy, obs: th.Tensor | dict[str, th.Tensor]) -> tuple[th.Tensor, th.Tensor]:
+    """
+    Sample actions and compute values, as ``policy(obs)`` does, without the action's log-probability.
+
+    A rollout needs neither the log-probability nor a distribution object, and with small networks building
+    them costs about as much as the forward pass: categorical and diagonal Gaussian actions are sampled straight
+    from the logits and means. Other distributions take SB3's path.
+
+    :param policy: The policy.
+    :param obs: A batch of observations.
+    :return: Actions (shaped like the action space, batched) and values.
+    """
+    features = policy.extract_features(obs)
+    if policy.share_features_extractor:
+        latent_pi, latent_vf = policy.mlp_extractor(features)
+    else:
+        pi_features, vf_features = features
+        latent_pi = policy.mlp_extractor.forward_actor(pi_features)
+        latent_vf = policy.mlp_extractor.forward_critic(vf_features)
+    values = policy.value_net(latent_vf)
+    if isinstance(policy.action_dist, CategoricalDistribution):
+        probabilities = th.softmax(policy.action_net(latent_pi), dim=-1)
+        actions = th.multinomial(probabilities, 1).flatten()
+    elif isinstance(policy.action_dist, DiagGaussianDistribution):
+        means = policy.action_net(latent_pi)
+        actions = means + th.randn_like(means) * policy.log_std.exp()
+    else:
+        actions = policy._get_action_dist_from_latent(latent_pi).get_actions()
+    return actions.reshape((-1, *policy.action_space.shape)), values  # type: ignore[misc]
 
 
 def _stack_obs(observations: list[Any], device: th.device, single: bool = False) -> th.Tensor | dict[str, th.Tensor]:
