@@ -31,7 +31,7 @@ from stable_baselines3.common.vec_env import VecNormalize
 from pgzoo import A3C
 from pgzoo.a3c import SharedAdam, SharedRMSprop, WorkerError
 from pgzoo.a3c.learner import ActorLearner, sample_action
-from pgzoo.a3c.normalization import NormalizedFlattenExtractor, ObsStats
+from pgzoo.a3c.normalization import Moments, NormalizedFlattenExtractor, ReturnNormalizer, RolloutStats
 from pgzoo.common.benchmark import StopAtRewardThreshold
 
 HYPERPARAMS = Path(__file__).resolve().parents[1] / "hyperparams" / "a3c.yml"
@@ -186,7 +186,7 @@ def test_unsupported_action_space() -> None:
 def test_unsendable_envs() -> None:
     with pytest.raises(ValueError, match="env id"):
         A3C("MlpPolicy", Unpicklable(), n_workers=1)
-    with pytest.raises(ValueError, match=r"A3C can't use VecNormalize.*normalize_obs=True"):
+    with pytest.raises(ValueError, match=r"A3C can't use VecNormalize.*normalize_obs=True, normalize_reward=True"):
         A3C("MlpPolicy", VecNormalize(make_vec_env("CartPole-v1", n_envs=2)), n_workers=1)
     with pytest.raises(ValueError, match="wrappers"):
         A3C("MlpPolicy", gym.wrappers.ClipReward(gym.make("CartPole-v1"), 0, 0.5), n_workers=1)
@@ -524,7 +524,7 @@ def test_normalizer_merges_batches_like_one_batch() -> None:
     rng = np.random.default_rng(0)
     batches = [rng.normal(5.0, 3.0, size=(n, 3)) for n in (7, 40, 1, 300)]
     for batch in batches:
-        extractor.update(ObsStats.of(batch))
+        extractor.update(RolloutStats(observations=Moments.of(batch)))
     everything = np.concatenate(batches)
     assert extractor.obs_count.item() == pytest.approx(len(everything))
     np.testing.assert_allclose(extractor.obs_mean.numpy(), everything.mean(axis=0), rtol=1e-5)
@@ -535,9 +535,23 @@ def test_normalizer_merges_batches_like_one_batch() -> None:
     assert extractor(th.full((1, 3), 1e6)).max().item() == 10.0  # clipped, as VecNormalize's clip_obs
 
 
+def test_return_normalizer_divides_by_the_returns_std() -> None:
+    normalizer = ReturnNormalizer()
+    returns = np.random.default_rng(0).normal(-40.0, 5.0, size=(2000,))
+    normalizer.update(RolloutStats(returns=Moments.of(returns[:1500])))
+    normalizer.update(RolloutStats(observations=Moments.of(np.ones((3, 2)))))  # not its statistics
+    normalizer.update(RolloutStats(returns=Moments.of(returns[1500:])))
+    assert normalizer.return_count.item() == pytest.approx(2000)
+    np.testing.assert_allclose(normalizer.return_var.item(), returns.var(), rtol=1e-4)  # plus the tiny prior
+    rewards = np.array([returns.std(), -2 * returns.std(), 1e6], dtype=np.float32)
+    np.testing.assert_allclose(normalizer.normalize(rewards), [1.0, -2.0, 10.0], rtol=1e-5)  # clipped at 10
+
+
 @pytest.mark.timeout(120)
-def test_normalize_obs_is_shared_saved_and_applied(tmp_path: Path, no_leftover_workers: list[A3C]) -> None:
-    model = A3C("MlpPolicy", "Pendulum-v1", n_workers=2, n_envs_per_worker=2, normalize_obs=True, seed=0)
+def test_normalize_obs_and_reward_are_shared_saved_and_applied(tmp_path: Path, no_leftover_workers: list[A3C]) -> None:
+    model = A3C(
+        "MlpPolicy", "Pendulum-v1", n_workers=2, n_envs_per_worker=2, normalize_obs=True, normalize_reward=True, seed=0
+    )
     no_leftover_workers.append(model)
     model.learn(2_000)
     extractor = model.policy.features_extractor
@@ -545,9 +559,14 @@ def test_normalize_obs_is_shared_saved_and_applied(tmp_path: Path, no_leftover_w
     # Every observation of both workers' rollouts reached the main process's statistics.
     assert extractor.obs_count.item() == pytest.approx(model.num_timesteps)
     assert np.all(np.abs(extractor.obs_mean.numpy()[:2]) <= 1.0) and extractor.obs_var[2].item() > 0.5
+    # And one discounted return per env step (Pendulum's returns spread over tens).
+    return_normalizer = model.policy.return_normalizer
+    assert return_normalizer.return_count.item() == pytest.approx(model.num_timesteps)
+    assert return_normalizer.return_var.item() > 10.0
     model.save(tmp_path / "a3c.zip")
     loaded = A3C.load(tmp_path / "a3c.zip")
     assert loaded.normalize_obs and th.equal(loaded.policy.features_extractor.obs_var, extractor.obs_var)
+    assert th.equal(loaded.policy.return_normalizer.return_var, return_normalizer.return_var)
     obs = np.random.default_rng(0).uniform(-1, 1, size=(8, 3)).astype(np.float32)
     np.testing.assert_array_equal(loaded.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0])
 

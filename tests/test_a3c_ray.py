@@ -45,11 +45,21 @@ class SaveOnce(BaseCallback):
 
 @pytest.mark.timeout(180)
 def test_ray_smoke(local_ray: None, tmp_path: Path) -> None:
-    model = A3C("MlpPolicy", "CartPole-v1", n_workers=2, n_envs_per_worker=4, backend="ray", seed=0, normalize_obs=True)
+    model = A3C(
+        "MlpPolicy",
+        "CartPole-v1",
+        n_workers=2,
+        n_envs_per_worker=4,
+        backend="ray",
+        seed=0,
+        normalize_obs=True,
+        normalize_reward=True,
+    )
     before = [param.detach().clone() for param in model.policy.parameters()]
     model.learn(3_000, callback=SaveOnce(tmp_path / "midway.zip", at_step=1_500))
-    # The workers' observation statistics, merged by the parameter server, came back with the weights.
+    # The workers' observation and return statistics, merged by the parameter server, came back with the weights.
     assert model.policy.features_extractor.obs_count.item() == pytest.approx(model.num_timesteps)
+    assert model.policy.return_normalizer.return_count.item() == pytest.approx(model.num_timesteps)
     # A save during training holds the parameter server's optimizer state, not the main process's initial one.
     assert any(state for state in A3C.load(tmp_path / "midway.zip").policy.optimizer.state.values())
     assert model.num_timesteps >= 3_000

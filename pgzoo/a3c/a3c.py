@@ -21,7 +21,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from pgzoo.a3c.envs import EnvSource, check_sendable, env_source
 from pgzoo.a3c.learner import LearnerConfig, Report
 from pgzoo.a3c.local import LocalRunner, default_start_method
-from pgzoo.a3c.normalization import NormalizedFlattenExtractor
+from pgzoo.a3c.normalization import NormalizedFlattenExtractor, ReturnNormalizer
 from pgzoo.a3c.runner import Runner
 from pgzoo.a3c.shared_optim import SharedAdam, SharedRMSprop, _SharedStateMixin
 from pgzoo.common.utils import check_positive, sigterm_raises
@@ -74,12 +74,16 @@ class A3C(OnPolicyAlgorithm):
         ``policy_kwargs`` names an ``optimizer_class``.
     :param normalize_advantage: Whether to normalize the advantages of each rollout.
     :param reward_scale: Factor applied to rewards in the workers' loss (returns and values are learned in these
-        units). Stands in for VecNormalize's reward scaling, which A3C can't use (each worker would keep its own
-        statistics); e.g. 0.1 on Pendulum-v1, whose rewards reach -16 per step. Logged episode rewards are unscaled.
+        units), a fixed alternative to ``normalize_reward``; e.g. 0.1 on Pendulum-v1, whose rewards reach -16 per
+        step. Logged episode rewards are unscaled.
     :param normalize_obs: Normalize observations with running mean and variance shared by all workers (what
         ``VecNormalize(norm_obs=True)`` does for other algorithms, which A3C can't use). The statistics are part of
         the policy (its features extractor, :class:`~pgzoo.a3c.normalization.NormalizedFlattenExtractor`), so
         ``predict``, ``save`` and ``load`` apply them. Needs a non-image Box observation space.
+    :param normalize_reward: Divide the rewards the loss sees by the standard deviation of the envs' discounted
+        returns (with ``gamma``) and clip them to [-10, 10], with running statistics shared by all workers (what
+        ``VecNormalize(norm_reward=True)`` does). The statistics are buffers of a
+        :class:`~pgzoo.a3c.normalization.ReturnNormalizer` submodule of the policy, saved and loaded with it.
     :param n_workers: Number of actor-learners (default: the number of available cores; more workers than cores
         only adds contention).
     :param n_envs_per_worker: Env copies stepped together by each worker (default: the number of envs of a VecEnv
@@ -128,6 +132,7 @@ class A3C(OnPolicyAlgorithm):
         normalize_advantage: bool = False,
         reward_scale: float = 1.0,
         normalize_obs: bool = False,
+        normalize_reward: bool = False,
         n_workers: int | None = None,
         n_envs_per_worker: int | None = None,
         backend: str = "local",
@@ -170,6 +175,7 @@ class A3C(OnPolicyAlgorithm):
         self.normalize_advantage = normalize_advantage
         self.reward_scale = reward_scale
         self.normalize_obs = normalize_obs
+        self.normalize_reward = normalize_reward
         self._env_source: EnvSource | None = None
 
         if env is not None:
@@ -234,6 +240,9 @@ class A3C(OnPolicyAlgorithm):
         self.policy = self.policy_class(  # type: ignore[assignment]
             self.observation_space, self.action_space, self.lr_schedule, use_sde=False, **self.policy_kwargs
         )
+        if self.normalize_reward:
+            # A submodule so that its statistics are shared, synced, saved and loaded like the weights.
+            self.policy.return_normalizer = ReturnNormalizer()
         self.policy = self.policy.to(self.device)
         if self.env is not None:
             self.n_envs_per_worker = self.env.num_envs

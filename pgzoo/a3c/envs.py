@@ -50,8 +50,8 @@ def _spec_of(env: gym.Env | VecEnv) -> gym.envs.registration.EnvSpec:
     if isinstance(env, VecNormalize):
         raise ValueError(
             "A3C can't use VecNormalize: each worker steps envs of its own, so each would keep its own statistics. "
-            "Pass the env unwrapped with A3C(..., normalize_obs=True) for shared observation statistics, and "
-            "reward_scale for rewards (in the zoo's YAML: normalize_obs and reward_scale instead of normalize)."
+            "Pass the env unwrapped with A3C(..., normalize_obs=True, normalize_reward=True) for statistics shared by "
+            "all workers (in the zoo's YAML: normalize_obs and normalize_reward instead of normalize)."
         )
     if isinstance(env, VecEnvWrapper):
         raise ValueError(f"A3C can't rebuild a VecEnv wrapped in {type(env).__name__} inside its workers. {_HOW_TO_FIX}")

@@ -21,7 +21,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
 from pgzoo.a3c.envs import EnvSource
-from pgzoo.a3c.normalization import ObsStats, normalizers
+from pgzoo.a3c.normalization import Moments, NormalizedFlattenExtractor, RolloutStats, normalizers, return_normalizer
 from pgzoo.common.utils import limit_torch_threads
 
 
@@ -46,7 +46,8 @@ class LearnerConfig:
     :param n_workers: Number of workers.
     :param report_interval: Seconds between a worker's progress reports to the main process.
     :param reward_scale: Factor applied to the rewards the loss sees (returns, values and advantages are in these
-        units); episode rewards reported to the main process stay the env's.
+        units; before ``normalize_reward``'s division, if any); episode rewards reported to the main process stay
+        the env's.
     """
 
     env_source: EnvSource
@@ -125,9 +126,12 @@ class ActorLearner:
         # Looked up once: `policy.device` and `parameters()` walk the module tree at every call.
         self.device = policy.device
         self.parameters = list(policy.parameters())
-        self.normalizes_obs = bool(normalizers(policy))
-        #: Statistics of the last rollout's observations, for the shared normalizer (with ``normalize_obs``).
-        self.obs_stats: ObsStats | None = None
+        self.normalizes_obs = any(isinstance(module, NormalizedFlattenExtractor) for module in normalizers(policy))
+        self.return_normalizer = return_normalizer(policy)
+        #: Discounted return of each env's episode so far, for the return statistics (with ``normalize_reward``).
+        self.discounted_returns = np.zeros(self.env.num_envs, dtype=np.float64)
+        #: What the last rollout adds to the shared normalizers (with ``normalize_obs`` or ``normalize_reward``).
+        self.rollout_stats: RolloutStats | None = None
         # Argument validation of torch distributions costs more than the small networks' forward pass. The
         # setting is global, but this process only runs this worker.
         th.distributions.Distribution.set_default_validate_args(False)
@@ -149,7 +153,7 @@ class ActorLearner:
         """
         cfg, policy, env, device = self.config, self.policy, self.env, self.device
         report = Report(updates=1)
-        observations, actions, rewards, dones, values = [], [], [], [], []
+        observations, actions, rewards, dones, values, seen_returns = [], [], [], [], [], []
 
         # 1. Rollout: n_steps steps of every env, without gradients.
         for _ in range(cfg.n_steps):
@@ -164,6 +168,11 @@ class ActorLearner:
                     env_action = np.clip(env_action, policy.action_space.low, policy.action_space.high)
             next_obs, reward, done, infos = env.step(env_action)
             reward = reward.astype(np.float32) * np.float32(cfg.reward_scale)
+            if self.return_normalizer is not None:
+                self.discounted_returns = self.discounted_returns * cfg.gamma + reward
+                seen_returns.append(self.discounted_returns.copy())
+                self.discounted_returns[done] = 0.0
+                reward = self.return_normalizer.normalize(reward)
             self._bootstrap_truncated(reward, done, infos)
             for index in np.flatnonzero(done):
                 if "episode" in infos[index]:
@@ -199,9 +208,12 @@ class ActorLearner:
         if isinstance(policy.action_space, spaces.Discrete):
             batch_actions = batch_actions.long().flatten()
         batch_obs = _stack_obs(observations, device)
-        if self.normalizes_obs:
-            # A Box space (normalize_obs refuses others): the batch is one tensor.
-            self.obs_stats = ObsStats.of(batch_obs.cpu().numpy())  # type: ignore[union-attr]
+        if self.normalizes_obs or self.return_normalizer is not None:
+            self.rollout_stats = RolloutStats(
+                # A Box space (normalize_obs refuses others): the batch is one tensor.
+                observations=Moments.of(batch_obs.cpu().numpy()) if self.normalizes_obs else None,  # type: ignore[union-attr]
+                returns=Moments.of(np.concatenate(seen_returns)) if seen_returns else None,
+            )
         value_pred, log_prob, entropy = policy.evaluate_actions(batch_obs, batch_actions)
         if cfg.normalize_advantage and len(advantages) > 1:
             advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)

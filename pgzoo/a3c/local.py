@@ -78,8 +78,8 @@ def _worker_main(
             with steps_done.get_lock():
                 steps_done.value += report.steps
                 total = steps_done.value
-                # Under the lock: two workers merging at once would lose one's observations.
-                update_normalizers(shared_normalizers, learner.obs_stats)
+                # Under the lock: two workers merging at once would lose one's statistics.
+                update_normalizers(shared_normalizers, learner.rollout_stats)
             # Explicitly at every update: the shared parameters' .grad is private to this process.
             for shared, local in zip(shared_params, local_params, strict=True):
                 shared.grad = local.grad

@@ -1,11 +1,12 @@
 """
-Observation normalization for A3C, shared by all workers: the counterpart of ``VecNormalize(norm_obs=True)``.
+Observation and reward normalization for A3C, shared by all workers: the counterpart of ``VecNormalize``.
 
 A ``VecNormalize`` wrapper can't serve A3C: every worker steps envs of its own, so each would keep its own
-statistics, and the main process (``predict``, evaluation) would see none of them. Here the running mean and
-variance live in the policy as buffers of its features extractor. They are in shared memory with the weights (local
-backend) or in the parameter server (Ray backend), they are saved and loaded with the model, and ``predict``
-applies them. Workers merge the statistics of each rollout's observations into them.
+statistics, and the main process (``predict``, evaluation) would see none of them. Here the running statistics live
+in the policy as buffers: of its features extractor for observations, of a :class:`ReturnNormalizer` submodule for
+rewards. So they are in shared memory with the weights (local backend) or in the parameter server (Ray backend),
+every rollout starts from the latest ones as it starts from the latest weights, they are saved and loaded with the
+model, and ``predict`` applies the observation statistics. Workers merge each rollout's statistics into them.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from torch import nn
 
 
 @dataclass
-class ObsStats:
+class Moments:
     """
-    Mean and variance of a batch of flattened observations.
+    Mean and variance of a batch of flattened samples (observations, returns).
 
-    :param count: Number of observations.
+    :param count: Number of samples.
     :param mean: Mean of each feature.
     :param var: Variance of each feature (population variance).
     """
@@ -35,10 +36,35 @@ class ObsStats:
     var: np.ndarray
 
     @classmethod
-    def of(cls, observations: np.ndarray) -> ObsStats:
-        """Statistics of ``observations`` (first axis: the batch)."""
-        flat = observations.reshape(len(observations), -1).astype(np.float64)
+    def of(cls, samples: np.ndarray) -> Moments:
+        """Statistics of ``samples`` (first axis: the batch)."""
+        flat = samples.reshape(len(samples), -1).astype(np.float64)
         return cls(len(flat), flat.mean(axis=0), flat.var(axis=0))
+
+
+@dataclass
+class RolloutStats:
+    """
+    What a rollout adds to the shared normalization statistics.
+
+    :param observations: Moments of the rollout's observations (with ``normalize_obs``).
+    :param returns: Moments of its envs' running discounted returns (with ``normalize_reward``).
+    """
+
+    observations: Moments | None = None
+    returns: Moments | None = None
+
+
+@th.no_grad()
+def merge_moments(mean: th.Tensor, var: th.Tensor, count: th.Tensor, batch: Moments) -> None:
+    """Merge a batch's moments into running ones, in place (Chan et al.'s parallel algorithm)."""
+    old_count = count.item()
+    total = old_count + batch.count
+    delta = th.as_tensor(batch.mean, dtype=th.float64) - mean
+    sum_of_squares = var * old_count + th.as_tensor(batch.var) * batch.count + delta**2 * old_count * batch.count / total
+    mean.add_(delta * batch.count / total)
+    var.copy_(sum_of_squares / total)
+    count.fill_(total)
 
 
 class NormalizedFlattenExtractor(BaseFeaturesExtractor):
@@ -69,17 +95,44 @@ class NormalizedFlattenExtractor(BaseFeaturesExtractor):
         scale = th.sqrt(self.obs_var + self.epsilon).to(flat.dtype)
         return th.clamp((flat - self.obs_mean.to(flat.dtype)) / scale, -self.clip, self.clip)
 
-    @th.no_grad()
-    def update(self, batch: ObsStats) -> None:
-        """Merge a batch's statistics into the running ones, in place (Chan et al.'s parallel algorithm)."""
-        count = self.obs_count.item()
-        total = count + batch.count
-        batch_mean = th.as_tensor(batch.mean, dtype=th.float64)
-        delta = batch_mean - self.obs_mean
-        sum_of_squares = self.obs_var * count + th.as_tensor(batch.var) * batch.count + delta**2 * count * batch.count / total
-        self.obs_mean.add_(delta * batch.count / total)
-        self.obs_var.copy_(sum_of_squares / total)
-        self.obs_count.fill_(total)
+    def update(self, stats: RolloutStats) -> None:
+        """Merge a rollout's observation statistics into the running ones."""
+        if stats.observations is not None:
+            merge_moments(self.obs_mean, self.obs_var, self.obs_count, stats.observations)
+
+
+class ReturnNormalizer(nn.Module):
+    """
+    Running variance of the discounted returns of every worker's envs, by whose standard deviation workers divide
+    rewards (then clip them) before the loss sees them, as ``VecNormalize(norm_reward=True)`` does.
+
+    A submodule of the policy only so that its buffers travel with the weights; the policy's forward pass doesn't
+    use it.
+
+    :param clip: Normalized rewards are clipped to ``[-clip, clip]`` (as ``VecNormalize``'s ``clip_reward``).
+    :param epsilon: Added to the variance before its square root.
+    """
+
+    def __init__(self, clip: float = 10.0, epsilon: float = 1e-8) -> None:
+        super().__init__()
+        self.clip = clip
+        self.epsilon = epsilon
+        self.return_mean: th.Tensor
+        self.return_var: th.Tensor
+        self.return_count: th.Tensor
+        self.register_buffer("return_mean", th.zeros(1, dtype=th.float64))
+        self.register_buffer("return_var", th.ones(1, dtype=th.float64))
+        self.register_buffer("return_count", th.tensor(1e-4, dtype=th.float64))
+
+    def normalize(self, rewards: np.ndarray) -> np.ndarray:
+        """``rewards`` divided by the returns' standard deviation, clipped."""
+        scale = 1.0 / np.sqrt(self.return_var.item() + self.epsilon)
+        return np.clip(rewards * scale, -self.clip, self.clip).astype(np.float32)
+
+    def update(self, stats: RolloutStats) -> None:
+        """Merge a rollout's return statistics into the running ones."""
+        if stats.returns is not None:
+            merge_moments(self.return_mean, self.return_var, self.return_count, stats.returns)
 
 
 def check_normalizable(observation_space: spaces.Space) -> None:
@@ -88,19 +141,28 @@ def check_normalizable(observation_space: spaces.Space) -> None:
         raise ValueError(f"A3C's normalize_obs needs a Box observation space that is not an image, got {observation_space}")
 
 
-def normalizers(module: nn.Module) -> list[NormalizedFlattenExtractor]:
-    """The normalizing features extractors of a policy (two when actor and critic have their own)."""
-    return [sub for sub in module.modules() if isinstance(sub, NormalizedFlattenExtractor)]
+Normalizer = NormalizedFlattenExtractor | ReturnNormalizer
 
 
-def update_normalizers(targets: list[NormalizedFlattenExtractor], batch: ObsStats | None) -> None:
+def normalizers(module: nn.Module) -> list[Normalizer]:
+    """A policy's normalizers: its normalizing features extractors (two when actor and critic have their own) and its
+    return normalizer."""
+    return [sub for sub in module.modules() if isinstance(sub, NormalizedFlattenExtractor | ReturnNormalizer)]
+
+
+def return_normalizer(module: nn.Module) -> ReturnNormalizer | None:
+    """The policy's return normalizer, if it has one."""
+    return next((sub for sub in normalizers(module) if isinstance(sub, ReturnNormalizer)), None)
+
+
+def update_normalizers(targets: list[Normalizer], stats: RolloutStats | None) -> None:
     """
-    Merge ``batch`` into every normalizer of ``targets`` (nothing when ``batch`` is None).
+    Merge a rollout's statistics into every normalizer of ``targets`` (nothing when ``stats`` is None).
 
     :param targets: A policy's :func:`normalizers`, looked up once (walking the module tree at every update costs).
-    :param batch: Statistics of a rollout's observations.
+    :param stats: Statistics of a rollout.
     """
-    if batch is None:
+    if stats is None:
         return
     for normalizer in targets:
-        normalizer.update(batch)
+        normalizer.update(stats)

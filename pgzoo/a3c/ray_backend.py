@@ -19,7 +19,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 
 from pgzoo.a3c.learner import ActorLearner, LearnerConfig, Report
 from pgzoo.a3c.local import private_copy
-from pgzoo.a3c.normalization import ObsStats, normalizers, update_normalizers
+from pgzoo.a3c.normalization import RolloutStats, normalizers, update_normalizers
 from pgzoo.a3c.runner import Runner, WorkerError
 from pgzoo.common.utils import limit_torch_threads
 
@@ -71,16 +71,17 @@ class ParameterServer:
         self.stop = False
         self.pending = Report()
 
-    def push(self, gradients: np.ndarray, report: Report, obs_stats: ObsStats | None = None) -> tuple[np.ndarray, bool]:
+    def push(self, gradients: np.ndarray, report: Report, stats: RolloutStats | None = None) -> tuple[np.ndarray, bool]:
         """
         Apply one worker's gradients and record its progress.
 
         :param gradients: The worker's flattened gradients.
         :param report: Progress of the rollout they come from.
-        :param obs_stats: Statistics of the rollout's observations, with ``normalize_obs``.
+        :param stats: What the rollout adds to the normalization statistics, with ``normalize_obs`` or
+            ``normalize_reward``.
         :return: The new flattened weights (and normalization statistics), and whether the worker should stop.
         """
-        update_normalizers(self.normalizers, obs_stats)
+        update_normalizers(self.normalizers, stats)
         for param in self.parameters:
             if param.grad is None:
                 param.grad = th.zeros_like(param)
@@ -138,7 +139,7 @@ class RayWorker:
             while True:
                 report = learner.compute_gradients()
                 gradients = flatten([param.grad for param in learner.parameters])  # type: ignore[misc]
-                weights, stop = ray.get(server.push.remote(gradients, report, learner.obs_stats))
+                weights, stop = ray.get(server.push.remote(gradients, report, learner.rollout_stats))
                 if stop:
                     return
                 unflatten_(state, weights)
