@@ -409,6 +409,39 @@ def test_reward_scale_scales_the_loss_not_the_reported_rewards() -> None:
 # --- Stopping and faults ------------------------------------------------------------------------------------
 
 
+class WatchWeights(BaseCallback):
+    """Records whether the policy's weights changed while one on_step() waited, and between on_step() calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.changed_during_call: list[bool] = []
+        self.changed_between_calls: list[bool] = []
+        self.last: list[th.Tensor] | None = None
+
+    def _weights(self) -> list[th.Tensor]:
+        return [param.detach().clone() for param in self.model.policy.parameters()]
+
+    def _on_step(self) -> bool:
+        before = self._weights()
+        if self.last is not None:
+            self.changed_between_calls.append(any(not th.equal(a, b) for a, b in zip(self.last, before, strict=True)))
+        time.sleep(0.05)  # the workers keep training meanwhile
+        self.last = self._weights()
+        self.changed_during_call.append(any(not th.equal(a, b) for a, b in zip(before, self.last, strict=True)))
+        return len(self.changed_during_call) < 30
+
+
+@pytest.mark.timeout(60)
+def test_callbacks_see_weights_that_do_not_change_under_them(no_leftover_workers: list[A3C]) -> None:
+    model = A3C("MlpPolicy", "CartPole-v1", n_workers=2, n_envs_per_worker=4, seed=0)
+    no_leftover_workers.append(model)
+    callback = WatchWeights()
+    model.learn(1_000_000, callback=callback)
+    assert len(callback.changed_during_call) == 30 and not any(callback.changed_during_call)
+    # ... yet they follow the training: the policy got the shared weights at a later report.
+    assert any(callback.changed_between_calls)
+
+
 @pytest.mark.timeout(60)
 def test_callback_false_stops_all_workers_promptly(no_leftover_workers: list[A3C]) -> None:
     model = A3C("MlpPolicy", "CartPole-v1", n_workers=2, n_envs_per_worker=2)

@@ -45,8 +45,11 @@ class A3C(OnPolicyAlgorithm):
     ``n_workers`` actor-learners each step their own copy of the environment (a small ``DummyVecEnv`` of
     ``n_envs_per_worker`` envs), compute the advantage actor-critic loss of an ``n_steps`` rollout and apply its
     gradients to one shared model, asynchronously and without locks (Hogwild), with shared optimizer statistics.
-    The main process's ``policy`` is the shared model, so ``predict``, ``save``, ``EvalCallback`` and friends use the
-    weights the workers are training.
+    The main process's ``policy`` gets the shared model's latest weights whenever workers report, and doesn't change
+    in between, so ``predict``, ``save``, ``EvalCallback`` and friends use the weights the workers are training, as
+    one model: an evaluation plays every episode with the same weights (and ``EvalCallback`` saves as best model the
+    weights it evaluated), not with weights that change under it. After ``learn()`` it holds the final weights and
+    optimizer state. Changes made to it during ``learn()`` are overwritten at the next report.
 
     Callbacks run in the main process: ``on_step()`` is called once per ``n_envs_per_worker`` env steps of any worker
     (one step of one worker's VecEnv), in bursts as the workers report (every ``report_interval`` seconds), so an
@@ -377,9 +380,6 @@ class A3C(OnPolicyAlgorithm):
                 f"The local backend needs a shared optimizer (SharedRMSprop or SharedAdam from pgzoo.a3c), got "
                 f"{type(optimizer).__name__} from policy_kwargs['optimizer_class']."
             )
-        # Idempotent; redone at each learn() because loading replaces parameters' and optimizer's tensors.
-        self.policy.share_memory()
-        optimizer.share_memory()
         return LocalRunner(self.policy, config, self.start_method)
 
     def _consume(

@@ -1,9 +1,10 @@
 """
 Local backend: Hogwild A3C with torch.multiprocessing worker processes on one machine.
 
-The main process's policy and its optimizer statistics live in shared memory. Each worker copies the shared weights
-into a private policy before every rollout, computes gradients on it, points the shared parameters' gradients at them
-and steps the shared optimizer, without locks.
+The model the workers train, with its optimizer statistics, is a copy of the main process's policy in shared memory.
+Each worker copies the shared weights into a private policy before every rollout, computes gradients on it, points
+the shared parameters' gradients at them and steps the shared optimizer, without locks. The main process's policy
+gets the shared weights whenever workers report, so it doesn't change while callbacks use it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 
 from pgzoo.a3c.learner import ActorLearner, LearnerConfig, Report
 from pgzoo.a3c.normalization import normalizers, update_normalizers
-from pgzoo.a3c.runner import Runner, WorkerError
+from pgzoo.a3c.runner import Runner, WorkerError, copy_tensors_, state_tensors
 from pgzoo.common.utils import limit_torch_threads
 
 # Seconds a stopping worker gets to finish its update before it is terminated.
@@ -44,7 +45,7 @@ def _worker_main(
     Body of worker process ``rank``: rollout, gradients, shared update, until the budget is spent or ``stop`` is set.
 
     :param rank: Index of this worker.
-    :param shared_policy: The main process's policy, whose parameters and optimizer state are in shared memory.
+    :param shared_policy: The shared model: parameters, buffers and optimizer state in shared memory.
     :param config_bytes: The cloudpickled :class:`LearnerConfig`.
     :param steps_done: Shared counter of env steps of all workers.
     :param stop: Event set by the main process to stop all workers.
@@ -60,7 +61,7 @@ def _worker_main(
         learner = ActorLearner(private_copy(shared_policy), config, rank)
         shared_params = list(shared_policy.parameters())
         local_params = list(learner.policy.parameters())
-        weight_pairs = list(zip(learner.policy.state_dict().values(), shared_policy.state_dict().values(), strict=True))
+        local_state, shared_state = state_tensors(learner.policy), state_tensors(shared_policy)
         optimizer = shared_policy.optimizer
         shared_normalizers = normalizers(shared_policy)
         pending, last_report = Report(), time.monotonic()
@@ -71,9 +72,7 @@ def _worker_main(
             if parent is not None and not parent.is_alive():
                 return
             # Rollouts start from a private snapshot: the shared weights keep changing under other workers' updates.
-            with th.no_grad():
-                for local, shared in weight_pairs:
-                    local.copy_(shared)
+            copy_tensors_(local_state, shared_state)
             report = learner.compute_gradients()
             with steps_done.get_lock():
                 steps_done.value += report.steps
@@ -106,7 +105,8 @@ class LocalRunner(Runner):
     """
     Runs the workers as processes of this machine.
 
-    :param policy: The shared policy (parameters and optimizer state already in shared memory).
+    :param policy: The main process's policy, with a shared optimizer (``SharedRMSprop`` or ``SharedAdam``); the
+        workers train a copy of it in shared memory, whose weights it gets at every poll.
     :param config: The run's settings.
     :param start_method: ``"forkserver"`` or ``"spawn"`` (``"fork"`` deadlocks with torch and is refused).
     """
@@ -118,6 +118,12 @@ class LocalRunner(Runner):
         if start_method == "forkserver":
             # Imported once in the fork server rather than in every worker (torch takes seconds to import).
             context.set_forkserver_preload(["pgzoo.a3c.local"])
+        self.policy = policy
+        # Its optimizer comes along, remapped onto the copy's parameters.
+        self.shared_policy = copy.deepcopy(policy)
+        self.shared_policy.share_memory()
+        self.shared_policy.optimizer.share_memory()  # type: ignore[attr-defined]
+        self._main_state, self._shared_state = state_tensors(policy), state_tensors(self.shared_policy)
         self._messages = context.Queue()
         self._stop = context.Event()
         self._steps_done = context.Value("q", config.initial_timesteps)
@@ -125,7 +131,7 @@ class LocalRunner(Runner):
         self._processes = [
             context.Process(
                 target=_worker_main,
-                args=(rank, policy, config_bytes, self._steps_done, self._stop, self._messages),
+                args=(rank, self.shared_policy, config_bytes, self._steps_done, self._stop, self._messages),
                 name=f"a3c-worker-{rank}",
                 daemon=True,
             )
@@ -149,8 +155,8 @@ class LocalRunner(Runner):
         return len(self._done) == len(self._processes)
 
     def sync_model(self) -> None:
-        # The workers update the main process's own tensors, in shared memory.
-        pass
+        copy_tensors_(self._main_state, self._shared_state)
+        self.policy.optimizer.load_state_dict(copy.deepcopy(self.shared_policy.optimizer.state_dict()))
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -169,6 +175,10 @@ class LocalRunner(Runner):
                         f"A3C worker {rank} (pid {process.pid}) died with exit code {process.exitcode} "
                         "without reporting an error (killed, out of memory or crashed in native code?)"
                     )
+        if self.finished:
+            self.sync_model()
+        elif merged is not None:
+            copy_tensors_(self._main_state, self._shared_state)
         return merged
 
     def _drain(self, merged: Report | None) -> Report | None:

@@ -20,7 +20,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from pgzoo.a3c.learner import ActorLearner, LearnerConfig, Report
 from pgzoo.a3c.local import private_copy
 from pgzoo.a3c.normalization import RolloutStats, normalizers, update_normalizers
-from pgzoo.a3c.runner import Runner, WorkerError
+from pgzoo.a3c.runner import Runner, WorkerError, state_tensors
 from pgzoo.common.utils import limit_torch_threads
 
 ray: Any
@@ -35,11 +35,6 @@ _STOP_GRACE = 5.0
 def flatten(tensors: Sequence[th.Tensor]) -> np.ndarray:
     """All ``tensors`` as one flat float32 array (one message instead of one per tensor)."""
     return th.cat([tensor.detach().reshape(-1) for tensor in tensors]).numpy()
-
-
-def state_tensors(policy: ActorCriticPolicy) -> list[th.Tensor]:
-    """What a copy of the model must receive to act like the original: its parameters, then its buffers."""
-    return [*policy.parameters(), *policy.buffers()]
 
 
 def unflatten_(tensors: Sequence[th.Tensor], flat: np.ndarray) -> None:

@@ -3,8 +3,24 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
+
+import torch as th
+from stable_baselines3.common.policies import ActorCriticPolicy
 
 from pgzoo.a3c.learner import Report
+
+
+def state_tensors(policy: ActorCriticPolicy) -> list[th.Tensor]:
+    """What a copy of the model must receive to act like the original: its parameters, then its buffers."""
+    return [*policy.parameters(), *policy.buffers()]
+
+
+@th.no_grad()
+def copy_tensors_(targets: Sequence[th.Tensor], sources: Sequence[th.Tensor]) -> None:
+    """Copy each of ``sources`` into the matching tensor of ``targets``, in place."""
+    for target, source in zip(targets, sources, strict=True):
+        target.copy_(source)
 
 
 class WorkerError(RuntimeError):
@@ -26,6 +42,8 @@ class Runner(abc.ABC):
     def poll(self, timeout: float) -> Report | None:
         """
         Wait up to ``timeout`` seconds for progress and return all of it merged (``None`` if there was none).
+        With progress, the main process's policy gets the workers' latest weights (and normalization statistics);
+        between polls it doesn't change, so callbacks see one model.
 
         :raises WorkerError: If a worker failed or died.
         """
@@ -37,7 +55,10 @@ class Runner(abc.ABC):
 
     @abc.abstractmethod
     def sync_model(self) -> None:
-        """Bring the main process's policy and optimizer state up to date with the workers' (before a save)."""
+        """
+        Bring the main process's policy and optimizer state up to date with the workers' (before a save, at the
+        end). Polls bring the weights only.
+        """
 
     @abc.abstractmethod
     def request_stop(self) -> None:
