@@ -97,7 +97,9 @@ class A3C(OnPolicyAlgorithm):
         already initialized in this process or else start a local one.
     :param start_method: With ``backend="local"``: ``"forkserver"`` (default where available) or ``"spawn"``.
     :param env_kwargs: Keyword arguments for the env constructor (with an env id or a callable ``env``).
-    :param report_interval: Seconds between a worker's progress reports to the main process.
+    :param report_interval: Seconds between a worker's progress reports to the main process (local backend). The
+        main process's step count, callbacks and copy of the weights lag the workers by about this much: an
+        evaluation every ``k`` steps evaluates the weights of a few updates later.
     :param stats_window_size: Window size for the rollout logging, specifying the number of episodes to average
         the reported success rate, mean episode length, and mean reward over.
     :param tensorboard_log: The log location for tensorboard (if None, no logging).
@@ -142,7 +144,7 @@ class A3C(OnPolicyAlgorithm):
         ray_address: str | None = None,
         start_method: str | None = None,
         env_kwargs: dict[str, Any] | None = None,
-        report_interval: float = 0.05,
+        report_interval: float = 0.01,
         stats_window_size: int = 100,
         tensorboard_log: str | None = None,
         policy_kwargs: dict[str, Any] | None = None,

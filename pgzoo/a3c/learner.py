@@ -62,7 +62,7 @@ class LearnerConfig:
     total_timesteps: int
     seed: int | None
     n_workers: int
-    report_interval: float = 0.05
+    report_interval: float = 0.01
     reward_scale: float = 1.0
     initial_timesteps: int = 0
 
