@@ -30,7 +30,7 @@ from stable_baselines3.common.vec_env import VecNormalize
 
 from pgzoo import A3C
 from pgzoo.a3c import SharedAdam, SharedRMSprop, WorkerError
-from pgzoo.a3c.learner import ActorLearner, sample_action
+from pgzoo.a3c.learner import ActorLearner, evaluate_actions, sample_action
 from pgzoo.a3c.normalization import Moments, NormalizedFlattenExtractor, ReturnNormalizer, RolloutStats
 from pgzoo.common.benchmark import StopAtRewardThreshold
 
@@ -620,8 +620,8 @@ def test_normalize_obs_errors() -> None:
         (spaces.MultiDiscrete([3, 2]), {}),  # SB3's own path
     ],
 )
-def test_rollout_sampling_matches_the_policy_distribution(action_space: spaces.Space, policy_kwargs: dict[str, Any]) -> None:
-    # The rollout samples without building SB3's distribution objects: same values, same action distribution.
+def test_rollout_sampling_and_loss_terms_match_the_policy(action_space: spaces.Space, policy_kwargs: dict[str, Any]) -> None:
+    # The worker skips SB3's distribution objects where it can: same values, action distribution and loss terms.
     th.manual_seed(0)
     observation_space = spaces.Box(-1.0, 1.0, (3,))
     policy = ActorCriticPolicy(observation_space, action_space, lambda _: 1e-3, **policy_kwargs)
@@ -636,3 +636,9 @@ def test_rollout_sampling_matches_the_policy_distribution(action_space: spaces.S
     expected_per_obs = expected_actions.reshape(repeats, n_obs, -1).float()
     th.testing.assert_close(per_obs.mean(0), expected_per_obs.mean(0), atol=0.06, rtol=0.0)
     th.testing.assert_close(per_obs.std(0), expected_per_obs.std(0), atol=0.06, rtol=0.0)
+    # The loss's values, log-probabilities and entropies too (Discrete actions go in as a 1-D tensor of indices).
+    loss_actions = actions.long().flatten() if isinstance(action_space, spaces.Discrete) else actions
+    for ours, sb3 in zip(
+        evaluate_actions(policy, batch, loss_actions), policy.evaluate_actions(batch, loss_actions), strict=True
+    ):
+        th.testing.assert_close(ours, sb3)

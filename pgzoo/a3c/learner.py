@@ -214,7 +214,7 @@ class ActorLearner:
                 observations=Moments.of(batch_obs.cpu().numpy()) if self.normalizes_obs else None,  # type: ignore[union-attr]
                 returns=Moments.of(np.concatenate(seen_returns)) if seen_returns else None,
             )
-        value_pred, log_prob, entropy = policy.evaluate_actions(batch_obs, batch_actions)
+        value_pred, log_prob, entropy = evaluate_actions(policy, batch_obs, batch_actions)
         if cfg.normalize_advantage and len(advantages) > 1:
             advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
         policy_loss = -(advantages * log_prob).mean()
@@ -250,6 +250,15 @@ class ActorLearner:
         reward[truncated] += self.config.gamma * terminal_values
 
 
+def _latents(policy: ActorCriticPolicy, obs: th.Tensor | dict[str, th.Tensor]) -> tuple[th.Tensor, th.Tensor]:
+    """The actor's and the critic's latent features of ``obs`` (the first half of ``policy.forward``)."""
+    features = policy.extract_features(obs)
+    if policy.share_features_extractor:
+        return policy.mlp_extractor(features)
+    pi_features, vf_features = features
+    return policy.mlp_extractor.forward_actor(pi_features), policy.mlp_extractor.forward_critic(vf_features)
+
+
 def sample_action(policy: ActorCriticPolicy, obs: th.Tensor | dict[str, th.Tensor]) -> tuple[th.Tensor, th.Tensor]:
     """
     Sample actions and compute values, as ``policy(obs)`` does, without the action's log-probability.
@@ -262,13 +271,7 @@ def sample_action(policy: ActorCriticPolicy, obs: th.Tensor | dict[str, th.Tenso
     :param obs: A batch of observations.
     :return: Actions (shaped like the action space, batched) and values.
     """
-    features = policy.extract_features(obs)
-    if policy.share_features_extractor:
-        latent_pi, latent_vf = policy.mlp_extractor(features)
-    else:
-        pi_features, vf_features = features
-        latent_pi = policy.mlp_extractor.forward_actor(pi_features)
-        latent_vf = policy.mlp_extractor.forward_critic(vf_features)
+    latent_pi, latent_vf = _latents(policy, obs)
     values = policy.value_net(latent_vf)
     if isinstance(policy.action_dist, CategoricalDistribution):
         probabilities = th.softmax(policy.action_net(latent_pi), dim=-1)
@@ -279,6 +282,29 @@ def sample_action(policy: ActorCriticPolicy, obs: th.Tensor | dict[str, th.Tenso
     else:
         actions = policy._get_action_dist_from_latent(latent_pi).get_actions()
     return actions.reshape((-1, *policy.action_space.shape)), values  # type: ignore[misc]
+
+
+def evaluate_actions(
+    policy: ActorCriticPolicy, obs: th.Tensor | dict[str, th.Tensor], actions: th.Tensor
+) -> tuple[th.Tensor, th.Tensor, th.Tensor | None]:
+    """
+    Values, log-probabilities of ``actions`` and entropies, as ``policy.evaluate_actions`` computes them; for
+    categorical actions straight from the log-softmax of the logits (SB3's distribution objects cost more than
+    the small networks' forward pass), for other distributions through SB3's.
+
+    :param policy: The policy.
+    :param obs: A batch of observations.
+    :param actions: The actions taken (for Discrete spaces, their indices as a 1-D tensor).
+    :return: Values, log-probabilities, entropies (None where the distribution has no closed form).
+    """
+    latent_pi, latent_vf = _latents(policy, obs)
+    values = policy.value_net(latent_vf)
+    if isinstance(policy.action_dist, CategoricalDistribution):
+        log_probs = th.log_softmax(policy.action_net(latent_pi), dim=-1)
+        log_prob = log_probs.gather(1, actions.long().view(-1, 1)).flatten()
+        return values, log_prob, -(log_probs.exp() * log_probs).sum(dim=-1)
+    distribution = policy._get_action_dist_from_latent(latent_pi)
+    return values, distribution.log_prob(actions), distribution.entropy()
 
 
 def _stack_obs(observations: list[Any], device: th.device, single: bool = False) -> th.Tensor | dict[str, th.Tensor]:
