@@ -481,12 +481,15 @@ def test_sigint_stops_workers(no_leftover_workers: list[A3C]) -> None:
     # Aimed at the main thread, as a terminal's Ctrl-C in practice: a process-directed signal may land on the timer
     # thread, and CPython then handles it only once the main thread next checks for signals (it may not, for a while).
     timer = threading.Timer(3.0, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT))
+    # Python's own Ctrl-C handler, even where the test runner inherited SIGINT ignored (a shell's background job).
+    previous_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
             model.learn(10_000_000)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous_handler)
 
 
 TRAINING_SCRIPT = textwrap.dedent(
