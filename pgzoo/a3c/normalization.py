@@ -145,8 +145,10 @@ Normalizer = NormalizedFlattenExtractor | ReturnNormalizer
 
 
 def normalizers(module: nn.Module) -> list[Normalizer]:
-    """A policy's normalizers: its normalizing features extractors (two when actor and critic have their own) and its
-    return normalizer."""
+    """
+    A policy's normalizers: its normalizing features extractors (two when actor and critic have their own) and its
+    return normalizer.
+    """
     return [sub for sub in module.modules() if isinstance(sub, NormalizedFlattenExtractor | ReturnNormalizer)]
 
 
