@@ -336,6 +336,8 @@ class A3C(OnPolicyAlgorithm):
                         continue_training = False
                         runner.request_stop()
                 self.num_timesteps += self._pending_steps
+                # Polls bring the weights only: the final optimizer state (and weights) too, for a later save.
+                runner.sync_model()
             finally:
                 if not runner.finished:
                     # Stopped early (Ctrl-C, a worker's error): keep what the workers learned if it can be had.

@@ -175,9 +175,7 @@ class LocalRunner(Runner):
                         f"A3C worker {rank} (pid {process.pid}) died with exit code {process.exitcode} "
                         "without reporting an error (killed, out of memory or crashed in native code?)"
                     )
-        if self.finished:
-            self.sync_model()
-        elif merged is not None:
+        if merged is not None:
             copy_tensors_(self._main_state, self._shared_state)
         return merged
 

@@ -201,8 +201,6 @@ class RayRunner(Runner):
         self._finished = len(ready) == len(self._runs)
         report, weights = ray.get(self.server.poll.remote())
         unflatten_(self.state_tensors, weights)
-        if self._finished:
-            self.sync_model()
         return report if report.steps or report.updates else None
 
     def sync_model(self) -> None:
