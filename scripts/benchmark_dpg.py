@@ -22,8 +22,6 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-import torch as th
-import yaml
 from stable_baselines3 import DDPG
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.monitor import Monitor
@@ -32,6 +30,7 @@ from pgzoo import DPG
 from pgzoo.common.benchmark import TimedEvaluationCallback
 from pgzoo.common.noise import make_action_noise
 from pgzoo.common.utils import limit_torch_threads
+from pgzoo.zoo.hyperparams import get_env_hyperparams, preprocess_hyperparams
 
 HYPERPARAMS = Path(__file__).resolve().parents[1] / "hyperparams" / "dpg.yml"
 
@@ -42,28 +41,23 @@ def load_entry(env_id: str, path: Path = HYPERPARAMS) -> dict[str, Any]:
     :param path: Hyperparameter file in rl-baselines3-zoo format.
     :return: The entry of ``env_id``, as written in the file.
     """
-    with open(path) as file:
-        return yaml.safe_load(file)[env_id]
+    return get_env_hyperparams("dpg", env_id, path)[0]
 
 
 def algorithm_kwargs(entry: dict[str, Any], n_actions: int) -> tuple[int, str, dict[str, Any]]:
     """
-    Turn a hyperparameter entry into constructor arguments, as the zoo does.
+    Turn a hyperparameter entry into constructor arguments with the zoo's own parser (schedules such as
+    ``lin_1e-3``, ``policy_kwargs`` strings, ``noise_type`` / ``noise_std``).
 
     :param entry: Entry of the hyperparameter file.
     :param n_actions: Number of action dimensions, to size the exploration noise.
     :return: ``(n_timesteps, policy, kwargs)``; ``kwargs`` holds ``action_noise`` instead of ``noise_type``/``noise_std``.
     """
-    kwargs = dict(entry)
-    n_timesteps = int(kwargs.pop("n_timesteps"))
-    policy = kwargs.pop("policy")
-    noise_type, noise_std = kwargs.pop("noise_type", None), kwargs.pop("noise_std", None)
-    if noise_type is not None:
-        kwargs["action_noise"] = make_action_noise(noise_type, noise_std, n_actions)
-    if isinstance(kwargs.get("policy_kwargs"), str):
-        # The zoo writes policy_kwargs as a Python expression such as "dict(net_arch=[64, 64])".
-        kwargs["policy_kwargs"] = eval(kwargs["policy_kwargs"], {"__builtins__": {}}, {"dict": dict, "nn": th.nn})
-    return n_timesteps, policy, kwargs
+    config = preprocess_hyperparams(entry, where="the DPG entry")
+    kwargs = dict(config.model_kwargs)
+    if config.noise_type is not None:
+        kwargs["action_noise"] = make_action_noise(config.noise_type, config.noise_std, n_actions)
+    return config.n_timesteps, config.policy, kwargs
 
 
 class TimedEvaluation(TimedEvaluationCallback):
