@@ -208,13 +208,14 @@ def test_learning_rate_schedules_and_logged_values() -> None:
         "MlpPolicy",
         "Pendulum-v1",
         learning_rate=lambda progress: 1e-3 * (0.5 + 0.5 * progress),
-        critic_learning_rate=2e-3,
+        critic_learning_rate=lambda progress: 2e-3 * (0.25 + 0.75 * progress),
         **SMALL,
     )
     model.learn(200)
     actor_group, critic_group = model.policy.optimizer.param_groups
     assert actor_group["lr"] == pytest.approx(5e-4)  # progress reaches 0 at the last step
-    assert critic_group["lr"] == pytest.approx(2e-3)
+    assert critic_group["lr"] == pytest.approx(5e-4)  # each network follows its own schedule
+    assert model.lr_schedule(1.0) == pytest.approx(1e-3) and model.critic_lr_schedule(1.0) == pytest.approx(2e-3)
     logged = model.logger.name_to_value
     for key in ("train/actor_loss", "train/critic_loss", "train/learning_rate", "train/critic_learning_rate"):
         assert key in logged
