@@ -203,6 +203,20 @@ def test_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         plan_runs(["a2c"], ["CartPole-v1"], first_seed=-1, verbose=0)
 
 
+def test_default_rows_skip_optional_rows_without_an_entry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    required = [env_id for algo, env_id in REQUIRED_ROWS if algo == "a3c"]
+    entry = "  n_timesteps: 100\n  policy: 'MlpPolicy'\n"
+    file = tmp_path / "a3c.yml"
+    file.write_text("".join(f"{env_id}:\n{entry}" for env_id in [*required, "BipedalWalker-v3"]))
+    specs = plan_runs(["a3c"], None, n_seeds=1, hyperparams_file=file, verbose=1)
+    assert [s.env_id for s in specs] == [*required, "BipedalWalker-v3"]
+    assert "skipping a3c on HalfCheetah-v5: no hyperparameters for it" in capsys.readouterr().out
+    # A required row cannot be left out silently.
+    file.write_text("".join(f"{env_id}:\n{entry}" for env_id in required[1:]))
+    with pytest.raises(ZooError, match=f"'{required[0]}' has no entry"):
+        plan_runs(["a3c"], None, n_seeds=1, hyperparams_file=file, verbose=0)
+
+
 def test_first_seed_selects_a_slice_of_the_seeds() -> None:
     specs = plan_runs(["a2c"], ["CartPole-v1"], n_seeds=2, first_seed=1, n_timesteps=100, verbose=0)
     assert [s.seed for s in specs] == [1, 2]

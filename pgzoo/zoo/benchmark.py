@@ -209,7 +209,8 @@ def plan_runs(
     Validate the request and list the runs, before anything is trained (so that a typo fails in a second).
 
     With both ``algos`` and ``envs`` the rows are their cross product, minus pairs whose hyperparameter file has no
-    entry for the env (e.g. DPG on CartPole-v1), which are reported and skipped.
+    entry for the env (e.g. DPG on CartPole-v1), which are reported and skipped. Without ``envs``, an optional row
+    (:data:`OPTIONAL_ROWS`) without an entry is skipped the same way; a required row without one is an error.
 
     :param algos: Algorithm names; ``None`` means pgzoo's three.
     :param envs: Env ids; ``None`` means :func:`default_envs`.
@@ -256,8 +257,9 @@ def plan_runs(
         try:
             raw, source = get_env_hyperparams(algo, env_id, hyperparams_file)
         except HyperparamsError as error:
-            if envs and "has no entry" in str(error):
-                # An explicit cross product naturally contains pairs that make no sense (DPG on a discrete env).
+            # An explicit cross product naturally contains pairs that make no sense (DPG on a discrete env), and an
+            # optional row joins the defaults only once its algorithm has an entry for it.
+            if "has no entry" in str(error) and (envs or (algo, env_id) in OPTIONAL_ROWS):
                 if verbose:
                     print(f"skipping {algo} on {env_id}: no hyperparameters for it")
                 continue
