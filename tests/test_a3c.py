@@ -19,7 +19,6 @@ import numpy as np
 import psutil
 import pytest
 import torch as th
-import yaml
 from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
 from stable_baselines3.common.env_util import make_vec_env
@@ -33,25 +32,17 @@ from pgzoo.a3c import SharedAdam, SharedRMSprop, WorkerError
 from pgzoo.a3c.learner import ActorLearner, evaluate_actions, sample_action
 from pgzoo.a3c.normalization import Moments, NormalizedFlattenExtractor, ReturnNormalizer, RolloutStats
 from pgzoo.common.benchmark import StopAtRewardThreshold
+from pgzoo.zoo.hyperparams import get_env_hyperparams, preprocess_hyperparams
 
 HYPERPARAMS = Path(__file__).resolve().parents[1] / "hyperparams" / "a3c.yml"
 
 
 def a3c_kwargs(env_id: str) -> tuple[dict[str, Any], int]:
-    """A3C constructor arguments and n_timesteps of ``env_id``'s entry in hyperparams/a3c.yml."""
-    entry = dict(yaml.safe_load(HYPERPARAMS.read_text())[env_id])
-    n_timesteps = int(float(entry.pop("n_timesteps")))
-    entry.pop("policy")
-    kwargs: dict[str, Any] = {"n_envs_per_worker": entry.pop("n_envs", 1)}
-    for key, value in entry.items():
-        if isinstance(value, str) and value.startswith("lin_"):
-            initial = float(value[len("lin_") :])
-            kwargs[key] = lambda progress, initial=initial: progress * initial
-        elif key == "policy_kwargs":
-            kwargs[key] = eval(value, {"nn": th.nn})  # the file is ours
-        else:
-            kwargs[key] = value
-    return kwargs, n_timesteps
+    """A3C constructor arguments and n_timesteps of ``env_id``'s entry in hyperparams/a3c.yml, parsed by the zoo."""
+    raw, _ = get_env_hyperparams("a3c", env_id, HYPERPARAMS)
+    config = preprocess_hyperparams(raw, where=f"{env_id} in {HYPERPARAMS}")
+    # The file's n_envs counts the envs of each worker.
+    return {"n_envs_per_worker": config.n_envs, **config.model_kwargs}, config.n_timesteps
 
 
 # --- Helpers sent to workers: module-level so they pickle by reference. --------------------------------------
