@@ -329,6 +329,27 @@ def test_sb3_machinery(tmp_path: Path, no_leftover_workers: list[A3C]) -> None:
 
 
 @pytest.mark.timeout(60)
+def test_worker_episodes_reach_the_monitor_files(tmp_path: Path, no_leftover_workers: list[A3C]) -> None:
+    env = make_vec_env("CartPole-v1", n_envs=2, monitor_dir=str(tmp_path))
+    model = A3C("MlpPolicy", env, n_workers=2, seed=0)
+    no_leftover_workers.append(model)
+    model.learn(3_000)
+
+    files = sorted(tmp_path.glob("*.monitor.csv"))
+    assert [path.name for path in files] == ["0.monitor.csv", "1.monitor.csv"]
+    episodes = []
+    for path in files:
+        with open(path) as file:
+            next(file)  # the JSON header line
+            episodes.extend(csv.DictReader(file))
+    assert len(episodes) > 3_000 // 500
+    lengths = [int(episode["l"]) for episode in episodes]
+    # Every finished episode once, none made up: their steps are the workers' steps minus unfinished episodes.
+    assert model.num_timesteps - 2 * 2 * 500 <= sum(lengths) <= model.num_timesteps
+    assert [float(episode["r"]) for episode in episodes] == lengths
+
+
+@pytest.mark.timeout(60)
 def test_load_without_env_needs_one(tmp_path: Path) -> None:
     A3C("MlpPolicy", "CartPole-v1", n_workers=1).save(tmp_path / "a3c.zip")
     with pytest.raises(ValueError, match="no environment"):

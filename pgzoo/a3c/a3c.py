@@ -6,6 +6,7 @@ import contextlib
 import io
 import os
 import pathlib
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar
 
@@ -13,10 +14,12 @@ import gymnasium as gym
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.env_util import unwrap_wrapper
+from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticCnnPolicy, ActorCriticPolicy, BasePolicy, MultiInputActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
-from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 
 from pgzoo.a3c.envs import EnvSource, check_sendable, env_source
 from pgzoo.a3c.learner import LearnerConfig, Report
@@ -63,7 +66,9 @@ class A3C(OnPolicyAlgorithm):
     :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy, or an ActorCriticPolicy class).
     :param env: The environment: an env id, a picklable callable returning a ``gymnasium.Env`` (wrappers applied
         inside), or a ``gymnasium.Env`` / ``VecEnv`` made with ``gym.make`` that workers can rebuild from its spec.
-        The main process keeps a copy of it for spaces and evaluation only.
+        The main process keeps a copy of it for spaces and evaluation only. If that copy is a ``DummyVecEnv`` whose
+        envs write monitor files (``make_vec_env(..., monitor_dir=...)``), the workers' training episodes are
+        written to those files.
     :param learning_rate: Learning rate, constant or a function of the remaining progress (1 to 0), computed in the
         workers from the steps of all workers.
     :param n_steps: Steps of each env per rollout and update (the paper's t_max).
@@ -254,7 +259,7 @@ class A3C(OnPolicyAlgorithm):
 
     def _excluded_save_params(self) -> list[str]:
         # The env recipe may hold user functions; it is rebuilt from the env given to `load()` / `set_env()`.
-        return [*super()._excluded_save_params(), "_env_source", "worker_pids", "_runner"]
+        return [*super()._excluded_save_params(), "_env_source", "worker_pids", "_runner", "_monitor_files"]
 
     def save(
         self,
@@ -320,6 +325,8 @@ class A3C(OnPolicyAlgorithm):
         runner = self._make_runner(total_timesteps)
         self._pending_steps = 0
         self._log_sums: Report = Report()
+        self._monitor_files = _monitor_files(self.env)
+        self._episodes_seen = 0
         continue_training = True
         # SystemExit: learn() stops its workers, then the process ends as SIGTERM asked.
         with sigterm_raises(lambda signum: SystemExit(128 + signum)):
@@ -396,6 +403,7 @@ class A3C(OnPolicyAlgorithm):
         """
         assert self.ep_info_buffer is not None and self.ep_success_buffer is not None
         self.ep_info_buffer.extend(report.episodes)
+        self._write_monitor_rows(report.episodes)
         self.ep_success_buffer.extend(report.successes)
         self._log_sums.merge(Report(updates=report.updates, losses=report.losses))
         previous_updates, self._n_updates = self._n_updates, self._n_updates + report.updates
@@ -412,6 +420,16 @@ class A3C(OnPolicyAlgorithm):
             self._dump_train_logs()
         return continue_training
 
+    def _write_monitor_rows(self, episodes: list[dict[str, float]]) -> None:
+        """Write the workers' episodes to the given env's monitor files, in turn: its own envs never step."""
+        for episode in episodes:
+            if self._monitor_files:
+                monitor = self._monitor_files[self._episodes_seen % len(self._monitor_files)]
+                assert monitor.results_writer is not None
+                row = {"r": episode["r"], "l": episode["l"], "t": round(time.time() - monitor.t_start, 6)}
+                monitor.results_writer.write_row(row)
+            self._episodes_seen += 1
+
     def _dump_train_logs(self) -> None:
         sums = self._log_sums
         if sums.updates:
@@ -421,3 +439,11 @@ class A3C(OnPolicyAlgorithm):
         self.logger.record("train/learning_rate", self.lr_schedule(self._current_progress_remaining))
         self._log_sums = Report()
         self.dump_logs(self._n_updates)
+
+
+def _monitor_files(env: VecEnv | None) -> list[Monitor]:
+    """The ``Monitor`` wrappers of ``env``'s copies that write a CSV file (only a ``DummyVecEnv``'s can be reached)."""
+    if not isinstance(env, DummyVecEnv):
+        return []
+    monitors = [unwrap_wrapper(copy, Monitor) for copy in env.envs]
+    return [monitor for monitor in monitors if isinstance(monitor, Monitor) and monitor.results_writer is not None]
