@@ -326,7 +326,7 @@ class A3C(OnPolicyAlgorithm):
         self._pending_steps = 0
         self._log_sums: Report = Report()
         self._monitor_files = _monitor_files(self.env)
-        self._episodes_seen = 0
+        self._monitor_rows_written = 0
         continue_training = True
         # SystemExit: learn() stops its workers, then the process ends as SIGTERM asked.
         with sigterm_raises(lambda signum: SystemExit(128 + signum)):
@@ -422,13 +422,15 @@ class A3C(OnPolicyAlgorithm):
 
     def _write_monitor_rows(self, episodes: list[dict[str, float]]) -> None:
         """Write the workers' episodes to the given env's monitor files, in turn: its own envs never step."""
+        if not self._monitor_files:
+            return
         for episode in episodes:
-            if self._monitor_files:
-                monitor = self._monitor_files[self._episodes_seen % len(self._monitor_files)]
-                assert monitor.results_writer is not None
-                row = {"r": episode["r"], "l": episode["l"], "t": round(time.time() - monitor.t_start, 6)}
-                monitor.results_writer.write_row(row)
-            self._episodes_seen += 1
+            monitor = self._monitor_files[self._monitor_rows_written % len(self._monitor_files)]
+            assert monitor.results_writer is not None
+            monitor.results_writer.write_row(
+                {"r": episode["r"], "l": episode["l"], "t": round(time.time() - monitor.t_start, 6)}
+            )
+            self._monitor_rows_written += 1
 
     def _dump_train_logs(self) -> None:
         sums = self._log_sums
