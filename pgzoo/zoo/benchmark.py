@@ -35,7 +35,7 @@ from typing import Any
 
 from pgzoo.common.benchmark import TimedEvaluationCallback
 from pgzoo.common.utils import sigterm_raises
-from pgzoo.zoo.errors import HyperparamsError, ZooError
+from pgzoo.zoo.errors import HyperparamsError, MissingEntryError, ZooError
 
 #: Rows the committed table must have (issue 6), in table order: (algo, env id).
 REQUIRED_ROWS: tuple[tuple[str, str], ...] = (
@@ -256,10 +256,10 @@ def plan_runs(
         algo_class = get_algo_class(algo)
         try:
             raw, source = get_env_hyperparams(algo, env_id, hyperparams_file)
-        except HyperparamsError as error:
+        except MissingEntryError:
             # An explicit cross product naturally contains pairs that make no sense (DPG on a discrete env), and an
             # optional row joins the defaults only once its algorithm has an entry for it.
-            if "has no entry" in str(error) and (envs or (algo, env_id) in OPTIONAL_ROWS):
+            if envs or (algo, env_id) in OPTIONAL_ROWS:
                 if verbose:
                     print(f"skipping {algo} on {env_id}: no hyperparameters for it")
                 continue

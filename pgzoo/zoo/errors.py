@@ -19,6 +19,10 @@ class HyperparamsError(ZooError):
     """A hyperparameter file is missing, malformed, lacks the env, or holds a value the zoo cannot use."""
 
 
+class MissingEntryError(HyperparamsError):
+    """A hyperparameter file has no entry for the requested env."""
+
+
 class UnsafeValueError(HyperparamsError):
     """A hyperparameter string uses Python that the restricted evaluator does not allow."""
 

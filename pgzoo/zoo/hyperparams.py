@@ -34,7 +34,7 @@ from typing import Any
 import yaml
 
 from pgzoo.common.noise import NOISE_TYPES
-from pgzoo.zoo.errors import HyperparamsError, UnsafeValueError
+from pgzoo.zoo.errors import HyperparamsError, MissingEntryError, UnsafeValueError
 from pgzoo.zoo.safe_eval import safe_eval
 
 #: Keys handled by the zoo rather than passed to the algorithm.
@@ -146,7 +146,8 @@ def get_env_hyperparams(algo: str, env_id: str, file: str | Path | None = None) 
     :param env_id: Gymnasium env id.
     :param file: Optional file given by the user.
     :return: A copy of the entry, and the file it came from.
-    :raises HyperparamsError: When the file is missing or malformed, or has no entry for ``env_id``.
+    :raises HyperparamsError: When the file is missing or malformed (:class:`MissingEntryError` when it has no entry
+        for ``env_id``).
     """
     path = hyperparams_file(algo, file)
     content = load_yaml(path)
@@ -157,7 +158,7 @@ def get_env_hyperparams(algo: str, env_id: str, file: str | Path | None = None) 
         envs = sorted(str(k) for k in content)
         close = difflib.get_close_matches(env_id, envs, n=1)
         hint = f" Did you mean {close[0]}?" if close else ""
-        raise HyperparamsError(
+        raise MissingEntryError(
             f"{env_id!r} has no entry in {path}.{hint} Envs in that file: {', '.join(envs) or '(none)'}; "
             "add an entry or pass --hyperparams FILE"
         )
