@@ -397,7 +397,7 @@ def test_hyperparameter_file_entries() -> None:
 
 @pytest.mark.parametrize("env_id", ["BipedalWalker-v3", "HalfCheetah-v5", "Hopper-v5"])
 def test_long_entries_run_on_their_envs(env_id: str, tmp_path: Path) -> None:
-    # Their full budgets (1M steps) are far beyond a test; this checks that the entries build and train on the
+    # Their full budgets (300k to 1M steps) are far beyond a test; this checks that the entries build and train on the
     # real envs (Box2D, MuJoCo) through the zoo, and that an evaluation episode runs.
     from pgzoo.zoo.train import train
 
