@@ -158,6 +158,7 @@ def no_leftover_workers(warm: None):
         ({"backend": "mpi"}, "backend"),
         ({"start_method": "fork"}, "fork"),
         ({"device": "cuda"}, "CPU"),
+        ({"use_sde": True}, "gSDE"),
     ],
 )
 def test_bad_arguments(kwargs: dict[str, Any], match: str) -> None:
@@ -388,34 +389,95 @@ def test_continuous_actions_and_dict_observations(no_leftover_workers: list[A3C]
     assert model.num_timesteps >= 500
 
 
-def test_reward_scale_scales_the_loss_not_the_reported_rewards() -> None:
-    """With a zero value head, returns and advantages are the scaled rewards: losses scale by s**2 and s."""
+@pytest.fixture
+def in_process_learner():
+    """Lets a test run an ``ActorLearner`` in the test process, undoing its one-thread setting afterwards."""
     threads = th.get_num_threads()
     variables = {name: os.environ.get(name) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    yield
+    th.set_num_threads(threads)
+    for name, value in variables.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def test_reward_scale_scales_the_loss_not_the_reported_rewards(in_process_learner: None) -> None:
+    """With a zero value head, returns and advantages are the scaled rewards: losses scale by s**2 and s."""
     reports = {}
-    try:
-        for scale in (1.0, 0.25):
-            model = A3C("MlpPolicy", "CartPole-v1", n_workers=1, n_envs_per_worker=2, n_steps=64, reward_scale=scale, seed=0)
-            with th.no_grad():
-                model.policy.value_net.weight.zero_()
-                model.policy.value_net.bias.zero_()
-            # Same seed, same weights: both learners collect the same rollout (in this process, no worker).
-            learner = ActorLearner(model.policy, model._learner_config(1_000), rank=0)
-            reports[scale] = learner.compute_gradients()
-            learner.close()
-    finally:
-        th.set_num_threads(threads)
-        for name, value in variables.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    for scale in (1.0, 0.25):
+        model = A3C("MlpPolicy", "CartPole-v1", n_workers=1, n_envs_per_worker=2, n_steps=64, reward_scale=scale, seed=0)
+        with th.no_grad():
+            model.policy.value_net.weight.zero_()
+            model.policy.value_net.bias.zero_()
+        # Same seed, same weights: both learners collect the same rollout (in this process, no worker).
+        learner = ActorLearner(model.policy, model._learner_config(1_000), rank=0)
+        reports[scale] = learner.compute_gradients()
+        learner.close()
     unscaled, scaled = reports[1.0], reports[0.25]
     assert scaled.losses["value_loss"] == pytest.approx(0.25**2 * unscaled.losses["value_loss"], rel=1e-4)
     assert scaled.losses["policy_loss"] == pytest.approx(0.25 * unscaled.losses["policy_loss"], rel=1e-4)
     # CartPole pays 1 per step: the reported episode rewards are the env's, unscaled.
     assert scaled.episodes and [info["r"] for info in scaled.episodes] == [info["r"] for info in unscaled.episodes]
     assert all(info["r"] == info["l"] for info in scaled.episodes)
+
+
+@pytest.mark.parametrize("sde_sample_freq, draws_per_rollout", [(-1, 1), (2, 4)])
+def test_gsde_draws_noise_per_rollout_and_every_sde_sample_freq_steps(
+    sde_sample_freq: int, draws_per_rollout: int, in_process_learner: None
+) -> None:
+    model = A3C(
+        "MlpPolicy",
+        "Pendulum-v1",
+        n_workers=1,
+        n_envs_per_worker=3,
+        n_steps=8,
+        use_sde=True,
+        seed=0,
+        sde_sample_freq=sde_sample_freq,
+    )
+    learner = ActorLearner(model.policy, model._learner_config(1_000), rank=0)
+    draws: list[th.Tensor] = []
+    reset_noise = learner.policy.reset_noise
+
+    def record_draw(n_envs: int = 1) -> None:
+        reset_noise(n_envs)
+        draws.append(learner.policy.action_dist.exploration_matrices.clone())
+
+    learner.policy.reset_noise = record_draw  # type: ignore[method-assign]
+    for _ in range(2):
+        learner.compute_gradients()
+    learner.close()
+    assert len(draws) == 2 * draws_per_rollout
+    assert all(draw.shape[0] == 3 for draw in draws)  # one matrix per env
+    # gSDE's log-std is a (latent, action) matrix, and it gets gradients.
+    assert learner.policy.log_std.shape == (64, 1) and learner.policy.log_std.grad is not None
+
+
+@pytest.mark.timeout(120)
+def test_gsde_trains_in_workers_and_survives_save_load(tmp_path: Path, no_leftover_workers: list[A3C]) -> None:
+    model = A3C(
+        "MlpPolicy",
+        "Pendulum-v1",
+        n_workers=2,
+        n_envs_per_worker=2,
+        n_steps=8,
+        use_sde=True,
+        sde_sample_freq=4,
+        policy_kwargs=dict(log_std_init=-2),
+        seed=0,
+    )
+    no_leftover_workers.append(model)
+    log_std = model.policy.log_std.detach().clone()
+    model.learn(1_000)
+    assert model.num_timesteps >= 1_000
+    assert not th.equal(model.policy.log_std, log_std)
+    model.save(tmp_path / "gsde.zip")
+    loaded = A3C.load(tmp_path / "gsde.zip")
+    assert loaded.use_sde and loaded.sde_sample_freq == 4
+    obs = np.zeros((4, 3), dtype=np.float32)
+    np.testing.assert_allclose(loaded.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0])
 
 
 # --- Stopping and faults ------------------------------------------------------------------------------------

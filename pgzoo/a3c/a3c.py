@@ -92,6 +92,10 @@ class A3C(OnPolicyAlgorithm):
         returns (with ``gamma``) and clip them to [-10, 10], with running statistics shared by all workers (what
         ``VecNormalize(norm_reward=True)`` does). The statistics are buffers of a
         :class:`~pgzoo.a3c.normalization.ReturnNormalizer` submodule of the policy, saved and loaded with it.
+    :param use_sde: Whether to explore with generalized State Dependent Exploration (gSDE) instead of independent
+        Gaussian noise at each step (Box action spaces); each worker draws its own noise matrices.
+    :param sde_sample_freq: With ``use_sde``: draw new noise matrices every ``sde_sample_freq`` steps of a rollout
+        (-1: only at the start of each rollout).
     :param n_workers: Number of actor-learners (default: the number of available cores; more workers than cores
         only adds contention).
     :param n_envs_per_worker: Env copies stepped together by each worker (default: the number of envs of a VecEnv
@@ -143,6 +147,8 @@ class A3C(OnPolicyAlgorithm):
         reward_scale: float = 1.0,
         normalize_obs: bool = False,
         normalize_reward: bool = False,
+        use_sde: bool = False,
+        sde_sample_freq: int = -1,
         n_workers: int | None = None,
         n_envs_per_worker: int | None = None,
         backend: str = "local",
@@ -226,8 +232,8 @@ class A3C(OnPolicyAlgorithm):
             ent_coef=ent_coef,
             vf_coef=vf_coef,
             max_grad_norm=max_grad_norm,
-            use_sde=False,
-            sde_sample_freq=-1,
+            use_sde=use_sde,
+            sde_sample_freq=sde_sample_freq,
             stats_window_size=stats_window_size,
             tensorboard_log=tensorboard_log,
             policy_kwargs=policy_kwargs,
@@ -248,8 +254,12 @@ class A3C(OnPolicyAlgorithm):
         self._setup_lr_schedule()
         self.set_random_seed(self.seed)
         self.policy = self.policy_class(  # type: ignore[assignment]
-            self.observation_space, self.action_space, self.lr_schedule, use_sde=False, **self.policy_kwargs
+            self.observation_space, self.action_space, self.lr_schedule, use_sde=self.use_sde, **self.policy_kwargs
         )
+        if self.use_sde:
+            # Drawn outside autograd: the backends deep-copy the policy, and torch can't copy a tensor in a graph.
+            with th.no_grad():
+                self.policy.reset_noise()
         if self.normalize_reward:
             # A submodule so that its statistics are shared, synced, saved and loaded like the weights.
             self.policy.return_normalizer = ReturnNormalizer()
@@ -375,6 +385,7 @@ class A3C(OnPolicyAlgorithm):
             report_interval=self.report_interval,
             reward_scale=self.reward_scale,
             initial_timesteps=self.num_timesteps,
+            sde_sample_freq=self.sde_sample_freq,
         )
 
     def _make_runner(self, total_timesteps: int) -> Runner:

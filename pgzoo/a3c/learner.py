@@ -48,6 +48,8 @@ class LearnerConfig:
     :param reward_scale: Factor applied to the rewards the loss sees (returns, values and advantages are in these
         units; before ``normalize_reward``'s division, if any); episode rewards reported to the main process stay
         the env's.
+    :param sde_sample_freq: With a gSDE policy: steps of a rollout between draws of new noise matrices (-1: one draw
+        at the start of each rollout).
     """
 
     env_source: EnvSource
@@ -65,6 +67,7 @@ class LearnerConfig:
     report_interval: float = 0.01
     reward_scale: float = 1.0
     initial_timesteps: int = 0
+    sde_sample_freq: int = -1
 
 
 @dataclasses.dataclass
@@ -156,8 +159,10 @@ class ActorLearner:
         observations, actions, rewards, dones, values, seen_returns = [], [], [], [], [], []
 
         # 1. Rollout: n_steps steps of every env, without gradients.
-        for _ in range(cfg.n_steps):
+        for step in range(cfg.n_steps):
             with th.no_grad():
+                if policy.use_sde and (step == 0 or (cfg.sde_sample_freq > 0 and step % cfg.sde_sample_freq == 0)):
+                    policy.reset_noise(env.num_envs)
                 action, value = sample_action(policy, obs_as_tensor(self.obs, device))
             env_action = action.cpu().numpy()
             if isinstance(policy.action_space, spaces.Box):
