@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import itertools
 import os
 import signal
 import subprocess
@@ -451,6 +452,7 @@ def test_gsde_draws_noise_per_rollout_and_every_sde_sample_freq_steps(
     learner.close()
     assert len(draws) == 2 * draws_per_rollout
     assert all(draw.shape[0] == 3 for draw in draws)  # one matrix per env
+    assert not any(th.equal(earlier, later) for earlier, later in itertools.pairwise(draws))  # fresh noise each time
     # gSDE's log-std is a (latent, action) matrix, and it gets gradients.
     assert learner.policy.log_std.shape == (64, 1) and learner.policy.log_std.grad is not None
 
