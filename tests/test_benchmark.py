@@ -7,6 +7,7 @@ is the machinery (files, skipping, schedulers, table), not learning.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -163,29 +164,41 @@ def test_a_stopped_run_continues_from_its_checkpoint(tmp_path: Path, monkeypatch
 
 
 @pytest.mark.timeout(180)
-def test_sigterm_keeps_a_checkpoint(tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_sigterm_keeps_a_checkpoint(tmp_path: Path, jobs: int) -> None:
     import signal
     import subprocess
     import sys
     import time
 
+    import psutil
+
     command = [sys.executable, "-m", "pgzoo.zoo.cli", "benchmark", "--algos", "dpg", "--envs", "Pendulum-v1",
-               "--seeds", "1", "-n", "1000000", "--resume-freq", "0", "-f", str(tmp_path / "logs"),
-               "--results-dir", str(tmp_path / "results"), "--no-report"]  # fmt: skip
+               "--seeds", str(jobs), "--jobs", str(jobs), "-n", "1000000", "--resume-freq", "0",
+               "-f", str(tmp_path / "logs"), "--results-dir", str(tmp_path / "results"), "--no-report"]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    children: list[psutil.Process] = []
     try:
-        # Wait until it trains: a finished episode in the Monitor log.
+        # Wait until every run trains: a finished episode in each Monitor log.
         deadline = time.monotonic() + 120
-        while not any(len(f.read_text().splitlines()) > 2 for f in (tmp_path / "logs").rglob("*.monitor.csv")):
+        while sum(len(f.read_text().splitlines()) > 2 for f in (tmp_path / "logs").rglob("*.monitor.csv")) < jobs:
             assert process.poll() is None and time.monotonic() < deadline, process.stdout.read() if process.stdout else ""
             time.sleep(0.5)
+        children = psutil.Process(process.pid).children(recursive=True)
+        # Only the benchmark's own process is signalled: with --jobs it stops its workers itself.
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=60)
     finally:
-        process.kill()
+        for child in [process, *children]:  # no stray trainer when the test fails
+            with contextlib.suppress(psutil.NoSuchProcess, ProcessLookupError):
+                child.kill()
     assert process.returncode == 130, output
-    checkpoint = json.loads((tmp_path / "logs" / "resume" / "dpg_Pendulum-v1_n1000000_seed0" / "checkpoint.json").read_text())
-    assert checkpoint["num_timesteps"] >= 200 and not list((tmp_path / "results").glob("*.json"))
+    for seed in range(jobs):
+        resume_folder = tmp_path / "logs" / "resume" / f"dpg_Pendulum-v1_n1000000_seed{seed}"
+        checkpoint = json.loads((resume_folder / "checkpoint.json").read_text())
+        assert checkpoint["num_timesteps"] >= 200, output
+    assert not list((tmp_path / "results").glob("*.json"))
+    assert not [child for child in children if child.is_running() and child.status() != psutil.STATUS_ZOMBIE]
 
 
 def test_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

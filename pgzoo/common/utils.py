@@ -48,7 +48,8 @@ def sigterm_raises(make_exception: Callable[[int], BaseException]) -> Iterator[N
     worker processes, saving a checkpoint) before the process ends.
 
     Left alone when this is not the main thread (only it may set handlers) or when the program has its own handler,
-    so an outer block's choice wins over an inner one's.
+    so an outer block's choice wins over an inner one's. Further SIGTERMs are ignored until the block ends, so that a
+    second one (a kill of the whole process group that a parent also forwards) cannot cut the clean-up short.
 
     :param make_exception: Builds the exception from the signal number.
     """
@@ -57,6 +58,7 @@ def sigterm_raises(make_exception: Callable[[int], BaseException]) -> Iterator[N
         return
 
     def raise_on_sigterm(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise make_exception(signum)
 
     signal.signal(signal.SIGTERM, raise_on_sigterm)

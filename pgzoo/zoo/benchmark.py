@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import platform
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -543,12 +544,23 @@ def is_finished(path: Path, digest: str | None = None) -> bool:
     return digest is None or record.get("entry_digest") == digest
 
 
+def _pool_initializer() -> None:
+    # The parent stops its workers, with one SIGTERM to each worker that runs a run: a Ctrl-C that reaches the whole
+    # process group must not interrupt a run a second time while it saves its checkpoint, and an idle worker must
+    # not die (the pool would count it as broken and kill the others mid-save).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def _pool_worker(spec: RunSpec) -> dict[str, Any]:
     # Fresh spawned interpreter: one torch thread before anything else creates a thread pool.
     import torch as th
 
     th.set_num_threads(spec.threads)
-    return run_one(spec)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Stopped, the run keeps a checkpoint and raises KeyboardInterrupt, as in a sequential benchmark.
+    with sigterm_raises(lambda signum: KeyboardInterrupt()):
+        return run_one(spec)
 
 
 def _run_sequential(specs: list[RunSpec], on_done: Callable[[RunSpec, dict[str, Any] | BaseException], None]) -> None:
@@ -568,9 +580,14 @@ def _run_pool(specs: list[RunSpec], jobs: int, on_done: Callable[[RunSpec, dict[
 
     # spawn: a fork of a process that already ran torch can deadlock; max_tasks_per_child=1 gives every run a
     # fresh interpreter, so no state (seeds, thread pools, leaked memory) carries from one run to the next.
-    executor = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1)
+    executor = ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_pool_initializer,
+        max_tasks_per_child=1,
+    )
+    pending: dict[Future[dict[str, Any]], RunSpec] = {executor.submit(_pool_worker, s): s for s in specs}
     try:
-        pending: dict[Future[dict[str, Any]], RunSpec] = {executor.submit(_pool_worker, s): s for s in specs}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
@@ -578,7 +595,14 @@ def _run_pool(specs: list[RunSpec], jobs: int, on_done: Callable[[RunSpec, dict[
                 error = future.exception()
                 on_done(spec, future.result() if error is None else error)
     except KeyboardInterrupt:
-        executor.shutdown(wait=False, cancel_futures=True)
+        # Runs not started yet are dropped; each running one keeps a checkpoint, and the workers have exited before
+        # the interrupt goes on. ProcessPoolExecutor has no public handle on its processes.
+        for process in list(executor._processes.values()):
+            process.terminate()
+        executor.shutdown(wait=True, cancel_futures=True)
+        for future, spec in pending.items():
+            if not future.cancelled() and future.exception() is None:
+                on_done(spec, future.result())  # finished while the others stopped
         raise
     executor.shutdown(wait=True)
 
