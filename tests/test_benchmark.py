@@ -188,6 +188,9 @@ def test_sigterm_keeps_a_checkpoint(tmp_path: Path, jobs: int) -> None:
         # Only the benchmark's own process is signalled: with --jobs it stops its workers itself.
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=60)
+        # Checked before the clean-up below kills what is left. The workers exit before the benchmark does;
+        # multiprocessing's resource tracker follows once it sees the benchmark gone.
+        _, left_behind = psutil.wait_procs(children, timeout=20)
     finally:
         for child in [process, *children]:  # no stray trainer when the test fails
             with contextlib.suppress(psutil.NoSuchProcess, ProcessLookupError):
@@ -198,9 +201,7 @@ def test_sigterm_keeps_a_checkpoint(tmp_path: Path, jobs: int) -> None:
         checkpoint = json.loads((resume_folder / "checkpoint.json").read_text())
         assert checkpoint["num_timesteps"] >= 200, output
     assert not list((tmp_path / "results").glob("*.json"))
-    # The workers have exited with the benchmark; multiprocessing's resource tracker follows once it sees it gone.
-    _, alive = psutil.wait_procs(children, timeout=20)
-    assert not alive
+    assert not left_behind
 
 
 def test_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
