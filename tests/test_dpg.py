@@ -323,7 +323,7 @@ def test_seeding_is_reproducible() -> None:
     def train(seed: int) -> np.ndarray:
         model = DPG("MlpPolicy", "Pendulum-v1", action_noise=pendulum_noise(), seed=seed, **SMALL)
         model.learn(150)
-        return th.nn.utils.parameters_to_vector(model.policy.parameters()).detach().numpy()
+        return th.nn.utils.parameters_to_vector(model.policy.parameters()).detach().cpu().numpy()
 
     first = train(3)
     np.testing.assert_array_equal(first, train(3))

@@ -163,9 +163,9 @@ def test_non_positive_total_timesteps():
 
 def test_discrete_probabilities_sum_to_one():
     model = tiny("CartPole-v1")
-    obs = th.as_tensor(np.random.default_rng(0).normal(size=(32, 4)), dtype=th.float32)
+    obs = th.as_tensor(np.random.default_rng(0).normal(size=(32, 4)), dtype=th.float32, device=model.device)
     probs = model.policy.get_distribution(obs).distribution.probs
-    th.testing.assert_close(probs.sum(dim=1), th.ones(32))
+    th.testing.assert_close(probs.sum(dim=1), th.ones(32, device=model.device))
 
 
 def test_without_baseline_there_is_no_value_network():
@@ -196,6 +196,9 @@ def test_save_load_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded.predict(observations, deterministic=True)[0], actions)
     for original, restored in zip(model.policy.parameters(), loaded.policy.parameters(), strict=True):
         th.testing.assert_close(original, restored)
+    # Predicting needs no env.
+    without_env = REINFORCE.load(tmp_path / "reinforce.zip")
+    np.testing.assert_array_equal(without_env.predict(observations, deterministic=True)[0], actions)
     # Training goes on after loading.
     steps = loaded.num_timesteps
     loaded.learn(200, reset_num_timesteps=False)

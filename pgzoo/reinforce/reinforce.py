@@ -143,7 +143,8 @@ class REINFORCE(OnPolicyAlgorithm):
             device=device,
             _init_setup_model=False,
         )
-        if not isinstance(self.action_space, SUPPORTED_ACTION_SPACES):
+        # Without an env (as in ``load``) the spaces come later, from a model that passed this check when it was made.
+        if env is not None and not isinstance(self.action_space, SUPPORTED_ACTION_SPACES):
             supported = ", ".join(space.__name__ for space in SUPPORTED_ACTION_SPACES)
             raise ValueError(f"REINFORCE does not support the action space {self.action_space}; supported: {supported}")
 
