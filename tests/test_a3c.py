@@ -21,8 +21,9 @@ import psutil
 import pytest
 import torch as th
 from gymnasium import spaces
-from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
+from stable_baselines3.common.callbacks import BaseCallback, EvalCallback, StopTrainingOnMaxEpisodes
 from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.envs import FakeImageEnv, SimpleMultiObsEnv
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.torch_layers import FlattenExtractor
@@ -85,6 +86,10 @@ class DictObservation(gym.ObservationWrapper):
 
 def make_dict_cartpole() -> gym.Env:
     return DictObservation(gym.make("CartPole-v1"))
+
+
+def make_channel_last_images() -> gym.Env:
+    return gym.wrappers.TimeLimit(FakeImageEnv(screen_height=36, screen_width=36, n_channels=1, discrete=True), 10)
 
 
 class Unpicklable:
@@ -295,6 +300,23 @@ def test_one_worker_is_reproducible(no_leftover_workers: list[A3C]) -> None:
     assert th.equal(weights[0], weights[1])
 
 
+@pytest.mark.timeout(120)
+def test_training_in_chunks_draws_new_episodes(no_leftover_workers: list[A3C]) -> None:
+    def episode_rewards_per_chunk() -> list[list[float]]:
+        # learning_rate 0: the weights stay put, so only the random streams can make the chunks differ.
+        model = A3C("MlpPolicy", "CartPole-v1", n_workers=1, seed=0, learning_rate=0.0)
+        no_leftover_workers.append(model)
+        chunks = []
+        for _ in range(3):
+            model.learn(300, reset_num_timesteps=False)
+            chunks.append([episode["r"] for episode in list(model.ep_info_buffer)[-4:]])
+        return chunks
+
+    chunks = episode_rewards_per_chunk()
+    assert chunks[0] != chunks[1] and chunks[1] != chunks[2]
+    assert episode_rewards_per_chunk() == chunks
+
+
 # --- SB3 behaviour in the main process ---------------------------------------------------------------------
 
 
@@ -390,6 +412,25 @@ def test_continuous_actions_and_dict_observations(no_leftover_workers: list[A3C]
     assert model.num_timesteps >= 500
 
 
+@pytest.mark.timeout(120)
+def test_channel_last_images_are_transposed_in_the_workers(tmp_path: Path, no_leftover_workers: list[A3C]) -> None:
+    model = A3C("CnnPolicy", make_channel_last_images, n_workers=1, n_steps=5, seed=0)
+    no_leftover_workers.append(model)
+    model.learn(50)
+    assert model.observation_space.shape == (1, 36, 36)
+    model.save(tmp_path / "cnn.zip")
+    gym.register("ChannelLastImages-v0", entry_point=make_channel_last_images)
+    # load() wraps the env in VecTransposeImage, which the workers must see through.
+    loaded = A3C.load(tmp_path / "cnn.zip", env=gym.make("ChannelLastImages-v0"), n_workers=1)
+    no_leftover_workers.append(loaded)
+    loaded.learn(50, reset_num_timesteps=False)
+
+    multi = A3C("MultiInputPolicy", SimpleMultiObsEnv, n_workers=1, n_steps=5, seed=0)
+    no_leftover_workers.append(multi)
+    multi.learn(50)
+    assert multi.num_timesteps >= 50
+
+
 @pytest.fixture
 def in_process_learner():
     """Lets a test run an ``ActorLearner`` in the test process, undoing its one-thread setting afterwards."""
@@ -480,6 +521,10 @@ def test_gsde_trains_in_workers_and_survives_save_load(tmp_path: Path, no_leftov
     assert loaded.use_sde and loaded.sde_sample_freq == 4
     obs = np.zeros((4, 3), dtype=np.float32)
     np.testing.assert_allclose(loaded.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0])
+    # load() draws new noise with autograd on; training must still be able to copy the policy to its workers.
+    loaded = A3C.load(tmp_path / "gsde.zip", env=gym.make("Pendulum-v1"), n_workers=1)
+    no_leftover_workers.append(loaded)
+    loaded.learn(200, reset_num_timesteps=False)
 
 
 # --- Stopping and faults ------------------------------------------------------------------------------------
@@ -516,6 +561,27 @@ def test_callbacks_see_weights_that_do_not_change_under_them(no_leftover_workers
     assert len(callback.changed_during_call) == 30 and not any(callback.changed_during_call)
     # ... yet they follow the training: the policy got the shared weights at a later report.
     assert any(callback.changed_between_calls)
+
+
+@pytest.mark.timeout(60)
+def test_callbacks_see_finished_episodes(no_leftover_workers: list[A3C]) -> None:
+    class RecordEnds(BaseCallback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.episodes: list[dict[str, float]] = []
+
+        def _on_step(self) -> bool:
+            dones, infos = self.locals["dones"], self.locals["infos"]
+            assert dones.shape == (self.model.n_envs,) and len(infos) == self.model.n_envs
+            self.episodes += [info["episode"] for done, info in zip(dones, infos, strict=True) if done]
+            return True
+
+    model = A3C("MlpPolicy", "CartPole-v1", n_workers=2, n_envs_per_worker=2, seed=0)
+    no_leftover_workers.append(model)
+    recorder, stop = RecordEnds(), StopTrainingOnMaxEpisodes(max_episodes=5)
+    model.learn(100_000, callback=[recorder, stop])
+    assert stop.n_episodes >= 5 and model.num_timesteps < 5_000
+    assert recorder.episodes == list(model.ep_info_buffer)[: len(recorder.episodes)]
 
 
 @pytest.mark.timeout(60)

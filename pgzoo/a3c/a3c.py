@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import io
 import os
@@ -11,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar
 
 import gymnasium as gym
+import numpy as np
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback
@@ -57,11 +59,16 @@ class A3C(OnPolicyAlgorithm):
     Callbacks run in the main process: ``on_step()`` is called once per ``n_envs_per_worker`` env steps of any worker
     (one step of one worker's VecEnv), in bursts as the workers report (every ``report_interval`` seconds), so an
     ``eval_freq`` of ``k`` calls means about ``k * n_envs_per_worker`` env steps. ``num_timesteps`` counts the env
-    steps of all workers; a callback returning False stops every worker after its current update.
+    steps of all workers; a callback returning False stops every worker after its current update. A callback's
+    ``self.locals`` holds ``dones`` and ``infos`` as a VecEnv of ``n_envs_per_worker`` envs would give them: the
+    episodes the workers finished, each ending at one of these calls with its ``Monitor`` info under ``"episode"``
+    (``StopTrainingOnMaxEpisodes`` counts them). Per-step ``rewards``, ``actions`` and observations stay in the workers.
 
     Runs with more than one worker are not bit-reproducible (their interleaving depends on the OS scheduler); a
-    seeded run with ``n_workers=1`` is. Worker ``rank`` is seeded with ``seed * n_workers + rank`` and its
-    envs with consecutive seeds from ``(seed * n_workers + rank) * n_envs_per_worker``.
+    seeded run with ``n_workers=1`` is. In the first ``learn()`` call, worker ``rank`` is seeded with
+    ``seed * n_workers + rank`` and its envs with consecutive seeds from ``(seed * n_workers + rank) *
+    n_envs_per_worker``; later calls replace ``seed`` with ``seed`` plus the number of updates done so far, so that
+    training in chunks doesn't replay the same episodes.
 
     :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy, or an ActorCriticPolicy class).
     :param env: The environment: an env id, a picklable callable returning a ``gymnasium.Env`` (wrappers applied
@@ -256,10 +263,7 @@ class A3C(OnPolicyAlgorithm):
         self.policy = self.policy_class(  # type: ignore[assignment]
             self.observation_space, self.action_space, self.lr_schedule, use_sde=self.use_sde, **self.policy_kwargs
         )
-        if self.use_sde:
-            # Drawn outside autograd: the backends deep-copy the policy, and torch can't copy a tensor in a graph.
-            with th.no_grad():
-                self.policy.reset_noise()
+        self._draw_sde_noise()
         if self.normalize_reward:
             # A submodule so that its statistics are shared, synced, saved and loaded like the weights.
             self.policy.return_normalizer = ReturnNormalizer()
@@ -334,6 +338,7 @@ class A3C(OnPolicyAlgorithm):
         callback.on_training_start(locals(), globals())
         runner = self._make_runner(total_timesteps)
         self._pending_steps = 0
+        self._pending_episodes: collections.deque[dict[str, Any]] = collections.deque()
         self._log_sums: Report = Report()
         self._monitor_files = _monitor_files(self.env)
         self._monitor_rows_written = 0
@@ -380,7 +385,9 @@ class A3C(OnPolicyAlgorithm):
             max_grad_norm=self.max_grad_norm,
             normalize_advantage=self.normalize_advantage,
             total_timesteps=total_timesteps,
-            seed=self.seed,
+            # Offset by the updates so far: each learn() call of a seeded model starts fresh (but reproducible)
+            # random streams instead of replaying the first call's.
+            seed=None if self.seed is None else self.seed + self._n_updates,
             n_workers=self.n_workers,
             report_interval=self.report_interval,
             reward_scale=self.reward_scale,
@@ -388,7 +395,17 @@ class A3C(OnPolicyAlgorithm):
             sde_sample_freq=self.sde_sample_freq,
         )
 
+    def _draw_sde_noise(self) -> None:
+        """
+        Draw gSDE's noise matrices (if the policy uses gSDE) outside autograd: the backends deep-copy the policy, and
+        torch can't copy a tensor that is part of a graph, as the one SB3's ``load()`` draws is.
+        """
+        if self.use_sde:
+            with th.no_grad():
+                self.policy.reset_noise()
+
     def _make_runner(self, total_timesteps: int) -> Runner:
+        self._draw_sde_noise()
         config = self._learner_config(total_timesteps)
         check_sendable(config.lr_schedule, "the learning rate schedule")
         check_sendable(self.policy_kwargs, "`policy_kwargs`")
@@ -416,6 +433,7 @@ class A3C(OnPolicyAlgorithm):
         self.ep_info_buffer.extend(report.episodes)
         self._write_monitor_rows(report.episodes)
         self.ep_success_buffer.extend(report.successes)
+        self._pending_episodes.extend(_episode_infos(report))
         self._log_sums.merge(Report(updates=report.updates, losses=report.losses))
         previous_updates, self._n_updates = self._n_updates, self._n_updates + report.updates
         # One on_step() per step of one worker's VecEnv, as SB3 calls it once per step of its VecEnv.
@@ -425,11 +443,22 @@ class A3C(OnPolicyAlgorithm):
             self.num_timesteps += self.n_envs
             if continue_training:
                 self._update_current_progress_remaining(self.num_timesteps, total_timesteps)
+                dones, infos = self._next_step_ends()
                 callback.update_locals(locals())
                 continue_training = callback.on_step()
         if log_interval is not None and self._n_updates // log_interval > previous_updates // log_interval:
             self._dump_train_logs()
         return continue_training
+
+    def _next_step_ends(self) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        """
+        ``dones`` and ``infos`` for a callback's ``on_step()``, as a VecEnv of ``n_envs`` would give them: the episodes
+        the workers finished, up to ``n_envs`` per call, each with its ``Monitor`` info under ``"episode"``.
+        """
+        n_ended = min(len(self._pending_episodes), self.n_envs)
+        dones = np.arange(self.n_envs) < n_ended
+        infos = [self._pending_episodes.popleft() for _ in range(n_ended)] + [{} for _ in range(self.n_envs - n_ended)]
+        return dones, infos
 
     def _write_monitor_rows(self, episodes: list[dict[str, float]]) -> None:
         """Write the workers' episodes to the given env's monitor files, in turn: its own envs never step."""
@@ -452,6 +481,15 @@ class A3C(OnPolicyAlgorithm):
         self.logger.record("train/learning_rate", self.lr_schedule(self._current_progress_remaining))
         self._log_sums = Report()
         self.dump_logs(self._n_updates)
+
+
+def _episode_infos(report: Report) -> list[dict[str, Any]]:
+    """The ``info`` dicts of the episodes in ``report``: ``episode``, and ``is_success`` when every episode has one."""
+    infos: list[dict[str, Any]] = [{"episode": episode} for episode in report.episodes]
+    if len(report.successes) == len(infos):
+        for info, success in zip(infos, report.successes, strict=True):
+            info["is_success"] = success
+    return infos
 
 
 def _monitor_files(env: VecEnv | None) -> list[Monitor]:

@@ -9,8 +9,10 @@ from typing import Any
 
 import cloudpickle
 import gymnasium as gym
+from gymnasium import spaces
 from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecEnvWrapper, VecNormalize
+from stable_baselines3.common.preprocessing import is_image_space, is_image_space_channels_first
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecEnvWrapper, VecNormalize, VecTransposeImage
 
 # Wrappers that `gym.make` and `make_vec_env` add by themselves, so rebuilding from the spec restores them.
 _REBUILT_WRAPPERS = {"Monitor", "TimeLimit", "OrderEnforcing", "PassiveEnvChecker"}
@@ -38,11 +40,19 @@ class EnvSource:
 
     def make(self, seed: int | None = None) -> VecEnv:
         """
-        Build a ``DummyVecEnv`` of ``n_envs`` monitored copies, env ``i`` seeded with ``seed + i``.
+        Build a ``DummyVecEnv`` of ``n_envs`` monitored copies, env ``i`` seeded with ``seed + i``, its channel-last
+        images transposed as SB3 does for the main process's env (the CNN expects channels first).
 
         :param seed: Seed of the first copy (``None``: unseeded).
         """
-        return make_vec_env(self.make_env, n_envs=self.n_envs, seed=seed, env_kwargs=self.env_kwargs, vec_env_cls=DummyVecEnv)
+        env = make_vec_env(self.make_env, n_envs=self.n_envs, seed=seed, env_kwargs=self.env_kwargs, vec_env_cls=DummyVecEnv)
+        return VecTransposeImage(env) if needs_transpose(env.observation_space) else env
+
+
+def needs_transpose(observation_space: spaces.Space) -> bool:
+    """Whether SB3 wraps an env with these observations in ``VecTransposeImage``: some image is channel-last."""
+    subspaces = observation_space.spaces.values() if isinstance(observation_space, spaces.Dict) else [observation_space]
+    return any(is_image_space(space) and not is_image_space_channels_first(space) for space in subspaces)
 
 
 def _spec_of(env: gym.Env | VecEnv) -> gym.envs.registration.EnvSpec:
@@ -53,6 +63,8 @@ def _spec_of(env: gym.Env | VecEnv) -> gym.envs.registration.EnvSpec:
             "Pass the env unwrapped with A3C(..., normalize_obs=True, normalize_reward=True) for statistics shared by "
             "all workers (in the zoo's YAML: normalize_obs and normalize_reward instead of normalize)."
         )
+    if isinstance(env, VecTransposeImage):
+        env = env.venv  # SB3 adds it to image envs (in load() too); workers add it again
     if isinstance(env, VecEnvWrapper):
         raise ValueError(f"A3C can't rebuild a VecEnv wrapped in {type(env).__name__} inside its workers. {_HOW_TO_FIX}")
     spec = env.get_attr("spec", indices=[0])[0] if isinstance(env, VecEnv) else env.spec
