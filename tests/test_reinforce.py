@@ -205,6 +205,15 @@ def test_save_load_round_trip(tmp_path):
     assert loaded.num_timesteps >= steps + 200
 
 
+def test_decaying_learning_rate_stops_at_zero_past_the_budget():
+    # Updates wait for whole episodes (200 steps on Pendulum), so training ends past total_timesteps.
+    model = tiny("Pendulum-v1", n_episodes=1, learning_rate=lambda progress: 1e-3 * progress)
+    model.learn(150)
+    assert model.num_timesteps == 200
+    assert model._current_progress_remaining == 0.0
+    assert model.policy.optimizer.param_groups[0]["lr"] == 0.0
+
+
 def test_same_seed_same_parameters():
     def train():
         model = tiny(make_vec_env("CartPole-v1", n_envs=2), seed=3)

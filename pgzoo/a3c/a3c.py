@@ -29,7 +29,7 @@ from pgzoo.a3c.local import LocalRunner, default_start_method
 from pgzoo.a3c.normalization import NormalizedFlattenExtractor, ReturnNormalizer
 from pgzoo.a3c.runner import Runner
 from pgzoo.a3c.shared_optim import SharedAdam, SharedRMSprop, _SharedStateMixin
-from pgzoo.common.utils import check_positive, sigterm_raises
+from pgzoo.common.utils import ProgressStopsAtZero, check_positive, sigterm_raises
 
 SelfA3C = TypeVar("SelfA3C", bound="A3C")
 
@@ -43,7 +43,7 @@ def available_cores() -> int:
     return os.cpu_count() or 1
 
 
-class A3C(OnPolicyAlgorithm):
+class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
     """
     Asynchronous Advantage Actor-Critic (A3C).
 

@@ -52,7 +52,10 @@ class EnvSource:
 def needs_transpose(observation_space: spaces.Space) -> bool:
     """Whether SB3 wraps an env with these observations in ``VecTransposeImage``: some image is channel-last."""
     subspaces = observation_space.spaces.values() if isinstance(observation_space, spaces.Dict) else [observation_space]
-    return any(is_image_space(space) and not is_image_space_channels_first(space) for space in subspaces)
+    return any(
+        isinstance(space, spaces.Box) and is_image_space(space) and not is_image_space_channels_first(space)
+        for space in subspaces
+    )
 
 
 def _spec_of(env: gym.Env | VecEnv) -> gym.envs.registration.EnvSpec:

@@ -22,7 +22,7 @@ from torch.nn import functional as F
 
 from pgzoo.a3c.envs import EnvSource
 from pgzoo.a3c.normalization import Moments, NormalizedFlattenExtractor, RolloutStats, normalizers, return_normalizer
-from pgzoo.common.utils import limit_torch_threads
+from pgzoo.common.utils import limit_torch_threads, remaining_progress
 
 
 @dataclasses.dataclass
@@ -145,8 +145,7 @@ class ActorLearner:
 
     def learning_rate(self, steps_done: int) -> float:
         """Learning rate once all workers together have taken ``steps_done`` env steps."""
-        progress_remaining = 1.0 - min(steps_done / self.config.total_timesteps, 1.0)
-        return float(self.config.lr_schedule(progress_remaining))
+        return float(self.config.lr_schedule(remaining_progress(steps_done, self.config.total_timesteps)))
 
     def compute_gradients(self) -> Report:
         """

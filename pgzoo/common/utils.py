@@ -66,3 +66,26 @@ def sigterm_raises(make_exception: Callable[[int], BaseException]) -> Iterator[N
         yield
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+class ProgressStopsAtZero:
+    """
+    Mixin for algorithms that can take more steps than ``total_timesteps`` (REINFORCE finishes its episodes, A3C's
+    workers their rollouts): the remaining progress stops at 0, so a decaying learning-rate schedule never turns
+    negative (a negative Adam step size ascends the loss).
+    """
+
+    _current_progress_remaining: float
+
+    def _update_current_progress_remaining(self, num_timesteps: int, total_timesteps: int) -> None:
+        self._current_progress_remaining = remaining_progress(num_timesteps, total_timesteps)
+
+
+def remaining_progress(num_timesteps: int, total_timesteps: int) -> float:
+    """
+    The argument of SB3's schedules: 1 at the start of training, falling linearly to 0 at ``total_timesteps``, 0 past it.
+
+    :param num_timesteps: Env steps taken so far.
+    :param total_timesteps: Env steps of the whole training.
+    """
+    return max(0.0, 1.0 - float(num_timesteps) / float(total_timesteps))

@@ -16,7 +16,7 @@ from stable_baselines3.common.utils import explained_variance, obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
-from pgzoo.common.utils import check_positive
+from pgzoo.common.utils import ProgressStopsAtZero, check_positive
 from pgzoo.reinforce.buffers import EpisodeBuffer
 from pgzoo.reinforce.policies import CnnPolicy, MlpPolicy, MultiInputPolicy, REINFORCEPolicy
 
@@ -42,7 +42,7 @@ def discounted_returns(rewards: np.ndarray, dones: np.ndarray, gamma: float) -> 
     return returns
 
 
-class REINFORCE(OnPolicyAlgorithm):
+class REINFORCE(ProgressStopsAtZero, OnPolicyAlgorithm):
     """
     REINFORCE: Monte-Carlo policy gradient with an optional learned baseline.
 
