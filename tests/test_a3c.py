@@ -196,6 +196,14 @@ def test_default_workers_is_core_count() -> None:
     assert A3C("MlpPolicy", "CartPole-v1").n_workers == len(os.sched_getaffinity(0))
 
 
+def test_default_workers_follow_the_loading_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    A3C("MlpPolicy", "CartPole-v1").save(tmp_path / "default.zip")
+    A3C("MlpPolicy", "CartPole-v1", n_workers=3).save(tmp_path / "three.zip")
+    monkeypatch.setattr("pgzoo.a3c.a3c.available_cores", lambda: 7)  # a machine with other cores
+    assert A3C.load(tmp_path / "default.zip").n_workers == 7
+    assert A3C.load(tmp_path / "three.zip").n_workers == 3
+
+
 # --- Shared optimizer ---------------------------------------------------------------------------------------
 
 

@@ -104,7 +104,7 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
     :param sde_sample_freq: With ``use_sde``: draw new noise matrices every ``sde_sample_freq`` steps of a rollout
         (-1: only at the start of each rollout).
     :param n_workers: Number of actor-learners (default: the number of available cores; more workers than cores
-        only adds contention).
+        only adds contention). A model saved with the default takes the cores of the machine that loads it.
     :param n_envs_per_worker: Env copies stepped together by each worker (default: the number of envs of a VecEnv
         passed as ``env``, else 1). Batching a few envs per worker cuts Python overhead per step a lot.
     :param backend: ``"local"`` (worker processes on this machine, parameters in shared memory) or ``"ray"`` (Ray
@@ -188,6 +188,9 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
                 f"A3C keeps its shared model in shared CPU memory and only runs on the CPU, got device={device!r}"
             )
         self.n_workers = n_workers or available_cores()
+        #: Whether ``n_workers`` follows the cores of the machine the model is on (it is then not saved, so a model
+        #: trained on a large machine and loaded on a small one starts the small one's count).
+        self._workers_per_core = n_workers is None
         self.backend = backend
         self.ray_address = ray_address
         self.start_method = start_method or default_start_method()
@@ -273,7 +276,8 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
 
     def _excluded_save_params(self) -> list[str]:
         # The env recipe may hold user functions; it is rebuilt from the env given to `load()` / `set_env()`.
-        return [*super()._excluded_save_params(), "_env_source", "worker_pids", "_runner", "_monitor_files"]
+        excluded = [*super()._excluded_save_params(), "_env_source", "worker_pids", "_runner", "_monitor_files"]
+        return [*excluded, "n_workers"] if self._workers_per_core else excluded
 
     def save(
         self,
