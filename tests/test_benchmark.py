@@ -110,6 +110,63 @@ def test_report(sequential: Path) -> None:
     assert png.is_file()
 
 
+def test_run_config_holds_only_the_hyperparameters(tmp_path: Path, sequential: Path) -> None:
+    import yaml
+
+    from pgzoo.zoo.hyperparams import load_yaml
+    from pgzoo.zoo.train import train
+
+    record = _load(result_path(sequential / "results", "reinforce", "CartPole-v1", 500, 0))
+    config = load_yaml(Path(record["run_folder"]) / "CartPole-v1" / "config.yml")
+    # What `pgzoo push` publishes: the benchmark's own learning-curve callback is not a hyperparameter.
+    assert "callback" not in config and config == record["hyperparams"]
+    file = tmp_path / "reinforce.yml"
+    file.write_text(yaml.safe_dump({"CartPole-v1": config}))
+    result = train("reinforce", "CartPole-v1", seed=0, log_folder=tmp_path / "logs", hyperparams_file=file,
+                   n_timesteps=100, eval_freq=0, final_eval_episodes=0, verbose=0)  # fmt: skip
+    assert result.n_timesteps >= 100
+
+
+def _results_folder(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps(_record("reinforce", "CartPole-v1", 0, 100.0, 1000)))
+    return folder
+
+
+def test_report_goes_beside_the_results_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    # A trial run with its own --results-dir must not replace the published benchmarks/benchmark.md and plots.
+    results = _results_folder(tmp_path / "trial" / "results")
+    assert main(["benchmark", "--report", "--results-dir", str(results)]) == 0
+    assert (tmp_path / "trial" / "benchmark.md").is_file() and (tmp_path / "trial" / "plots" / "CartPole-v1.png").is_file()
+    assert not (tmp_path / "benchmarks").exists()
+    # The default layout stays benchmarks/results + benchmarks/benchmark.md.
+    _results_folder(tmp_path / "benchmarks" / "results")
+    assert main(["benchmark", "--report"]) == 0
+    assert "Report written to benchmarks/benchmark.md" in capsys.readouterr().out
+    assert (tmp_path / "benchmarks" / "plots" / "CartPole-v1.png").is_file()
+
+
+def test_report_bad_paths_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    results = _results_folder(tmp_path / "results")
+    missing = tmp_path / "nonexist.md"
+    assert main(["benchmark", "--report", "--results-dir", str(results), "--readme", str(missing)]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"error: --readme {missing}: no such file (give the README whose benchmark table should be updated)\n"
+    )
+    assert not (tmp_path / "benchmark.md").exists()  # nothing half done
+    # Checked before any run trains, not after hours of benchmark.
+    assert _benchmark(tmp_path, "--algos", "reinforce", "--envs", "CartPole-v1", "--readme", str(missing)) == 2
+    assert "--readme" in capsys.readouterr().err and not (tmp_path / "logs").exists()
+    (tmp_path / "file").write_text("not a folder")
+    output = tmp_path / "file" / "benchmark.md"
+    assert main(["benchmark", "--report", "--results-dir", str(results), "--output", str(output)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: cannot write the report {output}: ")
+
+
 def test_jobs_processes(tmp_path: Path, sequential: Path) -> None:
     assert _benchmark(tmp_path, "--algos", "reinforce", "--envs", "CartPole-v1", "--seeds", "2", "--jobs", "2") == 0
     for seed in (0, 1):
@@ -306,6 +363,9 @@ def test_tune(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     entry = load_yaml(output)["CartPole-v1"]
     assert entry["n_timesteps"] == 400 and "n_episodes" in entry and "policy_kwargs" in entry
     preprocess_hyperparams(entry)  # the written entry is a valid zoo entry
+    # A trial's run folder holds only its hyperparameters: the pruning callback is not one of them.
+    configs = list((tmp_path / "logs").rglob("config.yml"))
+    assert len(configs) == 2 and all("callback" not in load_yaml(config) for config in configs)
     assert main(["tune", "--algo", "a2c", "--env", "CartPole-v1"]) == 2
     assert "no search space for 'a2c'" in capsys.readouterr().err
 
@@ -338,6 +398,58 @@ def test_tune_scores_each_trial_on_several_seeds(tmp_path: Path, capsys: pytest.
     assert runs == ["trial_0_seed5", "trial_0_seed6"]
     assert "seeds 5-6" in (tmp_path / "b.yml").read_text()
     assert main([*args[:-2], "--n-seeds", "0"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--storage", "foo"], "error: cannot open --storage 'foo': "),
+        (["--storage", "sqlite:////nonexistent/dir/x.db"], "error: cannot open --storage 'sqlite:////nonexistent/dir/x.db': "),
+        (["--n-startup-trials", "-1"], "error: --n-startup-trials must be >= 0, got -1"),
+        (["--seed", "-1"], "error: --seed must be >= 0, got -1"),
+        (["-n", "0"], "error: --n-timesteps must be positive, got 0"),
+        (["--n-trials", "0"], "error: --n-trials must be positive, got 0"),
+        (["-o", "{tmp}/file/x.yml"], "error: cannot write --output {tmp}/file/x.yml: "),
+        (["-o", "{tmp}"], "error: --output {tmp} is a folder"),
+    ],
+)
+def test_tune_bad_input_fails_before_the_search(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], options: list[str], message: str
+) -> None:
+    pytest.importorskip("optuna")
+    (tmp_path / "file").write_text("not a folder")
+    args = ["tune", "--algo", "reinforce", "--env", "CartPole-v1", "--n-trials", "1", "-n", "300", "--eval-episodes", "1"]
+    assert main([*args, "-f", str(tmp_path / "logs"), *[o.format(tmp=tmp_path) for o in options]]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message.format(tmp=tmp_path)) and len(err.splitlines()) == 1
+    assert not (tmp_path / "logs" / "reinforce_CartPole-v1").exists()  # no trial ran
+
+
+@pytest.mark.timeout(300)
+def test_tune_never_replaces_a_better_result(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("optuna")
+    from pgzoo.zoo.tune import _write_best
+
+    def result(score: float) -> str:
+        return (f"# pgzoo tune: best of 9 trials (trial 3), mean deterministic reward {score:.2f} over 2 episodes "
+                f"after 300 steps, seed 0\nCartPole-v1:\n  n_timesteps: 300\n")  # fmt: skip
+
+    output = tmp_path / "best.yml"
+    output.write_text(result(1e9))  # an earlier, better search
+    args = ["tune", "--algo", "reinforce", "--env", "CartPole-v1", "--n-trials", "1", "-n", "300", "--eval-episodes", "2"]
+    assert main([*args, "-f", str(tmp_path / "logs"), "-o", str(output)]) == 0
+    out = capsys.readouterr().out
+    assert f"kept {output}: it holds a better result (1000000000.00); this result goes to {tmp_path / 'best.1.yml'}" in out
+    assert output.read_text() == result(1e9) and "CartPole-v1" in (tmp_path / "best.1.yml").read_text()
+    # A result at least as good replaces it (a resumed --storage study updates its file)...
+    output.write_text(result(10.0))
+    assert _write_best(output, result(20.0), "CartPole-v1", 300, 20.0, 1) == output
+    assert output.read_text() == result(20.0) and "replacing" in capsys.readouterr().out
+    # ... but a file that is no tune result of this env and budget (say the user's hyperparams file) never is.
+    mine = tmp_path / "reinforce.yml"
+    mine.write_text("Acrobot-v1:\n  n_timesteps: 1\n")
+    assert _write_best(mine, result(500.0), "CartPole-v1", 300, 500.0, 0) == tmp_path / "reinforce.1.yml"
+    assert mine.read_text() == "Acrobot-v1:\n  n_timesteps: 1\n"
 
 
 def test_stop_at_reward_threshold_shares_the_timed_evaluation() -> None:

@@ -91,3 +91,77 @@ def test_module_entry_point_reports_errors_without_traceback(tmp_path: Path) -> 
         [sys.executable, "-m", "pgzoo", "train", "--help"], env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0 and "examples:" in done.stdout and "--n-workers" in done.stdout
+
+
+def _train_argv(folder: Path, *extra: str) -> list[str]:
+    return ["train", "--algo", "a2c", "--env", "CartPole-v1", "-f", str(folder), "-n", "64", "--eval-freq", "0",
+            "--final-eval-episodes", "1", "--verbose", "0", "--seed", "0", *extra]  # fmt: skip
+
+
+def test_failed_trains_are_one_line_errors_and_leave_the_latest_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_train_argv(tmp_path, "-params", "policy_kwargs:dict(net_arch=[8])")) == 0
+    assert "Policy FooPolicy unknown" in _error(_train_argv(tmp_path, "-params", "policy:FooPolicy"), capsys)
+    assert "DQN" in _error(["train", "--algo", "dqn", "--env", "Pendulum-v1", "-f", str(tmp_path), "-n", "64",
+                            "--hyperparams", str(ROOT / "hyperparams" / "ddpg.yml")], capsys)  # fmt: skip
+    assert "'foo'" in _error(_train_argv(tmp_path, "-params", "normalize:dict(foo=1)"), capsys)
+    assert "noise_std" in _error(_train_argv(tmp_path, "-params", "noise_std:abc"), capsys)
+    assert "unknown torch device 'foo'" in _error(_train_argv(tmp_path, "--device", "foo"), capsys)
+    # The failed runs left no folder: enjoy still finds the trained one as the latest.
+    assert [p.name for p in (tmp_path / "a2c").iterdir()] == ["CartPole-v1_1"]
+    enjoy = ["enjoy", "--algo", "a2c", "--env", "CartPole-v1", "-f", str(tmp_path), "--no-render", "-n", "5"]
+    assert main(enjoy) == 0 and "CartPole-v1_1/CartPole-v1.zip" in capsys.readouterr().out
+    assert "unknown torch device 'foo'" in _error([*enjoy, "--device", "foo"], capsys)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--algo", "a2c", "--env", "CartPole-v1", "--final-eval-episodes", "-1"],
+        ["train", "--algo", "a2c", "--env", "CartPole-v1", "--final-eval-episodes", "0"],
+        ["train", "--algo", "a2c", "--env", "CartPole-v1", "--seed", "-1"],
+        ["enjoy", "--algo", "a2c", "--env", "CartPole-v1", "--seed", "-1"],
+    ],
+)
+def test_counts_and_seeds_are_checked_by_the_parser(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert f"argument {argv[-2]}: must be a" in capsys.readouterr().err
+
+
+def test_ctrl_c_saves_the_model_and_exits_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    import pgzoo.zoo.train as train_module
+
+    class Interrupt(BaseCallback):
+        def _on_step(self) -> bool:
+            if self.num_timesteps >= 32:
+                raise KeyboardInterrupt
+            return True
+
+    real = train_module.CallbackList
+    monkeypatch.setattr(train_module, "CallbackList", lambda callbacks: real([*callbacks, Interrupt()]))
+    # --save-freq: with no callback at all, train() builds no CallbackList.
+    argv = _train_argv(tmp_path, "-params", "policy_kwargs:dict(net_arch=[8])", "--save-freq", "100000")
+    assert main([*argv, "-n", "10000"]) == 130
+    assert "(interrupted)" in capsys.readouterr().out
+    assert (tmp_path / "a2c" / "CartPole-v1_1" / "CartPole-v1.zip").is_file()
+
+
+def test_unknown_env_mentions_gym_packages_only_where_the_option_exists(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for command in (["train", "--algo", "a2c"], ["enjoy", "--algo", "a2c", "--no-render"]):
+        err = _error([*command, "--env", "CartPol-v1", "-f", str(tmp_path)], capsys)
+        assert "unknown environment id 'CartPol-v1'" in err and "Use --gym-packages" in err
+    benchmark = ["benchmark", "--algos", "reinforce", "--envs", "CartPol-v1", "-f", str(tmp_path / "logs"),
+                 "--results-dir", str(tmp_path / "results"), "--output", str(tmp_path / "benchmark.md")]  # fmt: skip
+    tune = ["tune", "--algo", "a2c", "--env", "CartPol-v1", "-f", str(tmp_path / "tune")]
+    for argv in (benchmark, tune):
+        err = _error(argv, capsys)
+        assert "unknown environment id 'CartPol-v1'" in err and "gym-packages" not in err

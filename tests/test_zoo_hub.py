@@ -244,18 +244,103 @@ def test_push_packages_the_chosen_checkpoint(tmp_path: Path) -> None:
     assert (local / "a2c-CartPole-v1.zip").read_bytes() == checkpoint.read_bytes()
 
 
-def test_interrupted_pull_is_still_marked_untrusted(
+def test_interrupted_pull_leaves_no_run_folder(
     hub: FakeHub, trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hub.add_repo(
         "me/a2c-Pendulum-v1", {"a2c-Pendulum-v1.zip": (trained / "a2c" / "CartPole-v1_1" / "CartPole-v1.zip").read_bytes()}
     )
+    from pgzoo.zoo.envs import atomic_write_text
 
-    def disk_full(*args: object, **kwargs: object) -> None:
-        raise OSError("No space left on device")
+    def disk_full(path: Path, text: str) -> None:
+        if path.name != "hub.json":
+            raise OSError("No space left on device")
+        atomic_write_text(path, text)
 
-    monkeypatch.setattr("pgzoo.zoo.hub.shutil.copyfile", disk_full)
+    monkeypatch.setattr("pgzoo.zoo.hub.atomic_write_text", disk_full)
     with pytest.raises(OSError, match="No space left"):
         pull("me/a2c-Pendulum-v1", tmp_path)
-    # The run folder exists: whatever landed in it must never be unpickled without --trust-remote-code.
-    assert (tmp_path / "a2c" / "Pendulum-v1_1" / "Pendulum-v1" / "hub.json").is_file()
+    # Nothing half-written is left for enjoy to find (and unpickle): the run folder appears whole or not at all.
+    assert list((tmp_path / "a2c").iterdir()) == []
+
+
+def _args(trained: Path, *extra: str) -> list[str]:
+    return ["push", "--algo", "a2c", "--env", "CartPole-v1", "-f", str(trained), "--video-length", "0",
+            "--n-eval-episodes", "1", "--device", "cpu", *extra]  # fmt: skip
+
+
+def test_dry_run_needs_no_org(trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's `push --dry-run --local-dir hub/` line, without --org or --repo-id."""
+    local = tmp_path / "hub"
+    assert main(_args(trained, "--dry-run", "--local-dir", str(local))) == 0
+    assert "YOUR_ORG/a2c-CartPole-v1" in capsys.readouterr().out
+    assert 'load_from_hub("YOUR_ORG/a2c-CartPole-v1")' in (local / "README.md").read_text()
+    # Without --dry-run the repository must be named.
+    assert main(_args(trained)) == 2
+    assert "give --repo-id ORG/NAME or --org ORG" in capsys.readouterr().err
+
+
+def test_push_never_uploads_or_touches_other_files(hub: FakeHub, trained: Path, tmp_path: Path, capsys) -> None:
+    # A reused --local-dir: its files would be uploaded with the new agent, and user files overwritten.
+    local = tmp_path / "hub1"
+    local.mkdir()
+    (local / "reinforce-CartPole-v1.zip").write_bytes(b"an older package")
+    (local / "README.md").write_text("my notes")
+    assert main(_args(trained, "--org", "me2", "--local-dir", str(local))) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "not empty" in err and "\n" not in err
+    assert sorted(p.name for p in local.iterdir()) == ["README.md", "reinforce-CartPole-v1.zip"]
+    assert (local / "README.md").read_text() == "my notes" and "me2/a2c-CartPole-v1" not in hub.repos
+    # An empty folder holds exactly what is uploaded; files left on the Hub by an earlier push that this
+    # package does not have (an older replay) are deleted, other files of the repository are kept.
+    hub.add_repo("me2/a2c-CartPole-v1", {"replay.mp4": b"older agent", "vecnormalize.json": b"{}", "notes.txt": b"keep"})
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(_args(trained, "--org", "me2", "--local-dir", str(empty))) == 0
+    files = hub.repos["me2/a2c-CartPole-v1"].files
+    packaged = {p.name for p in empty.iterdir()}
+    assert packaged == {
+        "a2c-CartPole-v1.zip",
+        "config.yml",
+        "env_kwargs.yml",
+        "vecnormalize.json",
+        "results.json",
+        "README.md",
+    }
+    assert set(files) == packaged | {"notes.txt"} and files["vecnormalize.json"] != b"{}"
+    assert not list(tmp_path.glob(".*")), "no staging folder is left behind"
+
+
+def test_pull_validates_before_anything_lands(hub: FakeHub, trained: Path, tmp_path: Path, capsys) -> None:
+    hub.add_repo("bad/a2c-CartPole-v1", {"a2c-CartPole-v1.zip": _model_bytes(trained), "config.yml": b"- a\n- b\n"})
+    with pytest.raises(HubError, match=r"config.yml of bad/a2c-CartPole-v1 holds a YAML list"):
+        pull("bad/a2c-CartPole-v1", tmp_path)
+    assert main(["pull", "--repo-id", "bad/a2c-CartPole-v1", "-f", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: config.yml of bad/a2c-CartPole-v1") and "\n" not in err
+    hub.add_repo("bad/a2c-Acrobot-v1", {"a2c-Acrobot-v1.zip": b"not a zip", "config.yml": b"{}\n"})
+    with pytest.raises(HubError, match=r"a2c-Acrobot-v1.zip of bad/a2c-Acrobot-v1 is not a zip file"):
+        pull("bad/a2c-Acrobot-v1", tmp_path)
+    # A failed pull leaves no run folder (nor a staging folder).
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file() or p.name.startswith(".")] == []
+
+
+def test_pull_warns_about_an_unknown_env(hub: FakeHub, trained: Path, tmp_path: Path, capsys) -> None:
+    hub.add_repo("me/a2c-Foo-v1", {"a2c-Foo-v1.zip": _model_bytes(trained)})
+    assert main(["pull", "--repo-id", "me/a2c-Foo-v1", "-f", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "warning: 'Foo-v1' (from the repository name) is not a registered env id" in out and "--env" in out
+
+
+@pytest.mark.parametrize("trust", [False, True])
+def test_enjoy_a_corrupt_pulled_zip(trained: Path, tmp_path: Path, trust: bool, capsys) -> None:
+    import shutil
+
+    run = tmp_path / "a2c" / "CartPole-v1_1"
+    shutil.copytree(trained / "a2c" / "CartPole-v1_1", run)
+    (run / "CartPole-v1" / "hub.json").write_text("{}")
+    (run / "CartPole-v1.zip").write_bytes(b"truncated download")
+    flags = ["--trust-remote-code"] if trust else []
+    assert main(["enjoy", "--algo", "a2c", "--env", "CartPole-v1", "-f", str(tmp_path), "--no-render", *flags]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {run / 'CartPole-v1.zip'} is not a zip file"

@@ -119,6 +119,30 @@ def test_bad_values_are_reported() -> None:
         preprocess_hyperparams({"policy_kwargs": "dict(activation_fn=os.system)"})
 
 
+@pytest.mark.parametrize("value", ["abc", [0.1], True, None])
+def test_bad_noise_std_is_reported(value: object) -> None:
+    # "abc" is what `-params noise_std:abc` gives; a list is `noise_std: [0.1]` in YAML.
+    with pytest.raises(HyperparamsError, match=r"noise_std in here must be a number, got"):
+        preprocess_hyperparams({"noise_type": "normal", "noise_std": value}, where="here")
+
+
+def test_noise_std_accepts_numbers_and_numeric_strings() -> None:
+    assert preprocess_hyperparams({"noise_std": 1}).noise_std == 1.0
+    assert preprocess_hyperparams({"noise_std": "0.25"}).noise_std == 0.25
+
+
+def test_unknown_normalize_key_is_reported() -> None:
+    with pytest.raises(HyperparamsError, match=r"normalize in here: unknown VecNormalize argument\(s\) 'foo'; accepted:"):
+        preprocess_hyperparams({"normalize": "dict(foo=1, norm_obs=True)"}, where="here")
+    # The zoo passes these itself.
+    with pytest.raises(HyperparamsError, match=r"'training'"):
+        preprocess_hyperparams({"normalize": {"training": False}})
+    assert preprocess_hyperparams({"normalize": "dict(norm_obs=False, clip_obs=5.0)"}).normalize_kwargs == {
+        "norm_obs": False,
+        "clip_obs": 5.0,
+    }
+
+
 def test_packaged_files_are_found() -> None:
     folder = packaged_hyperparams_dir()
     assert (folder / "reinforce.yml").is_file() and (folder / "a2c.yml").is_file()

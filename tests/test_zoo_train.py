@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from stable_baselines3.common.vec_env import VecNormalize
 
 from pgzoo.zoo.algos import get_algo_class
 from pgzoo.zoo.enjoy import load_agent, run_agent
-from pgzoo.zoo.errors import HyperparamsError, UnknownAlgoError, UnknownEnvError
+from pgzoo.zoo.errors import HyperparamsError, UnknownAlgoError, UnknownEnvError, ZooError
 from pgzoo.zoo.safe_load import load_model_safely
 from pgzoo.zoo.train import train
 
@@ -76,6 +77,33 @@ def test_record_video(a2c_run, tmp_path: Path) -> None:
     assert path.stat().st_size > 1000 and path.read_bytes()[4:8] == b"ftyp"
 
 
+def test_record_video_bad_output(a2c_run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    pytest.importorskip("imageio_ffmpeg")
+    from pgzoo.zoo.cli import main
+    from pgzoo.zoo.errors import ZooError
+    from pgzoo.zoo.record_video import record_video
+
+    logs, _ = a2c_run
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "vids").mkdir()
+    command = ["record-video", "--algo", "a2c", "--env", "CartPole-v1", "-f", str(logs), "-n", "5", "-o"]
+    for output, problem in [("vids", "vids is a folder"), ("/proc/x/y.mp4", "cannot create the folder /proc/x"),
+                            ("a.gif", "a.gif: videos are written as MP4")]:  # fmt: skip
+        assert main([*command, output]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"error: {problem}") and "\n" not in err
+    # A write that fails leaves neither the video nor its temporary file.
+    agent = load_agent("a2c", "CartPole-v1", logs, render_mode="rgb_array")
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("imageio.v2.mimsave", disk_full)
+    with pytest.raises(ZooError, match="No space left"):
+        record_video(agent, tmp_path / "vids" / "replay.mp4", n_timesteps=5)
+    assert [p.name for p in tmp_path.rglob("*")] == ["vids"]
+
+
 def test_normalize_noise_and_schedule_ddpg(tmp_path: Path) -> None:
     result = train(
         "ddpg", "Pendulum-v1", seed=0, log_folder=tmp_path, n_timesteps=120, eval_freq=0, final_eval_episodes=1, verbose=0,
@@ -119,7 +147,7 @@ def test_train_errors(tmp_path: Path) -> None:
         train("nope", "CartPole-v1", log_folder=tmp_path)
     with pytest.raises(UnknownEnvError, match=r"CartPole-v1"):
         train("a2c", "CartPole-v9", log_folder=tmp_path)
-    with pytest.raises(HyperparamsError, match=r"rejected the hyperparameters"):
+    with pytest.raises(HyperparamsError, match=r"cannot build A2C for CartPole-v1 in .*a2c.yml with the overrides: "):
         train("a2c", "CartPole-v1", log_folder=tmp_path, n_timesteps=10, hyperparams={"no_such_param": 1})
     with pytest.raises(HyperparamsError, match=r"--n-workers does not apply to a2c"):
         train("a2c", "CartPole-v1", log_folder=tmp_path, n_timesteps=10, n_workers=2)
@@ -128,6 +156,67 @@ def test_train_errors(tmp_path: Path) -> None:
     # The shared pgzoo.common.noise factory refuses a zero standard deviation: said as a hyperparameter error.
     with pytest.raises(HyperparamsError, match=r"noise_std in Pendulum-v1 .*must be a positive number"):
         train("ddpg", "Pendulum-v1", log_folder=tmp_path, n_timesteps=10, hyperparams={"noise_type": "normal", "noise_std": 0})
+
+
+@pytest.mark.parametrize(
+    ("algo", "env_id", "overrides", "message"),
+    [
+        ("reinforce", "CartPole-v1", {"policy": "FooPolicy"}, r"cannot build REINFORCE .*Policy FooPolicy unknown"),
+        ("reinforce", "CartPole-v1", {"policy": "CnnPolicy"}, r"cannot build REINFORCE .*NatureCNN only with images"),
+        ("reinforce", "CartPole-v1", {"learning_rate": "abc"}, r"schedule must be a float or a callable, not abc"),
+        ("reinforce", "CartPole-v1", {"n_steps": 0}, r"cannot build REINFORCE .*n_steps"),
+        ("dpg", "CartPole-v1", {}, r"cannot build DPG for CartPole-v1 in .*x.yml: DPG needs a continuous Box"),
+        ("dqn", "Pendulum-v1", {}, r"cannot build DQN for Pendulum-v1 in .*x.yml: The algorithm only supports"),
+        ("a2c", "CartPole-v1", {"normalize": "dict(norm_obs_keys=['a'])"}, r"normalize .*VecNormalize rejected it"),
+        ("a2c", "CartPole-v1", {"callback": {"stable_baselines3.common.callbacks.CheckpointCallback": {"nope": 1}}},
+         r"callback CheckpointCallback in CartPole-v1 in .*: .*'nope'"),
+    ],
+)  # fmt: skip
+def test_setup_errors_are_one_line_and_leave_no_run(
+    tmp_path: Path, algo: str, env_id: str, overrides: dict[str, object], message: str
+) -> None:
+    file = tmp_path / "x.yml"
+    file.write_text(f"{env_id}:\n  n_timesteps: 10\n  n_envs: 2\n")
+    logs = tmp_path / "logs"
+    with pytest.raises(HyperparamsError, match=message) as info:
+        train(algo, env_id, log_folder=logs, hyperparams_file=file, hyperparams=overrides or None, eval_freq=10, verbose=0)
+    assert "\n" not in str(info.value)
+    # The run folder was made (the monitor files and config.yml were written) and removed again.
+    assert list((logs / algo).iterdir()) == []
+
+
+def test_unused_run_folder_is_removed_only_when_it_holds_nothing_else(tmp_path: Path) -> None:
+    from pgzoo.zoo.train import _remove_unused_run
+
+    def make_run(name: str, *extra: str) -> Path:
+        run = tmp_path / name
+        (run / "CartPole-v1").mkdir(parents=True)
+        for file in ("CartPole-v1/config.yml", "CartPole-v1/args.yml", "0.monitor.csv", "1.monitor.csv", *extra):
+            (run / file).write_text("x")
+        return run
+
+    _remove_unused_run(make_run("CartPole-v1_1"), "CartPole-v1", n_envs=2)
+    assert not (tmp_path / "CartPole-v1_1").exists()
+    for extra in ("rl_model_10_steps.zip", "CartPole-v1.zip", "notes.txt", "CartPole-v1/vecnormalize.json", "2.monitor.csv"):
+        run = make_run(f"CartPole-v1_{extra}", extra)
+        before = sorted(run.rglob("*"))
+        _remove_unused_run(run, "CartPole-v1", n_envs=2)
+        assert sorted(run.rglob("*")) == before, extra
+
+
+def test_bad_arguments_fail_before_any_folder(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    kwargs: dict[str, Any] = {"log_folder": logs, "n_timesteps": 10, "verbose": 0}
+    with pytest.raises(ZooError, match=r"unknown torch device 'foo': use auto, cpu, cuda"):
+        train("reinforce", "CartPole-v1", device="foo", **kwargs)
+    with pytest.raises(ZooError, match=r"final_eval_episodes must be >= 0 .*got -1"):
+        train("reinforce", "CartPole-v1", final_eval_episodes=-1, **kwargs)
+    with pytest.raises(ZooError, match=r"eval_episodes must be a positive number of episodes, got 0"):
+        train("reinforce", "CartPole-v1", eval_episodes=0, **kwargs)
+    for seed in (-1, 2**32):
+        with pytest.raises(ZooError, match=rf"seed must be between 0 and {2**32 - 1}, got {seed}"):
+            train("reinforce", "CartPole-v1", seed=seed, **kwargs)
+    assert not logs.exists()
 
 
 def test_reinforce_from_packaged_file(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import difflib
 import importlib
 from typing import Any
 
-from pgzoo.zoo.errors import UnknownAlgoError
+from pgzoo.zoo.errors import UnknownAlgoError, ZooError
 
 #: name used on the command line -> (module, class name)
 ALGOS: dict[str, tuple[str, str]] = {
@@ -93,3 +93,27 @@ def _init_parameters(algo_class: type) -> set[str]:
 def accepts_parameter(algo_class: type, name: str) -> bool:
     """Whether ``algo_class``'s constructor takes a parameter called ``name``."""
     return name in _init_parameters(algo_class)
+
+
+def check_device(device: str) -> None:
+    """
+    Fail early, with a one-line message, on a torch device that cannot be used here.
+
+    SB3 itself falls back to the CPU when CUDA is asked for on a machine without it; that is kept.
+
+    :param device: ``"auto"`` or a torch device string (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``).
+    :raises ZooError: When the string is no torch device, or names a GPU this machine does not have.
+    """
+    import torch as th
+
+    if device == "auto":
+        return
+    try:
+        parsed = th.device(device)
+    except (RuntimeError, TypeError):
+        raise ZooError(f"unknown torch device {device!r}: use auto, cpu, cuda, cuda:N or mps") from None
+    count = th.cuda.device_count() if th.cuda.is_available() else 0
+    if parsed.type == "cuda" and count and parsed.index is not None and parsed.index >= count:
+        raise ZooError(f"no torch device {device!r}: this machine has {count} CUDA device(s), cuda:0 to cuda:{count - 1}")
+    if parsed.type == "mps" and not th.backends.mps.is_available():
+        raise ZooError(f"torch device {device!r} is not available on this machine: use auto, cpu or cuda")

@@ -14,7 +14,8 @@ Runs go one after another, in ``--jobs N`` local processes, or as Ray tasks (``-
 Workers only *return* their record: the driver writes every JSON file, so results land on the machine that launched
 the benchmark even when the tasks ran on other nodes of a Ray cluster.
 
-:mod:`pgzoo.zoo.report` turns the saved runs into ``benchmarks/benchmark.md`` and its plots (``--report``).
+:mod:`pgzoo.zoo.report` turns the saved runs into ``benchmark.md`` and its plots beside the results folder (by default
+``benchmarks/benchmark.md`` and ``benchmarks/plots/``), after the runs or alone with ``--report``.
 """
 
 from __future__ import annotations
@@ -323,12 +324,6 @@ def _versions() -> dict[str, str]:
             "gymnasium": gymnasium.__version__}  # fmt: skip
 
 
-#: Learning curves being recorded, by token: :class:`CurveCallback` is built from the hyperparameter entry (plain
-#: kwargs), so what it needs and what it measures live here. A run and its training share one process.
-_CURVES: dict[str, dict[str, Any]] = {}
-_CURVE_CALLBACK = "pgzoo.zoo.benchmark.CurveCallback"
-
-
 class CurveCallback(TimedEvaluationCallback):
     """
     Record the learning curve: every ``eval_freq`` env steps, deterministic episodes on a separate evaluation env.
@@ -336,40 +331,50 @@ class CurveCallback(TimedEvaluationCallback):
     Unlike the zoo's ``EvalCallback`` it times its evaluations, so that steps per second can be reported for
     training alone, and it triggers on env steps rather than callback calls (A3C calls back once per worker report).
 
-    :param token: Key of this run in :data:`_CURVES` (env id, hyperparameters, seed, frequency, episodes).
+    :param env_id: Env id of the run.
+    :param hyperparams: The run's hyperparameter entry (the evaluation env gets its wrappers and normalization).
+    :param seed: Seed of the run (the evaluation env's seeds are derived from it).
+    :param eval_freq: Env steps between two points of the curve.
+    :param n_eval_episodes: Deterministic episodes per point.
+    :param curve: Points ``[steps, mean, std]`` recorded by earlier sittings of a resumed run; new points follow them.
+    :param eval_time_offset: Seconds those sittings spent evaluating.
     """
 
-    def __init__(self, token: str) -> None:
-        state = _CURVES[token]
-        super().__init__(None, int(state["eval_freq"]), n_eval_episodes=int(state["episodes"]), deterministic=True)
-        self.token = token
-        self.state = state
+    def __init__(
+        self,
+        env_id: str,
+        hyperparams: dict[str, Any],
+        seed: int,
+        eval_freq: int,
+        n_eval_episodes: int,
+        curve: list[list[float]] | None = None,
+        eval_time_offset: float = 0.0,
+    ) -> None:
+        super().__init__(None, eval_freq, n_eval_episodes=n_eval_episodes, deterministic=True)
+        self.env_id, self.hyperparams, self.seed = env_id, hyperparams, seed
+        self.curve: list[list[float]] = list(curve or [])
+        self.eval_time_offset = eval_time_offset
+
+    @property
+    def eval_time_s(self) -> float:
+        """Seconds spent evaluating the curve, earlier sittings included."""
+        return self.eval_time_offset + self.eval_seconds
 
     def _init_callback(self) -> None:
         from pgzoo.zoo.envs import make_zoo_env
         from pgzoo.zoo.hyperparams import preprocess_hyperparams
 
-        config = preprocess_hyperparams(dict(self.state["raw"]), where=self.state["env_id"])
+        config = preprocess_hyperparams(dict(self.hyperparams), where=self.env_id)
         # Its own seeds: neither the training envs' nor those of the final evaluation (seed + 10000 in train()).
-        self.eval_env = make_zoo_env(self.state["env_id"], config, n_envs=1, seed=self.state["seed"] + 20_000, training=False)
+        self.eval_env = make_zoo_env(self.env_id, config, n_envs=1, seed=self.seed + 20_000, training=False)
 
     def _on_evaluation(self, mean_reward: float, std_reward: float) -> bool:
-        self.state["curve"].append([int(self.num_timesteps), mean_reward, std_reward])
-        self.state["eval_time_s"] = self.state["eval_time_before_s"] + self.eval_seconds
+        self.curve.append([int(self.num_timesteps), mean_reward, std_reward])
         return True
 
     def _on_training_end(self) -> None:
         if self.eval_env is not None:
             self.eval_env.close()
-
-
-def _without_curve_callback(hyperparams: dict[str, Any]) -> dict[str, Any]:
-    # The recorded hyperparameters are the tuned entry: the benchmark's own callback is not one of them.
-    callbacks = [c for c in hyperparams.get("callback") or [] if not (isinstance(c, dict) and _CURVE_CALLBACK in c)]
-    cleaned = {k: v for k, v in hyperparams.items() if k != "callback"}
-    if callbacks:
-        cleaned["callback"] = callbacks
-    return cleaned
 
 
 def run_one(spec: RunSpec) -> dict[str, Any]:
@@ -383,8 +388,6 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     :return: The JSON-friendly record.
     :raises KeyboardInterrupt: When training was interrupted (an unfinished run must not be recorded).
     """
-    import uuid
-
     import torch as th
 
     from pgzoo.zoo.hyperparams import get_env_hyperparams, load_yaml
@@ -393,15 +396,11 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
 
     raw, _ = get_env_hyperparams(spec.algo, spec.env_id, spec.hyperparams_file)
     raw["n_timesteps"] = spec.n_timesteps
-    existing = raw.pop("callback", None)
-    existing = [] if existing is None else existing if isinstance(existing, list) else [existing]
-    token = uuid.uuid4().hex
     start = time.perf_counter()
 
     def progress() -> dict[str, Any]:
         # What the record needs from earlier sittings besides the model: saved with every checkpoint.
-        curve = _CURVES[token]
-        return {"curve": curve["curve"], "eval_time_s": curve["eval_time_s"], "resumed_at": resumed_at,
+        return {"curve": curve.curve, "eval_time_s": curve.eval_time_s, "resumed_at": resumed_at,
                 "wall_clock_s": wall_clock_before + time.perf_counter() - start}  # fmt: skip
 
     # The curve's settings are part of the digest: a curve must not change its frequency halfway.
@@ -413,10 +412,8 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     earlier = checkpoint.extra if checkpoint is not None else {}
     resumed_at = [*earlier.get("resumed_at", []), checkpoint.num_timesteps] if checkpoint is not None else []
     wall_clock_before = float(earlier.get("wall_clock_s", 0.0))
-    eval_time_before = float(earlier.get("eval_time_s", 0.0))
-    _CURVES[token] = {"env_id": spec.env_id, "raw": raw, "seed": spec.seed, "eval_freq": spec.eval_freq,
-                      "episodes": spec.curve_episodes, "curve": list(earlier.get("curve", [])),
-                      "eval_time_s": eval_time_before, "eval_time_before_s": eval_time_before}  # fmt: skip
+    curve = CurveCallback(spec.env_id, raw, spec.seed, spec.eval_freq, spec.curve_episodes, earlier.get("curve"),
+                          float(earlier.get("eval_time_s", 0.0)))  # fmt: skip
     previous_threads = th.get_num_threads()
     th.set_num_threads(spec.threads)
     try:
@@ -425,7 +422,6 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
             spec.env_id,
             seed=spec.seed,
             log_folder=spec.log_folder,
-            hyperparams={"callback": [*existing, {_CURVE_CALLBACK: {"token": token}}]},
             hyperparams_file=spec.hyperparams_file,
             n_timesteps=spec.n_timesteps,
             eval_freq=0,  # the curve is recorded (and timed) by CurveCallback
@@ -434,13 +430,13 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
             device=spec.device,
             verbose=0,
             resume=resume,
+            extra_callbacks=[curve],
         )
     finally:
         th.set_num_threads(previous_threads)
-        curve = _CURVES.pop(token)
     wall_clock = wall_clock_before + time.perf_counter() - start
     # train() times model.learn(), which includes the curve's evaluations: take them out of the training time.
-    train_time = max(result.train_time_s - curve["eval_time_s"], 0.0)
+    train_time = max(result.train_time_s - curve.eval_time_s, 0.0)
     if result.interrupted:
         raise KeyboardInterrupt
     from pgzoo.zoo.envs import env_folder_name
@@ -453,18 +449,19 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         "seed": spec.seed,
         "n_timesteps": spec.n_timesteps,
         "entry_digest": spec.entry_digest,
-        "hyperparams": _without_curve_callback(load_yaml(config_file)),
+        # The run's config.yml: the entry it trained with, as `pgzoo push` publishes it.
+        "hyperparams": load_yaml(config_file),
         "hyperparams_file": str(result.hyperparams_file),
         "final_mean_reward": result.mean_reward,
         "final_std_reward": result.std_reward,
         "eval_episodes": result.n_eval_episodes,
         "deterministic_eval": True,
-        "curve": curve["curve"],
+        "curve": curve.curve,
         "curve_episodes": spec.curve_episodes,
         "eval_freq": spec.eval_freq,
         "env_steps": result.n_timesteps,
         "train_time_s": train_time,
-        "curve_eval_time_s": curve["eval_time_s"],
+        "curve_eval_time_s": curve.eval_time_s,
         "wall_clock_s": wall_clock,
         "steps_per_second": result.n_timesteps / train_time if train_time > 0 else None,
         "resumed_at_steps": resumed_at,
@@ -725,13 +722,15 @@ Each finished run is saved as <results-dir>/<algo>_<env>_n<steps>_seed<k>.json; 
 skipped, so an interrupted benchmark resumes where it stopped. A run in progress keeps a checkpoint every
 --resume-freq steps and on Ctrl-C (in -f DIR/resume/): a long run continues from it in the next invocation.
 Models and evaluations.npz go to -f DIR.
-The report (benchmarks/benchmark.md and benchmarks/plots/<env>.png) is regenerated from every saved run.
+The report is regenerated from every saved run in --results-dir. It goes beside that folder unless --output says
+otherwise: <results-dir>/../benchmark.md and <results-dir>/../plots/<env>.png (by default benchmarks/benchmark.md
+and benchmarks/plots/, the published report: give a --results-dir of your own for trial runs).
 
 examples:
   pgzoo benchmark                                     # pgzoo's required rows, 3 seeds, tuned budgets
   pgzoo benchmark --algos reinforce a2c --envs CartPole-v1 --seeds 3 --jobs 2
   pgzoo benchmark --algos a3c --envs Pendulum-v1 --ray-address auto
-  pgzoo benchmark --algos reinforce --envs CartPole-v1 -n 5000 --eval-episodes 5 --results-dir /tmp/r
+  pgzoo benchmark --algos reinforce --envs CartPole-v1 -n 5000 --eval-episodes 5 --results-dir /tmp/b/results
   pgzoo benchmark --report                            # only regenerate benchmark.md and the plots
 """
 
@@ -747,7 +746,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
     parser = subparsers.add_parser(
         "benchmark",
-        help="train (algo, env, seed) runs with tuned hyperparameters and write benchmarks/benchmark.md",
+        help="train (algo, env, seed) runs with tuned hyperparameters and write their report (benchmark.md)",
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -772,7 +771,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--curve-episodes", type=positive_int, default=5, help="episodes per curve point (default 5)")
     parser.add_argument("-f", "--folder", default="logs/benchmark", help="logs folder of the runs (default logs/benchmark)")
     parser.add_argument("--results-dir", default="benchmarks/results", help="per-run JSON files (default benchmarks/results)")
-    parser.add_argument("--output", default="benchmarks/benchmark.md", help="report file (default benchmarks/benchmark.md)")
+    parser.add_argument(
+        "--output", help="report file; its plots go to plots/ beside it (default: benchmark.md beside --results-dir)"
+    )
     parser.add_argument("--readme", help="also replace the table between the benchmark markers of this README")
     parser.add_argument("--jobs", type=positive_int, default=1, help="local processes (default 1: one run after another)")
     parser.add_argument("--ray", action="store_true", help="run each run as a task of a local Ray instance")
@@ -800,9 +801,11 @@ def main(args: argparse.Namespace) -> int:
     :param args: Namespace produced by the parser of :func:`add_parser`.
     :return: Exit status: 0 when every run finished (or was already finished), 1 when some failed.
     """
-    from pgzoo.zoo.report import write_report
+    from pgzoo.zoo.report import check_readme, write_report
 
     status = 0
+    if args.readme is not None and (args.report or not args.no_report):
+        check_readme(args.readme)  # before the runs, not after hours of training
     if not args.report:
         specs = plan_runs(
             args.algos,

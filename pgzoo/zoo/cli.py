@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from pgzoo.zoo.errors import ZooError
+from pgzoo.zoo.errors import UnknownEnvError, ZooError
 
 if TYPE_CHECKING:
     from pgzoo.zoo.enjoy import Agent
@@ -59,12 +59,13 @@ examples:
 _PUSH_EXAMPLES = """\
 The token is read from HF_TOKEN or from `hf auth login` (huggingface-cli login); it is never written anywhere.
 The Hub endpoint is HF_ENDPOINT (default https://huggingface.co). Without a token, package locally with
---dry-run --local-dir DIR: the folder then holds exactly what would be uploaded.
+--dry-run --local-dir DIR (a new or empty folder): it then holds exactly what would be uploaded. Files a
+previous push left in the repository that this agent lacks (vecnormalize.json, replay.mp4) are deleted.
 
 examples:
   pgzoo push --algo reinforce --env CartPole-v1 -f logs --org my-org
   pgzoo push --algo a2c --env CartPole-v1 -f logs --repo-id my-org/a2c-CartPole-v1 -m "first agent"
-  pgzoo push --algo reinforce --env CartPole-v1 -f logs --org my-org --dry-run --local-dir hub/reinforce-CartPole-v1
+  pgzoo push --algo reinforce --env CartPole-v1 -f logs --dry-run --local-dir hub/reinforce-CartPole-v1
 """
 
 _PULL_EXAMPLES = """\
@@ -89,6 +90,20 @@ def positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """
+    Argparse type of seeds (NumPy and Gymnasium refuse negative ones).
+
+    :param text: The option's value as typed.
+    :return: The integer, 0 or more.
+    :raises argparse.ArgumentTypeError: When it is negative.
+    """
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text}")
     return value
 
 
@@ -133,11 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--env", required=True, help="Gymnasium env id, e.g. CartPole-v1")
     train.add_argument("-n", "--n-timesteps", type=positive_int, help="training steps (overrides the file's n_timesteps)")
     train.add_argument("-f", "--folder", default="logs", help="root of the logs layout (default: logs)")
-    train.add_argument("--seed", type=int, help="random seed (default: drawn at random, saved in args.yml)")
+    train.add_argument("--seed", type=non_negative_int, help="random seed (default: drawn at random, saved in args.yml)")
     train.add_argument("--eval-freq", type=int, default=10_000, help="evaluate every N steps; <= 0 disables (default 10000)")
     train.add_argument("--eval-episodes", type=positive_int, default=5, help="episodes per evaluation (default 5)")
     train.add_argument(
-        "--final-eval-episodes", type=int, default=10, help="episodes of the evaluation after training (default 10)"
+        "--final-eval-episodes", type=positive_int, default=10, help="episodes of the evaluation after training (default 10)"
     )
     train.add_argument("--save-freq", type=int, default=-1, help="save a checkpoint every N steps; <= 0 disables (default)")
     train.add_argument("--n-workers", type=positive_int, help="worker processes (a3c)")
@@ -167,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     enjoy.add_argument("-n", "--n-timesteps", type=positive_int, default=1000, help="steps to run (default 1000)")
     enjoy.add_argument("--no-render", action="store_true", help="do not open a window")
     enjoy.add_argument("--stochastic", action="store_true", help="sample actions instead of taking the most likely")
-    enjoy.add_argument("--seed", type=int, default=0, help="env seed (default 0)")
+    enjoy.add_argument("--seed", type=non_negative_int, default=0, help="env seed (default 0)")
     _add_trust(enjoy)
     _add_common(enjoy)
 
@@ -178,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     video.add_argument("-n", "--n-timesteps", type=positive_int, default=1000, help="steps to record (default 1000)")
     video.add_argument("-o", "--output", help="mp4 file (default: <run>/videos/<algo>-<env>.mp4)")
     video.add_argument("--stochastic", action="store_true", help="sample actions")
-    video.add_argument("--seed", type=int, default=0, help="env seed (default 0)")
+    video.add_argument("--seed", type=non_negative_int, default=0, help="env seed (default 0)")
     _add_trust(video)
     _add_common(video)
 
@@ -187,12 +202,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_run_selection(push)
     push.add_argument("--repo-id", help="ORG/NAME of the Hub repository")
-    push.add_argument("--org", help="organization or user: the repository is then ORG/<algo>-<env>")
+    push.add_argument(
+        "--org", help="organization or user: the repository is then ORG/<algo>-<env> (a dry run defaults to YOUR_ORG)"
+    )
     push.add_argument("-m", "--message", help="commit message")
     push.add_argument("--n-eval-episodes", type=positive_int, default=10, help="evaluation episodes (default 10)")
     push.add_argument("--stochastic", action="store_true", help="evaluate with stochastic actions")
     push.add_argument("--video-length", type=int, default=1000, help="steps of replay.mp4; 0 skips it (default 1000)")
-    push.add_argument("--local-dir", help="also keep the packaged repository in this folder")
+    push.add_argument("--local-dir", help="also keep the packaged repository in this folder (new or empty)")
     push.add_argument("--dry-run", action="store_true", help="only package into --local-dir; upload nothing, no token needed")
     push.add_argument("--private", action="store_true", help="create the repository as private")
     _add_trust(push)
@@ -247,7 +264,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     )
     print(f"Run saved in {result.run_folder}")
     print(result.summary())
-    return 0
+    # The model trained so far is saved, but a script must still see that the run did not finish.
+    return 130 if result.interrupted else 0
 
 
 def _load_selected_agent(args: argparse.Namespace, render_mode: str | None) -> Agent:
@@ -290,12 +308,16 @@ def _cmd_enjoy(args: argparse.Namespace) -> int:
 
 def _cmd_record_video(args: argparse.Namespace) -> int:
     from pgzoo.zoo.envs import env_folder_name
-    from pgzoo.zoo.record_video import record_video
+    from pgzoo.zoo.record_video import check_video_path, record_video
 
+    # A bad -o is reported before the agent is loaded and run, not after.
+    output = check_video_path(args.output) if args.output else None
     agent = _load_selected_agent(args, render_mode="rgb_array")
-    output = args.output or agent.run_folder / "videos" / f"{args.algo}-{env_folder_name(args.env)}.mp4"
-    path = record_video(agent, output, n_timesteps=args.n_timesteps, deterministic=not args.stochastic)
-    agent.env.close()
+    output = output or agent.run_folder / "videos" / f"{args.algo}-{env_folder_name(args.env)}.mp4"
+    try:
+        path = record_video(agent, output, n_timesteps=args.n_timesteps, deterministic=not args.stochastic)
+    finally:
+        agent.env.close()
     print(f"Video saved to {path}")
     return 0
 
@@ -303,11 +325,14 @@ def _cmd_record_video(args: argparse.Namespace) -> int:
 def _cmd_push(args: argparse.Namespace) -> int:
     from pgzoo.zoo.algos import normalize_algo_name
     from pgzoo.zoo.errors import HubError
-    from pgzoo.zoo.hub import default_repo_name, push
+    from pgzoo.zoo.hub import DRY_RUN_ORG, default_repo_name, push
 
-    if args.repo_id is None and args.org is None:
-        raise HubError("give --repo-id ORG/NAME or --org ORG (the repository is then ORG/<algo>-<env>)")
-    repo_id = args.repo_id or f"{args.org}/{default_repo_name(normalize_algo_name(args.algo), args.env)}"
+    org = args.org
+    if args.repo_id is None and org is None:
+        if not args.dry_run:
+            raise HubError("give --repo-id ORG/NAME or --org ORG (the repository is then ORG/<algo>-<env>)")
+        org = DRY_RUN_ORG  # a dry run uploads nothing: the card's usage code gets a placeholder to edit
+    repo_id = args.repo_id or f"{org}/{default_repo_name(normalize_algo_name(args.algo), args.env)}"
     result = push(
         args.algo,
         args.env,
@@ -329,6 +354,8 @@ def _cmd_push(args: argparse.Namespace) -> int:
     print(f"Evaluation: mean reward {result.mean_reward:.2f} +/- {result.std_reward:.2f} over {args.n_eval_episodes} episodes")
     if result.url is None:
         print(f"Dry run: packaged {repo_id} into {result.folder} ({', '.join(result.files)}); nothing uploaded")
+        if org == DRY_RUN_ORG and args.repo_id is None:
+            print(f"The card names the placeholder {repo_id}: pass --org or --repo-id to name the real repository")
     else:
         print(f"Pushed {', '.join(result.files)} to {repo_id}: {result.url}")
     return 0
@@ -382,7 +409,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             import_gym_packages(args.gym_packages)
         return int(_COMMANDS[args.command](args))
     except ZooError as error:
-        print(f"error: {error}", file=sys.stderr)
+        message = str(error)
+        if isinstance(error, UnknownEnvError) and hasattr(args, "gym_packages"):
+            message += " Use --gym-packages to import a package that registers it"
+        print(f"error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

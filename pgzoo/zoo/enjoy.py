@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from pgzoo.zoo.algos import get_algo_class, normalize_algo_name
+from pgzoo.zoo.algos import check_device, get_algo_class, normalize_algo_name
 from pgzoo.zoo.envs import check_env_id, make_zoo_env
 from pgzoo.zoo.errors import UnsafeModelError
 from pgzoo.zoo.experiment import (
@@ -20,7 +20,7 @@ from pgzoo.zoo.experiment import (
     vecnormalize_file,
     vecnormalize_pickle,
 )
-from pgzoo.zoo.safe_load import load_model_safely
+from pgzoo.zoo.safe_load import load_model_safely, read_zip_data
 
 
 @dataclass
@@ -75,6 +75,7 @@ def load_agent(
     """
     algo = normalize_algo_name(algo)
     check_env_id(env_id)
+    check_device(device)
     algo_class = get_algo_class(algo)
     run_folder = find_run_folder(log_folder, algo, env_id, exp_id)
     path = model_file(run_folder, env_id, load_best=load_best, load_checkpoint=load_checkpoint)
@@ -96,6 +97,7 @@ def load_agent(
         env.training, env.norm_reward = False, False
 
     if trusted:
+        read_zip_data(path)  # a damaged file gets a one-line error, not a traceback from inside SB3's load
         model = algo_class.load(str(path), env=env, device=device)
     else:
         model_config = {"policy": config.policy, **config.model_kwargs}

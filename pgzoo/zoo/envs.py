@@ -17,7 +17,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecFrameStack, VecNormalize
 
-from pgzoo.zoo.errors import UnknownEnvError, ZooError
+from pgzoo.zoo.errors import HyperparamsError, UnknownEnvError, ZooError
 from pgzoo.zoo.hyperparams import ZooConfig
 
 #: File name of the VecNormalize statistics in JSON (safe to load); the ``.pkl`` is SB3's pickle, kept for rl-zoo3.
@@ -55,9 +55,8 @@ def check_env_id(env_id: str) -> None:
     except gym.error.Error as error:
         close = difflib.get_close_matches(env_id, list(gym.registry), n=3)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise UnknownEnvError(
-            f"unknown environment id {env_id!r} ({error}).{hint} Use --gym-packages to import a package that registers it"
-        ) from None
+        # No word on how to register it: the CLI adds that for the commands that have --gym-packages.
+        raise UnknownEnvError(f"unknown environment id {env_id!r} ({error}).{hint}") from None
 
 
 def env_folder_name(env_id: str) -> str:
@@ -121,10 +120,13 @@ def make_zoo_env(
     if config.frame_stack:
         env = VecFrameStack(env, n_stack=config.frame_stack)
     if config.normalize_kwargs is not None:
-        if training:
-            env = VecNormalize(env, **config.normalize_kwargs)
-        else:
-            env = VecNormalize(env, training=False, **{**config.normalize_kwargs, "norm_reward": False})
+        # Evaluation and replay report raw rewards.
+        kwargs = config.normalize_kwargs if training else {**config.normalize_kwargs, "norm_reward": False}
+        try:
+            env = VecNormalize(env, training=training, **kwargs)
+        except (TypeError, ValueError, AssertionError) as error:
+            env.close()
+            raise HyperparamsError(f"normalize {config.normalize_kwargs}: VecNormalize rejected it: {error}") from None
         if vecnormalize_path is not None:
             load_vecnormalize_stats(env, vecnormalize_path)
             env.training = training

@@ -20,6 +20,8 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,13 +30,18 @@ import numpy as np
 import yaml
 
 from pgzoo.zoo.algos import ALGOS, get_algo_class, normalize_algo_name
-from pgzoo.zoo.envs import VECNORMALIZE_JSON, VECNORMALIZE_PKL, atomic_write_text, env_folder_name
-from pgzoo.zoo.errors import HubError, ZooError
+from pgzoo.zoo.envs import VECNORMALIZE_JSON, VECNORMALIZE_PKL, atomic_write_text, check_env_id, env_folder_name
+from pgzoo.zoo.errors import HubError, UnknownEnvError, ZooError
 from pgzoo.zoo.experiment import HUB_MARKER, find_run_folder, read_run_config, vecnormalize_file
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 #: Files fetched by ``pull`` (the video and anything else stay on the Hub).
 _PULLED_SUFFIXES = (".zip", ".yml", ".yaml", ".json", ".pkl", ".md")
+#: Files a push writes only for some agents: deleted from the repository when the new package lacks them, so
+#: that an earlier agent's normalization statistics or replay never sit next to the new model.
+_OPTIONAL_FILES = [VECNORMALIZE_JSON, "replay.mp4"]
+#: Organization in the card of a dry run given neither ``--org`` nor ``--repo-id``.
+DRY_RUN_ORG = "YOUR_ORG"
 
 
 def endpoint() -> str:
@@ -333,17 +340,22 @@ def push(
     :param n_eval_episodes: Evaluation episodes for ``results.json`` and the card.
     :param deterministic: Deterministic evaluation.
     :param video_length: Steps recorded into ``replay.mp4``; 0 skips the video.
-    :param local_dir: Keep the packaged repository in this folder (default: a temporary folder, removed).
+    :param local_dir: Keep the packaged repository in this folder, which must be new or empty so that it holds
+        exactly what is uploaded (default: a temporary folder, removed).
     :param dry_run: Only package (into ``local_dir``, required), upload nothing; needs no token.
     :param private: Create the repository as private.
     :param trust_remote_code: Allow re-publishing a run pulled from the Hub that only loads with pickle.
     :param device: Torch device the agent is evaluated on before packaging.
     :raises HubError: Without a token (unless ``dry_run``), or when the Hub refuses the upload.
+    :raises ZooError: When ``local_dir`` is a file or a folder that is not empty.
     """
     algo = normalize_algo_name(algo)
     check_repo_id(repo_id)
     if dry_run and local_dir is None:
         raise HubError("--dry-run packages into --local-dir DIR: give that folder")
+    target = Path(local_dir) if local_dir is not None else None
+    if target is not None:
+        _check_empty_folder(target)
     token = None
     if not dry_run:
         from huggingface_hub import get_token
@@ -355,7 +367,11 @@ def push(
                 "or package locally with --dry-run --local-dir DIR"
             )
     find_run_folder(log_folder, algo, env_id, exp_id)  # fail before evaluating when the run is missing
-    folder = Path(local_dir) if local_dir is not None else Path(tempfile.mkdtemp(prefix="pgzoo-push-"))
+    if target is not None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    # Packaged next to --local-dir, then renamed into place: a failed packaging leaves no half-filled folder.
+    staging = Path(tempfile.mkdtemp(prefix=".pgzoo-push-", dir=target.parent if target is not None else None))
+    folder = staging / "package"  # made by package() with mkdir: a plain folder's permissions, unlike mkdtemp's
     try:
         results, files = package(
             algo,
@@ -372,6 +388,10 @@ def push(
             trust_remote_code=trust_remote_code,
             device=device,
         )
+        if target is not None:
+            if target.is_dir():
+                target.rmdir()  # empty (checked above); a folder can only be renamed to a free name everywhere
+            folder = folder.rename(target)
         url = None
         if not dry_run:
             from huggingface_hub import HfApi
@@ -380,14 +400,31 @@ def push(
             message = commit_message or f"Upload {algo} agent for {env_id} (pgzoo)"
             try:
                 api.create_repo(repo_id, exist_ok=True, private=private)
-                commit = api.upload_folder(folder_path=str(folder), repo_id=repo_id, commit_message=message)
+                commit = api.upload_folder(
+                    folder_path=str(folder), repo_id=repo_id, commit_message=message, delete_patterns=_OPTIONAL_FILES
+                )
             except Exception as error:
                 raise _hub_error(error, repo_id) from None
             url = str(getattr(commit, "commit_url", commit))
     finally:
-        if local_dir is None:
-            shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
     return PushResult(repo_id, folder, url, results["mean_reward"], results["std_reward"], files)
+
+
+def _check_empty_folder(folder: Path) -> None:
+    """
+    Refuse a ``--local-dir`` that holds files: they would be uploaded with the agent, or overwritten by it.
+
+    :param folder: The folder asked for; it may not exist yet.
+    :raises ZooError: When it is a file or a folder that is not empty.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise ZooError(f"--local-dir {folder} is a file: give a new or empty folder")
+    if folder.is_dir() and any(folder.iterdir()):
+        raise ZooError(
+            f"--local-dir {folder} is not empty: give a new or empty folder, so that it holds exactly what is "
+            "uploaded (pgzoo never overwrites or deletes files it did not write)"
+        )
 
 
 def _split_repo_name(repo_id: str) -> tuple[str, str] | None:
@@ -397,6 +434,48 @@ def _split_repo_name(repo_id: str) -> tuple[str, str] | None:
         if name.lower().startswith(algo + "-") and len(name) > len(algo) + 1:
             return algo, name[len(algo) + 1 :]
     return None
+
+
+def _read_mapping(path: Path, repo_id: str) -> dict[str, Any]:
+    """
+    Read a downloaded YAML file that must hold a mapping (``config.yml``, ``env_kwargs.yml``).
+
+    :param path: The downloaded file.
+    :param repo_id: Its repository, named in error messages instead of the temporary download folder.
+    :return: Its content; ``{}`` for an empty file.
+    :raises HubError: When it is not valid YAML or not a mapping.
+    """
+    from pgzoo.zoo.hyperparams import load_yaml
+
+    where = f"{path.name} of {repo_id}"
+    try:
+        content = load_yaml(path)
+    except ZooError as error:
+        raise HubError(str(error).replace(str(path), where)) from None
+    if content is None:
+        return {}
+    if not isinstance(content, Mapping):
+        raise HubError(f"{where} holds a YAML {type(content).__name__}, not a mapping of names to values")
+    return dict(content)
+
+
+def _warn_if_unknown_env(env_id: str, from_repo_name: bool) -> None:
+    """
+    Warn when ``env_id`` is not registered; not an error, as the env may come from a package that enjoy's
+    ``--gym-packages`` imports.
+
+    :param env_id: The env id the run will be filed under.
+    :param from_repo_name: It was guessed from the repository name rather than given.
+    """
+    try:
+        check_env_id(env_id)
+    except UnknownEnvError:
+        origin = " (from the repository name)" if from_repo_name else ""
+        hint = "pass --env ENV_ID if the repository name does not end with the agent's env; " if from_repo_name else ""
+        print(
+            f"warning: {env_id!r}{origin} is not a registered env id: {hint}"
+            "enjoy needs --gym-packages PACKAGE if a package registers it"
+        )
 
 
 def _download(repo_id: str, filename: str, folder: Path, revision: str | None) -> Path:
@@ -429,18 +508,23 @@ def pull(
     :param env_id: Env id, when the repository name does not end with it.
     :param revision: Branch, tag or commit.
     :param filename: Model zip to use, when the repository has several.
-    :return: The new run folder ``<log_folder>/<algo>/<env>_<N>``.
-    :raises HubError: When the repository or a file is missing.
+    :return: The new run folder ``<log_folder>/<algo>/<env>_<N>``; it appears only once everything was downloaded
+        and checked, so a failed pull leaves no run folder.
+    :raises HubError: When the repository or a file is missing, the model is not a zip, or ``config.yml`` /
+        ``env_kwargs.yml`` is not a YAML mapping.
     """
     from pgzoo.zoo.experiment import new_run_folder
+    from pgzoo.zoo.safe_load import read_zip_data
 
     check_repo_id(repo_id)
     guessed = _split_repo_name(repo_id)
+    env_from_repo_name = env_id is None
     if algo is None or env_id is None:
         if guessed is None:
             raise HubError(f"cannot tell the algorithm and env from {repo_id!r} (not <algo>-<env>): pass --algo and --env")
         algo, env_id = algo or guessed[0], env_id or guessed[1]
     algo = normalize_algo_name(algo)
+    _warn_if_unknown_env(env_id, env_from_repo_name)
 
     from huggingface_hub import HfApi
 
@@ -457,40 +541,51 @@ def pull(
             filename = zips[0]
         else:
             raise HubError(f"{repo_id} has {'no' if not zips else 'several'} model zips ({', '.join(files)}); pass --filename")
-    with tempfile.TemporaryDirectory(prefix="pgzoo-pull-") as tmp:
-        staging = Path(tmp)
-        model = _download(repo_id, filename, staging, revision)
+    algo_folder = Path(log_folder) / algo
+    algo_folder.mkdir(parents=True, exist_ok=True)
+    # Staged next to the run folder (same file system), then moved into place by one rename.
+    staging = Path(tempfile.mkdtemp(prefix=".pgzoo-pull-", dir=algo_folder))
+    try:
+        downloads = staging / "download"
+        model = _download(repo_id, filename, downloads, revision)
         extra = [f for f in files if "/" not in f and f.endswith(_PULLED_SUFFIXES) and not f.endswith(".zip")]
-        fetched = {name: _download(repo_id, name, staging, revision) for name in extra}
-
-        run_folder = new_run_folder(log_folder, algo, env_id)
-        env_name = env_folder_name(env_id)
-        cfg_folder = run_folder / env_name
-        cfg_folder.mkdir()
-        # First: a pull cut short must still be marked as coming from the Hub, or its files would be unpickled.
-        marker = {"repo_id": repo_id, "revision": revision, "filename": filename, "endpoint": endpoint()}
-        atomic_write_text(cfg_folder / HUB_MARKER, json.dumps(marker, indent=2))
-        shutil.copyfile(model, run_folder / f"{env_name}.zip")
-        config: dict[str, Any] = {}
-        if "config.yml" in fetched:
-            from pgzoo.zoo.hyperparams import load_yaml
-
-            config = dict(load_yaml(fetched["config.yml"]) or {})
+        fetched = {name: _download(repo_id, name, downloads, revision) for name in extra}
+        try:
+            read_zip_data(model, name=f"{filename} of {repo_id}")
+        except ZooError as error:
+            raise HubError(str(error)) from None
+        config = _read_mapping(fetched["config.yml"], repo_id) if "config.yml" in fetched else {}
         if "env_kwargs.yml" in fetched and not config.get("env_kwargs"):
-            from pgzoo.zoo.hyperparams import load_yaml
-
-            env_kwargs = load_yaml(fetched["env_kwargs.yml"])
+            env_kwargs = _read_mapping(fetched["env_kwargs.yml"], repo_id)
             if env_kwargs:
                 config["env_kwargs"] = env_kwargs
+
+        staged_run = staging / "run"  # made with mkdir: a plain folder's permissions, unlike mkdtemp's
+        env_name = env_folder_name(env_id)
+        cfg_folder = staged_run / env_name
+        cfg_folder.mkdir(parents=True)
+        marker = {"repo_id": repo_id, "revision": revision, "filename": filename, "endpoint": endpoint()}
+        atomic_write_text(cfg_folder / HUB_MARKER, json.dumps(marker, indent=2))
+        model.replace(staged_run / f"{env_name}.zip")
         atomic_write_text(cfg_folder / "config.yml", yaml.safe_dump(config, sort_keys=True))
         if VECNORMALIZE_JSON in fetched:
-            shutil.copyfile(fetched[VECNORMALIZE_JSON], cfg_folder / VECNORMALIZE_JSON)
+            fetched[VECNORMALIZE_JSON].replace(cfg_folder / VECNORMALIZE_JSON)
         for pickled in ("vec_normalize.pkl", VECNORMALIZE_PKL):
             if pickled in fetched:  # kept, but only loaded with trust_remote_code
-                shutil.copyfile(fetched[pickled], cfg_folder / VECNORMALIZE_PKL)
+                fetched[pickled].replace(cfg_folder / VECNORMALIZE_PKL)
         for name in ("results.json", "README.md"):
             if name in fetched:
-                shutil.copyfile(fetched[name], run_folder / name)
+                fetched[name].replace(staged_run / name)
+
+        run_folder = new_run_folder(log_folder, algo, env_id)  # reserves the next run number (an empty folder)
+        try:
+            os.replace(staged_run, run_folder)  # POSIX replaces the empty folder in one step
+        except OSError:  # Windows cannot replace a folder: free the name first
+            with suppress(OSError):
+                run_folder.rmdir()
+            staged_run.rename(run_folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return run_folder
 
 

@@ -24,6 +24,7 @@ algorithm's constructor. Python-looking strings are parsed by :func:`pgzoo.zoo.s
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
 import importlib.resources
@@ -294,6 +295,32 @@ def _to_int(value: Any, key: str, where: str) -> int:
     return int(value)
 
 
+def _to_float(value: Any, key: str, where: str) -> float:
+    # A string is what `-params key:abc` leaves when the value is no Python literal; "0.1" (quoted in YAML) is fine.
+    if not isinstance(value, bool) and isinstance(value, int | float | str):
+        with contextlib.suppress(ValueError):
+            return float(value)
+    raise HyperparamsError(f"{key} in {where} must be a number, got {value!r}")
+
+
+def _check_normalize_kwargs(normalize_kwargs: dict[str, Any], where: str) -> None:
+    """Refuse a ``normalize`` dict with a key ``VecNormalize`` does not take, before any folder or env is made."""
+    import inspect
+
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    # The zoo passes the env and the training flag itself.
+    accepted = [
+        name for name in inspect.signature(VecNormalize.__init__).parameters if name not in ("self", "venv", "training")
+    ]
+    unknown = [str(key) for key in normalize_kwargs if key not in accepted]
+    if unknown:
+        raise HyperparamsError(
+            f"normalize in {where}: unknown VecNormalize argument(s) {', '.join(map(repr, unknown))}; "
+            f"accepted: {', '.join(accepted)}"
+        )
+
+
 def preprocess_hyperparams(raw: dict[str, Any], *, where: str = "hyperparameters", trust_imports: bool = True) -> ZooConfig:
     """
     Split an env entry into a :class:`ZooConfig`, parsing schedules, strings and class paths.
@@ -315,6 +342,7 @@ def preprocess_hyperparams(raw: dict[str, Any], *, where: str = "hyperparameters
     if normalize is True:
         config.normalize_kwargs = {}
     elif isinstance(normalize, dict):
+        _check_normalize_kwargs(normalize, where)
         config.normalize_kwargs = dict(normalize)
     elif normalize not in (False, None):
         raise HyperparamsError(f"normalize in {where} must be a bool or a dict of VecNormalize arguments")
@@ -337,7 +365,7 @@ def preprocess_hyperparams(raw: dict[str, Any], *, where: str = "hyperparameters
     config.env_kwargs = env_kwargs
 
     noise_type = raw.pop("noise_type", None)
-    config.noise_std = float(raw.pop("noise_std", 0.0))
+    config.noise_std = _to_float(raw.pop("noise_std", 0.0), "noise_std", where)
     if noise_type is not None:
         noise_type = str(noise_type).lower()
         if noise_type not in NOISE_TYPES:

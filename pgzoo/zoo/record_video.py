@@ -7,7 +7,28 @@ from typing import Any
 
 import numpy as np
 
+from pgzoo.zoo.envs import atomic_write
 from pgzoo.zoo.errors import ZooError
+
+
+def check_video_path(path: str | Path) -> Path:
+    """
+    Validate the target of a video before anything is recorded, creating its folder when missing.
+
+    :param path: Target file; its name must end in ``.mp4`` (the only format written).
+    :return: The path.
+    :raises ZooError: When it is a folder, does not end in ``.mp4``, or its folder cannot be created.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ZooError(f"{path} is a folder: give a file name such as {path / 'replay.mp4'}")
+    if path.suffix.lower() != ".mp4":
+        raise ZooError(f"{path}: videos are written as MP4, give a file name ending in .mp4")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ZooError(f"cannot create the folder {path.parent} for {path.name}: {error.strerror or error}") from None
+    return path
 
 
 def record_video(
@@ -17,13 +38,15 @@ def record_video(
     Run ``agent`` (its env created with ``render_mode="rgb_array"``) and write the frames to an mp4.
 
     :param agent: An :class:`pgzoo.zoo.enjoy.Agent` loaded with ``render_mode="rgb_array"``.
-    :param path: Target ``.mp4`` file.
+    :param path: Target ``.mp4`` file (written atomically; its folder is created when missing).
     :param n_timesteps: Number of steps to record.
     :param deterministic: Deterministic actions.
     :param fps: Frames per second; defaults to the env's ``render_fps`` metadata (or 30).
     :return: The file written.
-    :raises ZooError: When the env cannot render frames or no mp4 writer is installed.
+    :raises ZooError: When the path is not usable (see :func:`check_video_path`), the env cannot render frames,
+        no mp4 writer is installed or the file cannot be written.
     """
+    path = check_video_path(path)
     try:
         import imageio.v2 as imageio
     except ImportError:
@@ -49,13 +72,9 @@ def record_video(
     if fps is None:
         metadata = env.get_attr("metadata")[0] or {}
         fps = int(metadata.get("render_fps", 30) or 30)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.mp4")
     try:
-        imageio.mimsave(str(tmp), frames, fps=fps, macro_block_size=1)  # type: ignore[arg-type]
+        # format="mp4": the file object atomic_write hands over has no name for imageio to guess the format from.
+        atomic_write(path, lambda file: imageio.mimsave(file, frames, format="mp4", fps=fps, macro_block_size=1))  # type: ignore[arg-type]
     except (ValueError, RuntimeError, OSError) as error:
-        tmp.unlink(missing_ok=True)
         raise ZooError(f"cannot write {path}: {error}") from None
-    tmp.replace(path)
     return path

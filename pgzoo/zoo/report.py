@@ -1,6 +1,7 @@
 """
-The benchmark report: ``benchmarks/benchmark.md`` and ``benchmarks/plots/<env>.png``, built only from the per-run
-JSON files that ``pgzoo benchmark`` saved (never from numbers typed by hand).
+The benchmark report: ``benchmark.md`` and ``plots/<env>.png`` beside the results folder (``benchmarks/benchmark.md``
+and ``benchmarks/plots/`` for the published one), built only from the per-run JSON files that ``pgzoo benchmark``
+saved (never from numbers typed by hand).
 
 A row is one (algo, env, budget) with all its measured seeds. Next to it stands the RL Zoo's published result for the
 closest SB3 algorithm (:data:`REFERENCE`, copied from the RL Zoo benchmark; one seed each there), and whether the row
@@ -286,9 +287,10 @@ def plot_env(env_id: str, rows: list[Row], path: str | Path) -> Path:
     axes.grid(alpha=0.3)
     axes.legend(fontsize="small", loc="best")
     figure.tight_layout()
+    from pgzoo.zoo.envs import atomic_write
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
+    atomic_write(path, lambda file: figure.savefig(file, format="png"))
     return path
 
 
@@ -395,6 +397,19 @@ def render_report(rows: list[Row], plots: dict[str, str], stale: list[dict[str, 
     return "\n".join(parts) + "\n"
 
 
+def check_readme(readme: str | Path) -> None:
+    """
+    Make sure ``readme`` is a file whose benchmark table can be replaced.
+
+    :param readme: README file given with ``--readme``.
+    :raises ZooError: When it is not an existing file.
+    """
+    from pgzoo.zoo.errors import ZooError
+
+    if not Path(readme).is_file():
+        raise ZooError(f"--readme {readme}: no such file (give the README whose benchmark table should be updated)")
+
+
 def update_readme(readme: str | Path, table: str, link: str) -> bool:
     """
     Replace the text between :data:`README_START` and :data:`README_END` in ``readme`` with the table.
@@ -418,7 +433,7 @@ def update_readme(readme: str | Path, table: str, link: str) -> bool:
 
 def write_report(
     results_dir: str | Path = "benchmarks/results",
-    output: str | Path = "benchmarks/benchmark.md",
+    output: str | Path | None = None,
     *,
     readme: str | Path | None = None,
 ) -> Path:
@@ -426,13 +441,27 @@ def write_report(
     Regenerate the report and one plot per env (``<output folder>/plots/<env>.png``) from the saved runs.
 
     :param results_dir: Folder of the per-run JSON files.
-    :param output: Markdown file to write.
+    :param output: Markdown file to write; ``None``: ``benchmark.md`` beside ``results_dir`` (so the default
+        ``benchmarks/results`` gives ``benchmarks/benchmark.md``, and a trial run's report stays with its results).
     :param readme: README whose benchmark markers get the table too, or ``None``.
     :return: The report's path.
+    :raises ZooError: When ``readme`` is not a file, or the report cannot be written.
     """
+    from pgzoo.zoo.errors import ZooError
+
+    if readme is not None:
+        check_readme(readme)
+    output = Path(results_dir).parent / "benchmark.md" if output is None else Path(output)
+    try:
+        _write_report_files(results_dir, output, readme)
+    except OSError as error:
+        raise ZooError(f"cannot write the report {output}: {error.strerror or error} ({error.filename or output})") from None
+    return output
+
+
+def _write_report_files(results_dir: str | Path, output: Path, readme: str | Path | None) -> None:
     from pgzoo.zoo.envs import atomic_write_text
 
-    output = Path(output)
     current, stale = split_stale(load_results(results_dir))
     rows = group_rows(current)
     plots: dict[str, str] = {}
@@ -448,13 +477,13 @@ def write_report(
         link = Path(os.path.relpath(output, Path(readme).parent)).as_posix()
         if not update_readme(readme, markdown_table(rows), link):
             print(f"warning: {readme} has no {README_START} ... {README_END} block; README not updated")
-    return output
 
 
 __all__ = [
     "REFERENCE",
     "REFERENCE_ALGOS",
     "Row",
+    "check_readme",
     "group_rows",
     "load_results",
     "markdown_table",

@@ -55,24 +55,26 @@ def _is_serialized(value: Any) -> bool:
     return isinstance(value, dict) and ":serialized:" in value
 
 
-def read_zip_data(path: str | Path) -> dict[str, Any]:
+def read_zip_data(path: str | Path, *, name: str | None = None) -> dict[str, Any]:
     """
     Return the JSON ``data`` of an SB3 zip, without decoding any pickled entry.
 
     :param path: The model zip.
+    :param name: How error messages call the file (default: its path), e.g. a file of a Hub repository.
     :raises ZooError: When the file is not an SB3 model zip.
     """
+    name = name or str(path)
     try:
         with zipfile.ZipFile(path) as archive:
             if "data" not in archive.namelist():
-                raise ZooError(f"{path} is not a Stable-Baselines3 model zip (no 'data' entry)")
+                raise ZooError(f"{name} is not a Stable-Baselines3 model zip (no 'data' entry)")
             data = json.loads(archive.read("data").decode())
     except zipfile.BadZipFile:
-        raise ZooError(f"{path} is not a zip file") from None
-    except json.JSONDecodeError as error:
-        raise ZooError(f"{path}: the 'data' entry is not JSON: {error}") from None
+        raise ZooError(f"{name} is not a zip file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ZooError(f"{name}: the 'data' entry is not JSON: {error}") from None
     if not isinstance(data, dict):
-        raise ZooError(f"{path}: the 'data' entry is not a JSON object")
+        raise ZooError(f"{name}: the 'data' entry is not a JSON object")
     return data
 
 

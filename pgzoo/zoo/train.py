@@ -7,6 +7,7 @@ training, everything written to ``<log_folder>/<algo>/<env>_<run>/``.
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import time
 from dataclasses import asdict, dataclass
@@ -20,7 +21,7 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize, sync_envs_normalization
 
 from pgzoo.common.noise import make_action_noise
-from pgzoo.zoo.algos import accepts_parameter, get_algo_class, is_off_policy, normalize_algo_name
+from pgzoo.zoo.algos import accepts_parameter, check_device, get_algo_class, is_off_policy, normalize_algo_name
 from pgzoo.zoo.envs import (
     VECNORMALIZE_JSON,
     VECNORMALIZE_PKL,
@@ -40,6 +41,9 @@ from pgzoo.zoo.hyperparams import (
     to_saveable,
 )
 from pgzoo.zoo.resume import Resume, ResumeCallback
+
+#: Seeds go to ``np.random.seed``, which takes ``0 <= seed < 2**32``.
+MAX_SEED = 2**32
 
 
 @dataclass
@@ -127,6 +131,55 @@ def _seed_everything(seed: int) -> None:
     set_random_seed(seed)
 
 
+def _one_line(error: BaseException) -> str:
+    """``error``'s message on one line, or its type when it has none (a bare ``assert``)."""
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _make_callback(cls: type, kwargs: dict[str, Any], where: str) -> BaseCallback:
+    """
+    Instantiate a ``callback`` of the hyperparameters.
+
+    :param cls: The callback class.
+    :param kwargs: Its arguments from the entry.
+    :param where: Where the entry comes from, for errors.
+    :raises HyperparamsError: When the class rejects the arguments.
+    """
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError, AssertionError) as error:
+        raise HyperparamsError(f"callback {cls.__name__} in {where}: {_one_line(error)}") from None
+
+
+def _remove_unused_run(run_folder: Path, env_name: str, n_envs: int) -> None:
+    """
+    Delete the run folder of a :func:`train` call that failed before training, if it holds only what that call wrote.
+
+    A folder holding anything else (a model, a checkpoint, a file the user put there) is left untouched.
+
+    :param run_folder: The folder the call created.
+    :param env_name: Its ``<env>/`` subfolder's name (``config.yml``, ``args.yml``).
+    :param n_envs: Number of training envs (one ``<rank>.monitor.csv`` each).
+    """
+    cfg_folder = run_folder / env_name
+    written = {cfg_folder, cfg_folder / "config.yml", cfg_folder / "args.yml"}
+    written |= {run_folder / f"{rank}.monitor.csv" for rank in range(n_envs)}
+    try:
+        found = set(run_folder.rglob("*"))
+        if not found <= written:
+            return
+        # Deepest first: files before the folder that holds them.
+        for path in sorted(found, key=lambda p: len(p.parts), reverse=True):
+            if path.is_dir():
+                path.rmdir()
+            else:
+                path.unlink()
+        run_folder.rmdir()
+    except OSError:
+        # Something appeared meanwhile, or the file system refused: keep the rest rather than hide the first error.
+        pass
+
+
 def train(
     algo: str,
     env_id: str,
@@ -148,6 +201,7 @@ def train(
     progress_bar: bool = False,
     args_to_save: dict[str, Any] | None = None,
     resume: Resume | None = None,
+    extra_callbacks: list[BaseCallback] | None = None,
 ) -> TrainResult:
     """
     Train ``algo`` on ``env_id`` with the env's entry of the hyperparameter file and save the run.
@@ -161,7 +215,7 @@ def train(
     :param n_timesteps: Training budget; overrides the file's ``n_timesteps`` when given.
     :param eval_freq: Evaluate every ``eval_freq`` steps (all envs together); ``<= 0`` disables it.
     :param eval_episodes: Episodes per evaluation during training.
-    :param final_eval_episodes: Episodes of the evaluation after training (reported in the result).
+    :param final_eval_episodes: Episodes of the evaluation after training (reported in the result); 0 skips it.
     :param deterministic_eval: Whether evaluations use deterministic actions.
     :param save_freq: Save a checkpoint every ``save_freq`` steps (all envs together); ``<= 0`` disables it.
     :param n_workers: Worker processes, for algorithms that have them (A3C).
@@ -172,11 +226,21 @@ def train(
     :param args_to_save: Arguments recorded in ``<env>/args.yml`` (the CLI passes its parsed arguments).
     :param resume: Keep a checkpoint of the run there (see :mod:`pgzoo.zoo.resume`), and if it already holds one
         saved with the same settings, continue from it up to ``n_timesteps`` instead of starting over.
+    :param extra_callbacks: Callbacks of the caller (``pgzoo benchmark``'s learning curve, ``pgzoo tune``'s pruning),
+        run after the entry's own: they are not hyperparameters, so ``config.yml`` never lists them.
     :return: A :class:`TrainResult`.
-    :raises ZooError: On bad input (unknown algo or env, bad hyperparameters...).
+    :raises ZooError: On bad input (unknown algo, env or device, bad hyperparameters, a model the algorithm cannot
+        build...). Until training starts, a failure removes the run folder again (see :func:`_remove_unused_run`).
     """
     algo = normalize_algo_name(algo)
     check_env_id(env_id)
+    check_device(device)
+    if eval_episodes <= 0:
+        raise ZooError(f"eval_episodes must be a positive number of episodes, got {eval_episodes}")
+    if final_eval_episodes < 0:
+        raise ZooError(f"final_eval_episodes must be >= 0 (0 skips the final evaluation), got {final_eval_episodes}")
+    if seed is not None and not 0 <= seed < MAX_SEED:
+        raise ZooError(f"seed must be between 0 and {MAX_SEED - 1}, got {seed}")
     algo_class = get_algo_class(algo)
     raw, source = get_env_hyperparams(algo, env_id, hyperparams_file)
     raw.update(hyperparams or {})
@@ -186,7 +250,7 @@ def train(
         if not accepts_parameter(algo_class, "n_workers"):
             raise HyperparamsError(f"--n-workers does not apply to {algo} (only to algorithms with workers, e.g. a3c)")
         raw["n_workers"] = n_workers
-    where = f"{env_id} in {source}"
+    where = f"{env_id} in {source}" + (" with the overrides" if hyperparams else "")
     config = preprocess_hyperparams(raw, where=where)
     if config.n_timesteps <= 0:
         raise HyperparamsError(f"n_timesteps must be given ({where} has none): use -n N or -params n_timesteps:N")
@@ -201,62 +265,73 @@ def train(
     run_folder = new_run_folder(log_folder, algo, env_id)
     env_name = env_folder_name(env_id)
     cfg_folder = run_folder / env_name
-    cfg_folder.mkdir()
-    atomic_write_text(cfg_folder / "config.yml", yaml.safe_dump(to_saveable(raw), sort_keys=True))
-    saved_args = {"algo": algo, "env": env_id, "seed": seed, "log_folder": str(log_folder), **(args_to_save or {})}
-    atomic_write_text(cfg_folder / "args.yml", yaml.safe_dump(to_saveable(saved_args), sort_keys=True))
+    with contextlib.ExitStack() as undo:
+        # Until training starts, a failure (or Ctrl-C) leaves no run folder behind: `enjoy` would take it for the
+        # latest run, one without a model.
+        undo.callback(_remove_unused_run, run_folder, env_name, config.n_envs)
+        cfg_folder.mkdir()
+        atomic_write_text(cfg_folder / "config.yml", yaml.safe_dump(to_saveable(raw), sort_keys=True))
+        saved_args = {"algo": algo, "env": env_id, "seed": seed, "log_folder": str(log_folder), **(args_to_save or {})}
+        atomic_write_text(cfg_folder / "args.yml", yaml.safe_dump(to_saveable(saved_args), sort_keys=True))
 
-    env = make_zoo_env(env_id, config, n_envs=config.n_envs, seed=sitting_seed, monitor_dir=run_folder)
-    model_kwargs = dict(config.model_kwargs)
-    if config.noise_type is not None:
-        if not is_off_policy(algo_class):
-            raise HyperparamsError(f"noise_type in {where}: {algo} does not take action noise")
-        try:
-            model_kwargs["action_noise"] = make_action_noise(
-                config.noise_type, config.noise_std, int(np.prod(env.action_space.shape or (1,))), n_envs=env.num_envs
-            )
-        except ValueError as error:
-            raise HyperparamsError(f"noise_type / noise_std in {where}: {error}") from None
-    if tensorboard_log is not None:
-        model_kwargs["tensorboard_log"] = str(Path(tensorboard_log) / env_name)
-    if checkpoint is not None:
-        log_kwargs = {key: model_kwargs[key] for key in ("tensorboard_log",) if key in model_kwargs}
-        model = checkpoint.restore(algo_class, env, device, verbose=verbose, **log_kwargs)
-        # Also what A3C's workers derive their seeds from.
-        model.seed = sitting_seed
-        model.set_random_seed(sitting_seed)
-        if verbose:
-            print(f"Resuming from the checkpoint at {resumed_from} steps in {checkpoint.folder}")
-    else:
-        try:
-            model = algo_class(config.policy, env, seed=seed, device=device, verbose=verbose, **model_kwargs)
-        except TypeError as error:
-            raise HyperparamsError(f"{where}: {algo_class.__name__} rejected the hyperparameters: {error}") from None
+        env = make_zoo_env(env_id, config, n_envs=config.n_envs, seed=sitting_seed, monitor_dir=run_folder)
+        undo.callback(env.close)
+        model_kwargs = dict(config.model_kwargs)
+        if config.noise_type is not None:
+            if not is_off_policy(algo_class):
+                raise HyperparamsError(f"noise_type in {where}: {algo} does not take action noise")
+            try:
+                model_kwargs["action_noise"] = make_action_noise(
+                    config.noise_type, config.noise_std, int(np.prod(env.action_space.shape or (1,))), n_envs=env.num_envs
+                )
+            except ValueError as error:
+                raise HyperparamsError(f"noise_type / noise_std in {where}: {error}") from None
+        if tensorboard_log is not None:
+            model_kwargs["tensorboard_log"] = str(Path(tensorboard_log) / env_name)
+        if checkpoint is not None:
+            log_kwargs = {key: model_kwargs[key] for key in ("tensorboard_log",) if key in model_kwargs}
+            model = checkpoint.restore(algo_class, env, device, verbose=verbose, **log_kwargs)
+            # Also what A3C's workers derive their seeds from.
+            model.seed = sitting_seed
+            model.set_random_seed(sitting_seed)
+            if verbose:
+                print(f"Resuming from the checkpoint at {resumed_from} steps in {checkpoint.folder}")
+        else:
+            try:
+                model = algo_class(config.policy, env, seed=seed, device=device, verbose=verbose, **model_kwargs)
+            except (TypeError, ValueError, AssertionError) as error:
+                # SB3 checks the spaces, the policy and the schedules with asserts and ValueError.
+                raise HyperparamsError(f"cannot build {algo_class.__name__} for {where}: {_one_line(error)}") from None
 
-    callbacks: list[BaseCallback] = [cls(**kwargs) for cls, kwargs in config.callbacks]
-    eval_env: VecEnv | None = None
-    best_path = run_folder / "best_model.zip"
-    if eval_freq > 0 or final_eval_episodes > 0:
-        eval_env = make_zoo_env(env_id, config, n_envs=1, seed=seed + 10_000, training=False)
-    if eval_freq > 0 and eval_env is not None:
-        callbacks.append(
-            EvalCallback(
-                eval_env,
-                callback_on_new_best=_SaveOnNewBest(best_path),
-                n_eval_episodes=eval_episodes,
-                eval_freq=max(eval_freq // config.n_envs, 1),
-                log_path=str(run_folder),
-                deterministic=deterministic_eval,
-                verbose=verbose,
+        callbacks: list[BaseCallback] = [
+            *(_make_callback(cls, kwargs, where) for cls, kwargs in config.callbacks),
+            *(extra_callbacks or []),
+        ]
+        eval_env: VecEnv | None = None
+        best_path = run_folder / "best_model.zip"
+        if eval_freq > 0 or final_eval_episodes > 0:
+            eval_env = make_zoo_env(env_id, config, n_envs=1, seed=seed + 10_000, training=False)
+            undo.callback(eval_env.close)
+        if eval_freq > 0 and eval_env is not None:
+            callbacks.append(
+                EvalCallback(
+                    eval_env,
+                    callback_on_new_best=_SaveOnNewBest(best_path),
+                    n_eval_episodes=eval_episodes,
+                    eval_freq=max(eval_freq // config.n_envs, 1),
+                    log_path=str(run_folder),
+                    deterministic=deterministic_eval,
+                    verbose=verbose,
+                )
             )
-        )
-    if save_freq > 0:
-        callbacks.append(_AtomicCheckpoint(max(save_freq // config.n_envs, 1), run_folder))
-    resume_callback = None
-    if resume is not None:
-        # Last: a checkpoint then includes what the other callbacks recorded at the same step.
-        resume_callback = ResumeCallback(resume, checkpoint.train_time_s if checkpoint is not None else 0.0)
-        callbacks.append(resume_callback)
+        if save_freq > 0:
+            callbacks.append(_AtomicCheckpoint(max(save_freq // config.n_envs, 1), run_folder))
+        resume_callback = None
+        if resume is not None:
+            # Last: a checkpoint then includes what the other callbacks recorded at the same step.
+            resume_callback = ResumeCallback(resume, checkpoint.train_time_s if checkpoint is not None else 0.0)
+            callbacks.append(resume_callback)
+        undo.pop_all()
 
     interrupted = False
     start = time.perf_counter()

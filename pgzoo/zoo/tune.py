@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -25,12 +26,6 @@ import yaml
 from stable_baselines3.common.callbacks import BaseCallback
 
 from pgzoo.zoo.errors import ZooError
-
-#: The running Optuna trials by number: the pruning callback is built from the hyperparameter entry (plain kwargs),
-#: so it finds its trial object here. Trials run one at a time in this process.
-_ACTIVE_TRIALS: dict[int, Any] = {}
-#: Numbers of the trials whose pruning callback stopped training (the objective then raises ``TrialPruned``).
-_PRUNED: set[int] = set()
 
 _GAMMAS = [0.9, 0.95, 0.98, 0.99, 0.995, 0.999]
 _NET_ARCHS = {"small": [64, 64], "medium": [128, 128], "large": [256, 256]}
@@ -132,14 +127,16 @@ class TrialPruningCallback(BaseCallback):
     The zoo's ``EvalCallback`` appends every evaluation to ``evaluations.npz`` in the run folder; this callback reads
     the file when it changes instead of evaluating a second time.
 
-    :param trial_number: Number of the trial in :data:`_ACTIVE_TRIALS`.
+    :param trial: The Optuna trial being trained.
     :param log_folder: Log folder of the run (its only run folder is looked up in it).
     :param step_offset: Added to the steps reported: a trial's later seeds continue its curve after the earlier ones.
     """
 
-    def __init__(self, trial_number: int, log_folder: str, step_offset: int = 0) -> None:
+    def __init__(self, trial: Any, log_folder: str | Path, step_offset: int = 0) -> None:
         super().__init__()
-        self.trial_number, self.log_folder, self.step_offset = trial_number, Path(log_folder), step_offset
+        self.trial, self.log_folder, self.step_offset = trial, Path(log_folder), step_offset
+        #: Whether this callback stopped training (the objective then raises ``TrialPruned``).
+        self.pruned = False
         self.path: Path | None = None
         self.mtime_ns = 0
         self.reported = 0
@@ -162,13 +159,12 @@ class TrialPruningCallback(BaseCallback):
             self.mtime_ns = mtime_ns
         except (OSError, ValueError, KeyError):  # being rewritten right now: look again at the next step
             return True
-        trial = _ACTIVE_TRIALS[self.trial_number]
         for step, rewards in zip(steps[self.reported :].tolist(), list(results[self.reported :]), strict=True):
-            trial.report(float(np.mean(rewards)), step=self.step_offset + int(step))
+            self.trial.report(float(np.mean(rewards)), step=self.step_offset + int(step))
         self.reported = len(steps)
-        if trial.should_prune():
-            trial.set_user_attr("pruned_at", int(self.num_timesteps))
-            _PRUNED.add(self.trial_number)
+        if self.trial.should_prune():
+            self.trial.set_user_attr("pruned_at", int(self.num_timesteps))
+            self.pruned = True
             return False  # stops training; the objective then raises TrialPruned
         return True
 
@@ -222,10 +218,12 @@ def tune(
     :param timeout: Stop starting new trials after this many seconds.
     :param log_folder: Root folder of the trials' runs (``trial_<n>[_seed<k>]/<algo>/<env>_1``).
     :param hyperparams_file: File whose entry the samples are applied on (default: the packaged ``<algo>.yml``).
-    :param output: YAML file for the best entry (default ``<log_folder>/<algo>_<env>_best.yml``).
+    :param output: YAML file for the best entry (default ``<log_folder>/<algo>_<env>_best.yml``); an existing one is
+        kept unless it holds a result no better for the same env and budget (see :func:`_write_best`).
     :param verbose: 0 quiet, 1 one line per trial.
     :return: The best entry (file format), its score, and the YAML file written.
-    :raises ZooError: Unknown algorithm or env, no search space, Optuna missing, no trial completed.
+    :raises ZooError: Unknown algorithm or env, no search space, Optuna missing, bad counts, a storage that does not
+        open, an output that cannot be written (all checked before the search), no trial completed.
     """
     from pgzoo.zoo.algos import normalize_algo_name
     from pgzoo.zoo.envs import check_env_id, env_folder_name
@@ -236,12 +234,23 @@ def tune(
     check_env_id(env_id)
     if algo not in SEARCH_SPACES:
         raise ZooError(f"no search space for {algo!r}: pgzoo tune supports {', '.join(SEARCH_SPACES)}")
+    counts = {"--n-trials": n_trials, "--n-evaluations": n_evaluations, "--eval-episodes": eval_episodes,
+              "--n-seeds": n_seeds, "--n-timesteps": 1 if n_timesteps is None else n_timesteps}  # fmt: skip
+    for option, value in counts.items():
+        if value <= 0:
+            raise ZooError(f"{option} must be positive, got {value}")
+    for option, value in {"--n-startup-trials": n_startup_trials, "--seed": seed}.items():
+        if value < 0:
+            raise ZooError(f"{option} must be >= 0, got {value}")
+    if timeout is not None and not timeout > 0:
+        raise ZooError(f"--timeout must be positive, got {timeout}")
     raw, source = get_env_hyperparams(algo, env_id, hyperparams_file)
     budget = n_timesteps or preprocess_hyperparams(dict(raw), where=f"{env_id} in {source}").n_timesteps
     if budget <= 0:
         raise ZooError(f"{env_id} in {source} has no n_timesteps: pass --n-timesteps")
-    if n_seeds <= 0:
-        raise ZooError("--n-seeds must be positive")
+    output = Path(output) if output else Path(log_folder) / f"{algo}_{env_folder_name(env_id)}_best.yml"
+    # Now rather than after hours of search: without --storage, a failed write would lose the search's result.
+    _check_writable(output)
     optuna = _import_optuna()
     # Optuna's own INFO lines repeat every parameter; this command prints one line per trial instead.
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -256,49 +265,44 @@ def tune(
         the_pruner = optuna.pruners.NopPruner()
     else:
         raise ZooError(f"unknown pruner {pruner!r}: use median or none")
-    study = optuna.create_study(
-        study_name=study_name or f"{algo}-{env_folder_name(env_id)}",
-        storage=storage,
-        load_if_exists=True,
-        direction="maximize",
-        sampler=samplers[sampler](seed=seed, **sampler_kwargs),
-        pruner=the_pruner,
-    )
-    base_callbacks = raw.get("callback")
-    base_callbacks = [] if base_callbacks is None else base_callbacks if isinstance(base_callbacks, list) else [base_callbacks]
+    try:
+        study = optuna.create_study(
+            study_name=study_name or f"{algo}-{env_folder_name(env_id)}",
+            storage=storage,
+            load_if_exists=True,
+            direction="maximize",
+            sampler=samplers[sampler](seed=seed, **sampler_kwargs),
+            pruner=the_pruner,
+        )
+    except Exception as error:
+        if storage is None:
+            raise
+        # SQLAlchemy's messages run over several lines (the first says what is wrong); a missing driver is an
+        # ImportError, an unparsable URL or a study of another direction a ValueError-like error.
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ZooError(f"cannot open --storage {storage!r}: {message}") from None
 
     def train_one_seed(trial: Any, params: dict[str, Any], index: int) -> float:
         suffix = f"_seed{seed + index}" if n_seeds > 1 else ""
         folder = Path(log_folder) / f"{algo}_{env_folder_name(env_id)}" / f"trial_{trial.number}{suffix}"
-        check = {
-            "pgzoo.zoo.tune.TrialPruningCallback": {
-                "trial_number": trial.number,
-                "log_folder": str(folder),
-                "step_offset": index * budget,
-            }
-        }
-        _ACTIVE_TRIALS[trial.number] = trial
-        try:
-            result = train(
-                algo,
-                env_id,
-                seed=seed + index,
-                log_folder=folder,
-                hyperparams={**params, "callback": [*base_callbacks, check]},
-                hyperparams_file=hyperparams_file,
-                n_timesteps=budget,
-                eval_freq=max(budget // n_evaluations, 1),
-                eval_episodes=eval_episodes,
-                final_eval_episodes=eval_episodes,
-                verbose=0,
-            )
-        finally:
-            _ACTIVE_TRIALS.pop(trial.number, None)
-            pruned = trial.number in _PRUNED
-            _PRUNED.discard(trial.number)
+        check = TrialPruningCallback(trial, folder, step_offset=index * budget)
+        result = train(
+            algo,
+            env_id,
+            seed=seed + index,
+            log_folder=folder,
+            hyperparams=params,
+            hyperparams_file=hyperparams_file,
+            n_timesteps=budget,
+            eval_freq=max(budget // n_evaluations, 1),
+            eval_episodes=eval_episodes,
+            final_eval_episodes=eval_episodes,
+            verbose=0,
+            extra_callbacks=[check],
+        )
         if result.interrupted:
             raise KeyboardInterrupt
-        if pruned:
+        if check.pruned:
             raise optuna.TrialPruned()
         if math.isnan(result.mean_reward):
             raise optuna.TrialPruned()  # diverged: nothing to learn from its score
@@ -328,16 +332,95 @@ def tune(
     best = study.best_trial
     # Rebuild the entry from the best trial's parameters with the same sampling code, so the YAML is exactly what ran.
     entry = {**raw, **SEARCH_SPACES[algo](optuna.trial.FixedTrial(best.params)), "n_timesteps": budget}
-    output = Path(output) if output else Path(log_folder) / f"{algo}_{env_folder_name(env_id)}_best.yml"
-    from pgzoo.zoo.envs import atomic_write_text
-
     header = (
         f"# pgzoo tune: best of {len(study.trials)} trials (trial {best.number}), mean deterministic reward "
         f"{best.value:.2f} over {eval_episodes} episodes after {budget} steps, "
         f"{f'seeds {seed}-{seed + n_seeds - 1}' if n_seeds > 1 else f'seed {seed}'}\n"
     )
-    atomic_write_text(output, header + yaml.safe_dump({env_id: to_saveable(entry)}, sort_keys=False))
-    return entry, float(best.value), output
+    text = header + yaml.safe_dump({env_id: to_saveable(entry)}, sort_keys=False)
+    path = _write_best(output, text, env_id, budget, float(best.value), verbose)
+    return entry, float(best.value), path
+
+
+def _check_writable(path: Path) -> None:
+    """
+    Create the folder of ``path`` and make sure a file can be written in it.
+
+    :param path: The file that will be written at the end of the search.
+    :raises ZooError: When it cannot be.
+    """
+    import tempfile
+
+    if path.is_dir():
+        raise ZooError(f"--output {path} is a folder: give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as error:
+        raise ZooError(f"cannot write --output {path}: {error.strerror or error} ({error.filename or path.parent})") from None
+
+
+#: What the header of a file written by :func:`tune` says about its result: score and budget.
+_HEADER = re.compile(r"^# pgzoo tune: .* mean deterministic reward (\S+) over \d+ episodes after (\d+) steps")
+
+
+def _recorded_score(path: Path, env_id: str, budget: int) -> float | None:
+    """
+    The score of the result ``path`` holds, when it is ``pgzoo tune``'s best entry for ``env_id`` at ``budget`` steps.
+
+    :param path: An existing output file.
+    :param env_id: Env id of the new result.
+    :param budget: Training steps per trial of the new result.
+    :return: Its score, or ``None`` when the file holds anything else (an edited file, another env or budget).
+    """
+    try:
+        text = path.read_text()
+        match = _HEADER.match(text)
+        if match is None or int(match.group(2)) != budget or list(yaml.safe_load(text) or {}) != [env_id]:
+            return None
+        return float(match.group(1))
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        return None
+
+
+def _write_best(output: Path, text: str, env_id: str, budget: int, score: float, verbose: int) -> Path:
+    """
+    Write the best entry atomically to ``output``, unless that would replace a better result or someone else's file.
+
+    ``output`` is replaced only when it holds an earlier ``pgzoo tune`` result for the same env and budget that scores
+    no more than ``score`` (so resuming a study with ``--storage`` updates it). Otherwise it is kept, and the entry goes
+    to the first free ``<stem>.<n><suffix>`` beside it.
+
+    :param output: The requested file.
+    :param text: The file's content.
+    :param env_id: Env id of the result.
+    :param budget: Training steps per trial.
+    :param score: The best trial's score.
+    :param verbose: Say what was replaced or kept when > 0.
+    :return: The file written.
+    """
+    from pgzoo.zoo.envs import atomic_write_text
+
+    path = output
+    if output.exists():
+        previous = _recorded_score(output, env_id, budget)
+        if previous is not None and previous <= score:
+            if verbose:
+                print(f"replacing {output}: its earlier result scored {previous:.2f}")
+        else:
+            number = 1
+            while (path := output.with_name(f"{output.stem}.{number}{output.suffix}")).exists():
+                number += 1
+            if verbose:
+                held = (
+                    f"a better result ({previous:.2f})"
+                    if previous is not None
+                    else f"no tune result for {env_id} at {budget} steps"
+                )
+                print(f"kept {output}: it holds {held}; this result goes to {path}")
+    atomic_write_text(path, text)
+    return path
 
 
 _EXAMPLES = """\
@@ -347,6 +430,8 @@ examples:
   pgzoo tune --algo a3c --env Pendulum-v1 --sampler random --pruner none --timeout 3600
   pgzoo tune --algo a3c --env LunarLander-v3 --n-seeds 2 --n-trials 30   # each trial scored on seeds 0 and 1
 The best entry is written as YAML (--output); merge it into hyperparams/<algo>.yml, then benchmark it.
+An existing --output file is replaced only by a result at least as good for the same env and budget (a resumed
+--storage study updates it); otherwise it is kept and the entry goes to <name>.1.yml (the next free number).
 """
 
 
@@ -381,7 +466,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
     parser.add_argument("-f", "--folder", default="logs/tune", help="trials' logs folder (default logs/tune)")
     parser.add_argument("--hyperparams", "-conf", dest="hyperparams_file", metavar="FILE", help="rl-zoo3 style YAML file")
-    parser.add_argument("-o", "--output", help="YAML file for the best entry (default <folder>/<algo>_<env>_best.yml)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        help="YAML file for the best entry (default <folder>/<algo>_<env>_best.yml); kept if it holds a better result",
+    )
     parser.add_argument("--verbose", type=int, default=1, help="0 quiet, 1 one line per trial (default)")
     return parser
 
@@ -393,9 +482,6 @@ def main(args: argparse.Namespace) -> int:
     :param args: Namespace produced by the parser of :func:`add_parser`.
     :return: Exit status 0.
     """
-    for name in ("n_trials", "n_evaluations", "eval_episodes"):
-        if getattr(args, name) <= 0:
-            raise ZooError(f"--{name.replace('_', '-')} must be positive")
     _entry, score, path = tune(
         args.algo,
         args.env,
