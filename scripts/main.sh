@@ -24,6 +24,8 @@ pgzoo train --algo reinforce --env CartPole-v1 -f "$LOGS" --seed "$SEED" "${BUDG
     --eval-freq 20000 --eval-episodes 5 --final-eval-episodes 10 --verbose 0
 
 echo "== Evaluating the trained agent and packaging it for the Hub"
+# push packages into a new or empty folder only; the package of an earlier run of this script is replaced.
+if [ -f "$HUB_DIR/results.json" ] && [ -f "$HUB_DIR/README.md" ]; then rm -rf "$HUB_DIR"; fi
 if python -c "import sys, huggingface_hub; sys.exit(0 if huggingface_hub.get_token() else 1)"; then
     pgzoo push --algo reinforce --env CartPole-v1 -f "$LOGS" --org "$HF_ORG" --local-dir "$HUB_DIR" \
         --n-eval-episodes 10 -m "REINFORCE on CartPole-v1, trained with pgzoo's zoo"
