@@ -24,16 +24,20 @@ pgzoo train --algo reinforce --env CartPole-v1 -f "$LOGS" --seed "$SEED" "${BUDG
     --eval-freq 20000 --eval-episodes 5 --final-eval-episodes 10 --verbose 0
 
 echo "== Evaluating the trained agent and packaging it for the Hub"
-# push packages into a new or empty folder only; the package of an earlier run of this script is replaced.
-if [ -f "$HUB_DIR/results.json" ] && [ -f "$HUB_DIR/README.md" ]; then rm -rf "$HUB_DIR"; fi
+# $HUB_DIR is this script's output: each run packages into a new folder (push wants a new or empty one) and,
+# once that worked, puts it in place of the previous run's package.
+PACKAGE="$HUB_DIR.new"
+rm -rf "$PACKAGE"
 if python -c "import sys, huggingface_hub; sys.exit(0 if huggingface_hub.get_token() else 1)"; then
-    pgzoo push --algo reinforce --env CartPole-v1 -f "$LOGS" --org "$HF_ORG" --local-dir "$HUB_DIR" \
+    pgzoo push --algo reinforce --env CartPole-v1 -f "$LOGS" --org "$HF_ORG" --local-dir "$PACKAGE" \
         --n-eval-episodes 10 -m "REINFORCE on CartPole-v1, trained with pgzoo's zoo"
 else
     echo "No Hugging Face token found (HF_TOKEN / hf auth login): packaging into $HUB_DIR without uploading"
-    pgzoo push --algo reinforce --env CartPole-v1 -f "$LOGS" --org "$HF_ORG" --local-dir "$HUB_DIR" \
+    pgzoo push --algo reinforce --env CartPole-v1 -f "$LOGS" --org "$HF_ORG" --local-dir "$PACKAGE" \
         --n-eval-episodes 10 --dry-run
 fi
+rm -rf "$HUB_DIR"
+mv "$PACKAGE" "$HUB_DIR"
 echo "== Results"
 cat "$HUB_DIR/results.json"
 echo

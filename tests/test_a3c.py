@@ -308,6 +308,15 @@ def test_one_worker_is_reproducible(no_leftover_workers: list[A3C]) -> None:
     assert th.equal(weights[0], weights[1])
 
 
+@pytest.mark.timeout(60)
+def test_large_seeds_stay_in_numpy_range(no_leftover_workers: list[A3C]) -> None:
+    # The zoo draws seeds up to 2**31 and accepts up to 2**32 - 1; times n_workers they would overflow np.random.seed.
+    model = A3C("MlpPolicy", "CartPole-v1", n_workers=2, n_steps=5, seed=2**32 - 1)
+    no_leftover_workers.append(model)
+    model.learn(100)
+    assert model.num_timesteps >= 100
+
+
 @pytest.mark.timeout(120)
 def test_training_in_chunks_draws_new_episodes(no_leftover_workers: list[A3C]) -> None:
     def episode_rewards_per_chunk() -> list[list[float]]:

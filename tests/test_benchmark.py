@@ -430,8 +430,8 @@ def test_tune_never_replaces_a_better_result(tmp_path: Path, capsys: pytest.Capt
     pytest.importorskip("optuna")
     from pgzoo.zoo.tune import _write_best
 
-    def result(score: float) -> str:
-        return (f"# pgzoo tune: best of 9 trials (trial 3), mean deterministic reward {score:.2f} over 2 episodes "
+    def result(score: float, algo: str = "reinforce") -> str:
+        return (f"# pgzoo tune {algo}: best of 9 trials (trial 3), mean deterministic reward {score:.2f} over 2 episodes "
                 f"after 300 steps, seed 0\nCartPole-v1:\n  n_timesteps: 300\n")  # fmt: skip
 
     output = tmp_path / "best.yml"
@@ -443,12 +443,16 @@ def test_tune_never_replaces_a_better_result(tmp_path: Path, capsys: pytest.Capt
     assert output.read_text() == result(1e9) and "CartPole-v1" in (tmp_path / "best.1.yml").read_text()
     # A result at least as good replaces it (a resumed --storage study updates its file)...
     output.write_text(result(10.0))
-    assert _write_best(output, result(20.0), "CartPole-v1", 300, 20.0, 1) == output
+    assert _write_best(output, result(20.0), "reinforce", "CartPole-v1", 300, 20.0, 1) == output
     assert output.read_text() == result(20.0) and "replacing" in capsys.readouterr().out
+    # ... but not another algorithm's result for the same env and budget ...
+    output.write_text(result(10.0, algo="a3c"))
+    assert _write_best(output, result(20.0), "reinforce", "CartPole-v1", 300, 20.0, 0) == tmp_path / "best.2.yml"
+    assert output.read_text() == result(10.0, algo="a3c")
     # ... but a file that is no tune result of this env and budget (say the user's hyperparams file) never is.
     mine = tmp_path / "reinforce.yml"
     mine.write_text("Acrobot-v1:\n  n_timesteps: 1\n")
-    assert _write_best(mine, result(500.0), "CartPole-v1", 300, 500.0, 0) == tmp_path / "reinforce.1.yml"
+    assert _write_best(mine, result(500.0), "reinforce", "CartPole-v1", 300, 500.0, 0) == tmp_path / "reinforce.1.yml"
     assert mine.read_text() == "Acrobot-v1:\n  n_timesteps: 1\n"
 
 

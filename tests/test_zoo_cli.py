@@ -119,7 +119,6 @@ def test_failed_trains_are_one_line_errors_and_leave_the_latest_run(
     "argv",
     [
         ["train", "--algo", "a2c", "--env", "CartPole-v1", "--final-eval-episodes", "-1"],
-        ["train", "--algo", "a2c", "--env", "CartPole-v1", "--final-eval-episodes", "0"],
         ["train", "--algo", "a2c", "--env", "CartPole-v1", "--seed", "-1"],
         ["enjoy", "--algo", "a2c", "--env", "CartPole-v1", "--seed", "-1"],
     ],

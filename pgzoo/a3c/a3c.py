@@ -266,7 +266,6 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
         self.policy = self.policy_class(  # type: ignore[assignment]
             self.observation_space, self.action_space, self.lr_schedule, use_sde=self.use_sde, **self.policy_kwargs
         )
-        self._draw_sde_noise()
         if self.normalize_reward:
             # A submodule so that its statistics are shared, synced, saved and loaded like the weights.
             self.policy.return_normalizer = ReturnNormalizer()
@@ -276,7 +275,14 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
 
     def _excluded_save_params(self) -> list[str]:
         # The env recipe may hold user functions; it is rebuilt from the env given to `load()` / `set_env()`.
-        excluded = [*super()._excluded_save_params(), "_env_source", "worker_pids", "_runner", "_monitor_files"]
+        excluded = [
+            *super()._excluded_save_params(),
+            "_env_source",
+            "worker_pids",
+            "_runner",
+            "_monitor_files",
+            "_pending_episodes",
+        ]
         return [*excluded, "n_workers"] if self._workers_per_core else excluded
 
     def save(
@@ -399,17 +405,12 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
             sde_sample_freq=self.sde_sample_freq,
         )
 
-    def _draw_sde_noise(self) -> None:
-        """
-        Draw gSDE's noise matrices (if the policy uses gSDE) outside autograd: the backends deep-copy the policy, and
-        torch can't copy a tensor that is part of a graph, as the one SB3's ``load()`` draws is.
-        """
+    def _make_runner(self, total_timesteps: int) -> Runner:
         if self.use_sde:
+            # Drawn outside autograd: the backends deep-copy the policy, and torch can't copy a tensor that is part of
+            # a graph, as the noise drawn by the policy's constructor and by SB3's load() is.
             with th.no_grad():
                 self.policy.reset_noise()
-
-    def _make_runner(self, total_timesteps: int) -> Runner:
-        self._draw_sde_noise()
         config = self._learner_config(total_timesteps)
         check_sendable(config.lr_schedule, "the learning rate schedule")
         check_sendable(self.policy_kwargs, "`policy_kwargs`")

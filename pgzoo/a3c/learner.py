@@ -22,7 +22,7 @@ from torch.nn import functional as F
 
 from pgzoo.a3c.envs import EnvSource
 from pgzoo.a3c.normalization import Moments, NormalizedFlattenExtractor, RolloutStats, normalizers, return_normalizer
-from pgzoo.common.utils import limit_torch_threads, remaining_progress
+from pgzoo.common.utils import MAX_SEED, limit_torch_threads, remaining_progress
 
 
 @dataclasses.dataclass
@@ -99,8 +99,12 @@ class Report:
 
 
 def worker_seed(seed: int | None, n_workers: int, rank: int) -> int | None:
-    """Seed of worker ``rank``: distinct per worker, and equal to ``seed`` with a single worker."""
-    return None if seed is None else seed * n_workers + rank
+    """
+    Seed of worker ``rank``: distinct per worker, and equal to ``seed`` with a single worker.
+
+    Taken modulo ``2**32``, the seeds NumPy accepts: a large zoo seed times ``n_workers`` would pass it.
+    """
+    return None if seed is None else (seed * n_workers + rank) % MAX_SEED
 
 
 class ActorLearner:

@@ -21,7 +21,7 @@ from pgzoo.a3c.learner import ActorLearner, LearnerConfig, Report
 from pgzoo.a3c.local import private_copy
 from pgzoo.a3c.normalization import RolloutStats, normalizers, update_normalizers
 from pgzoo.a3c.runner import Runner, WorkerError, state_tensors
-from pgzoo.common.utils import limit_torch_threads
+from pgzoo.common.utils import limit_torch_threads, remaining_progress
 
 ray: Any
 try:
@@ -82,7 +82,7 @@ class ParameterServer:
                 param.grad = th.zeros_like(param)
         unflatten_([param.grad for param in self.parameters], gradients)  # type: ignore[misc]
         self.steps_done += report.steps
-        progress_remaining = 1.0 - min(self.steps_done / self.config.total_timesteps, 1.0)
+        progress_remaining = remaining_progress(self.steps_done, self.config.total_timesteps)
         for group in self.policy.optimizer.param_groups:
             group["lr"] = float(self.config.lr_schedule(progress_remaining))
         self.policy.optimizer.step()

@@ -10,6 +10,9 @@ from collections.abc import Callable, Iterator
 
 import torch as th
 
+#: Seeds go to ``np.random.seed``, which takes ``0 <= seed < 2**32``.
+MAX_SEED = 2**32
+
 
 def check_positive(name: str, value: float | None, *, allow_none: bool = False) -> None:
     """
@@ -71,8 +74,8 @@ def sigterm_raises(make_exception: Callable[[int], BaseException]) -> Iterator[N
 class ProgressStopsAtZero:
     """
     Mixin for algorithms that can take more steps than ``total_timesteps`` (REINFORCE finishes its episodes, A3C's
-    workers their rollouts): the remaining progress stops at 0, so a decaying learning-rate schedule never turns
-    negative (a negative Adam step size ascends the loss).
+    workers their rollouts, DPG with ``train_freq=(n, "episode")`` its episodes): the remaining progress stops at 0,
+    so a decaying learning-rate schedule never turns negative (a negative Adam step size ascends the loss).
     """
 
     _current_progress_remaining: float

@@ -15,7 +15,7 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedul
 from stable_baselines3.common.utils import FloatSchedule, get_parameters_by_name, obs_as_tensor
 from torch.nn import functional as F
 
-from pgzoo.common.utils import check_positive
+from pgzoo.common.utils import ProgressStopsAtZero, check_positive
 from pgzoo.dpg.policies import (
     ACTOR_GROUP,
     CRITIC_GROUP,
@@ -31,7 +31,7 @@ from pgzoo.dpg.policies import (
 SelfDPG = TypeVar("SelfDPG", bound="DPG")
 
 
-class DPG(OffPolicyAlgorithm):
+class DPG(ProgressStopsAtZero, OffPolicyAlgorithm):
     """
     Deep Deterministic Policy Gradient: an off-policy actor-critic with a deterministic actor.
 

@@ -152,7 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--eval-freq", type=int, default=10_000, help="evaluate every N steps; <= 0 disables (default 10000)")
     train.add_argument("--eval-episodes", type=positive_int, default=5, help="episodes per evaluation (default 5)")
     train.add_argument(
-        "--final-eval-episodes", type=positive_int, default=10, help="episodes of the evaluation after training (default 10)"
+        "--final-eval-episodes",
+        type=non_negative_int,
+        default=10,
+        help="episodes of the evaluation after training (default 10; 0 skips it)",
     )
     train.add_argument("--save-freq", type=int, default=-1, help="save a checkpoint every N steps; <= 0 disables (default)")
     train.add_argument("--n-workers", type=positive_int, help="worker processes (a3c)")

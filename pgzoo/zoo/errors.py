@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 
+def one_line(error: BaseException) -> str:
+    """
+    The first line of ``error``'s message (libraries such as SQLAlchemy and huggingface_hub add details on the next
+    ones), or its type's name when it has none (a bare ``assert``).
+
+    :param error: The exception to describe.
+    """
+    lines = str(error).strip().splitlines()
+    return lines[0].strip() if lines else type(error).__name__
+
+
 class ZooError(Exception):
     """Base class of every error the zoo reports to the user as a one-line message (CLI exit code 2)."""
 

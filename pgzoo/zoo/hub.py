@@ -31,7 +31,7 @@ import yaml
 
 from pgzoo.zoo.algos import ALGOS, get_algo_class, normalize_algo_name
 from pgzoo.zoo.envs import VECNORMALIZE_JSON, VECNORMALIZE_PKL, atomic_write_text, check_env_id, env_folder_name
-from pgzoo.zoo.errors import HubError, UnknownEnvError, ZooError
+from pgzoo.zoo.errors import HubError, UnknownEnvError, ZooError, one_line
 from pgzoo.zoo.experiment import HUB_MARKER, find_run_folder, read_run_config, vecnormalize_file
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -81,8 +81,7 @@ def _hub_error(error: Exception, repo_id: str, filename: str | None = None) -> H
     if isinstance(error, EntryNotFoundError):
         return HubError(f"file {filename!r} not found in {repo_id} on {endpoint()}")
     if isinstance(error, HfHubHTTPError):
-        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        return HubError(f"Hub request for {repo_id} failed: {first_line}")
+        return HubError(f"Hub request for {repo_id} failed: {one_line(error)}")
     return HubError(f"cannot reach the Hub at {endpoint()} for {repo_id}: {error}")
 
 

@@ -13,21 +13,18 @@ from pgzoo.zoo.errors import ZooError
 
 def check_video_path(path: str | Path) -> Path:
     """
-    Validate the target of a video before anything is recorded, creating its folder when missing.
+    Validate the target of a video before anything is recorded; it changes nothing on disk, so the CLI can check
+    ``-o`` before it loads the agent.
 
     :param path: Target file; its name must end in ``.mp4`` (the only format written).
     :return: The path.
-    :raises ZooError: When it is a folder, does not end in ``.mp4``, or its folder cannot be created.
+    :raises ZooError: When it is a folder or does not end in ``.mp4``.
     """
     path = Path(path)
     if path.is_dir():
         raise ZooError(f"{path} is a folder: give a file name such as {path / 'replay.mp4'}")
     if path.suffix.lower() != ".mp4":
         raise ZooError(f"{path}: videos are written as MP4, give a file name ending in .mp4")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ZooError(f"cannot create the folder {path.parent} for {path.name}: {error.strerror or error}") from None
     return path
 
 
@@ -47,6 +44,10 @@ def record_video(
         no mp4 writer is installed or the file cannot be written.
     """
     path = check_video_path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ZooError(f"cannot create the folder {path.parent} for {path.name}: {error.strerror or error}") from None
     try:
         import imageio.v2 as imageio
     except ImportError:

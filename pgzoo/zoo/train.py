@@ -21,6 +21,7 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize, sync_envs_normalization
 
 from pgzoo.common.noise import make_action_noise
+from pgzoo.common.utils import MAX_SEED
 from pgzoo.zoo.algos import accepts_parameter, check_device, get_algo_class, is_off_policy, normalize_algo_name
 from pgzoo.zoo.envs import (
     VECNORMALIZE_JSON,
@@ -33,7 +34,7 @@ from pgzoo.zoo.envs import (
     make_zoo_env,
     save_vecnormalize_stats,
 )
-from pgzoo.zoo.errors import HyperparamsError, ZooError
+from pgzoo.zoo.errors import HyperparamsError, ZooError, one_line
 from pgzoo.zoo.experiment import new_run_folder
 from pgzoo.zoo.hyperparams import (
     get_env_hyperparams,
@@ -41,9 +42,6 @@ from pgzoo.zoo.hyperparams import (
     to_saveable,
 )
 from pgzoo.zoo.resume import Resume, ResumeCallback
-
-#: Seeds go to ``np.random.seed``, which takes ``0 <= seed < 2**32``.
-MAX_SEED = 2**32
 
 
 @dataclass
@@ -131,11 +129,6 @@ def _seed_everything(seed: int) -> None:
     set_random_seed(seed)
 
 
-def _one_line(error: BaseException) -> str:
-    """``error``'s message on one line, or its type when it has none (a bare ``assert``)."""
-    return " ".join(str(error).split()) or type(error).__name__
-
-
 def _make_callback(cls: type, kwargs: dict[str, Any], where: str) -> BaseCallback:
     """
     Instantiate a ``callback`` of the hyperparameters.
@@ -148,7 +141,7 @@ def _make_callback(cls: type, kwargs: dict[str, Any], where: str) -> BaseCallbac
     try:
         return cls(**kwargs)
     except (TypeError, ValueError, AssertionError) as error:
-        raise HyperparamsError(f"callback {cls.__name__} in {where}: {_one_line(error)}") from None
+        raise HyperparamsError(f"callback {cls.__name__} in {where}: {one_line(error)}") from None
 
 
 def _remove_unused_run(run_folder: Path, env_name: str, n_envs: int) -> None:
@@ -259,7 +252,7 @@ def train(
     checkpoint = resume.latest() if resume is not None else None
     resumed_from = checkpoint.num_timesteps if checkpoint is not None else 0
     # A resumed sitting must not replay the first sitting's random numbers and initial states.
-    sitting_seed = seed + resumed_from
+    sitting_seed = (seed + resumed_from) % MAX_SEED
     _seed_everything(sitting_seed)
 
     run_folder = new_run_folder(log_folder, algo, env_id)
@@ -301,7 +294,7 @@ def train(
                 model = algo_class(config.policy, env, seed=seed, device=device, verbose=verbose, **model_kwargs)
             except (TypeError, ValueError, AssertionError) as error:
                 # SB3 checks the spaces, the policy and the schedules with asserts and ValueError.
-                raise HyperparamsError(f"cannot build {algo_class.__name__} for {where}: {_one_line(error)}") from None
+                raise HyperparamsError(f"cannot build {algo_class.__name__} for {where}: {one_line(error)}") from None
 
         callbacks: list[BaseCallback] = [
             *(_make_callback(cls, kwargs, where) for cls, kwargs in config.callbacks),

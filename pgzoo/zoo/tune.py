@@ -25,7 +25,7 @@ import numpy as np
 import yaml
 from stable_baselines3.common.callbacks import BaseCallback
 
-from pgzoo.zoo.errors import ZooError
+from pgzoo.zoo.errors import ZooError, one_line
 
 _GAMMAS = [0.9, 0.95, 0.98, 0.99, 0.995, 0.999]
 _NET_ARCHS = {"small": [64, 64], "medium": [128, 128], "large": [256, 256]}
@@ -219,7 +219,7 @@ def tune(
     :param log_folder: Root folder of the trials' runs (``trial_<n>[_seed<k>]/<algo>/<env>_1``).
     :param hyperparams_file: File whose entry the samples are applied on (default: the packaged ``<algo>.yml``).
     :param output: YAML file for the best entry (default ``<log_folder>/<algo>_<env>_best.yml``); an existing one is
-        kept unless it holds a result no better for the same env and budget (see :func:`_write_best`).
+        kept unless it holds a result no better for the same algorithm, env and budget (see :func:`_write_best`).
     :param verbose: 0 quiet, 1 one line per trial.
     :return: The best entry (file format), its score, and the YAML file written.
     :raises ZooError: Unknown algorithm or env, no search space, Optuna missing, bad counts, a storage that does not
@@ -277,10 +277,8 @@ def tune(
     except Exception as error:
         if storage is None:
             raise
-        # SQLAlchemy's messages run over several lines (the first says what is wrong); a missing driver is an
-        # ImportError, an unparsable URL or a study of another direction a ValueError-like error.
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ZooError(f"cannot open --storage {storage!r}: {message}") from None
+        # A missing driver is an ImportError, an unparsable URL or a study of another direction a ValueError-like error.
+        raise ZooError(f"cannot open --storage {storage!r}: {one_line(error)}") from None
 
     def train_one_seed(trial: Any, params: dict[str, Any], index: int) -> float:
         suffix = f"_seed{seed + index}" if n_seeds > 1 else ""
@@ -333,12 +331,12 @@ def tune(
     # Rebuild the entry from the best trial's parameters with the same sampling code, so the YAML is exactly what ran.
     entry = {**raw, **SEARCH_SPACES[algo](optuna.trial.FixedTrial(best.params)), "n_timesteps": budget}
     header = (
-        f"# pgzoo tune: best of {len(study.trials)} trials (trial {best.number}), mean deterministic reward "
+        f"# pgzoo tune {algo}: best of {len(study.trials)} trials (trial {best.number}), mean deterministic reward "
         f"{best.value:.2f} over {eval_episodes} episodes after {budget} steps, "
         f"{f'seeds {seed}-{seed + n_seeds - 1}' if n_seeds > 1 else f'seed {seed}'}\n"
     )
     text = header + yaml.safe_dump({env_id: to_saveable(entry)}, sort_keys=False)
-    path = _write_best(output, text, env_id, budget, float(best.value), verbose)
+    path = _write_best(output, text, algo, env_id, budget, float(best.value), verbose)
     return entry, float(best.value), path
 
 
@@ -361,39 +359,46 @@ def _check_writable(path: Path) -> None:
         raise ZooError(f"cannot write --output {path}: {error.strerror or error} ({error.filename or path.parent})") from None
 
 
-#: What the header of a file written by :func:`tune` says about its result: score and budget.
-_HEADER = re.compile(r"^# pgzoo tune: .* mean deterministic reward (\S+) over \d+ episodes after (\d+) steps")
+#: What the header of a file written by :func:`tune` says about its result: algorithm, score and budget.
+_HEADER = re.compile(r"^# pgzoo tune (\S+): .* mean deterministic reward (\S+) over \d+ episodes after (\d+) steps")
 
 
-def _recorded_score(path: Path, env_id: str, budget: int) -> float | None:
+def _recorded_score(path: Path, algo: str, env_id: str, budget: int) -> float | None:
     """
-    The score of the result ``path`` holds, when it is ``pgzoo tune``'s best entry for ``env_id`` at ``budget`` steps.
+    The score of the result ``path`` holds, when it is ``pgzoo tune``'s best ``algo`` entry for ``env_id`` at
+    ``budget`` steps.
 
     :param path: An existing output file.
+    :param algo: Algorithm of the new result.
     :param env_id: Env id of the new result.
     :param budget: Training steps per trial of the new result.
-    :return: Its score, or ``None`` when the file holds anything else (an edited file, another env or budget).
+    :return: Its score, or ``None`` when the file holds anything else (an edited file, another algorithm, env or
+        budget).
     """
     try:
         text = path.read_text()
         match = _HEADER.match(text)
-        if match is None or int(match.group(2)) != budget or list(yaml.safe_load(text) or {}) != [env_id]:
+        if match is None or match.group(1) != algo or int(match.group(3)) != budget:
             return None
-        return float(match.group(1))
+        if list(yaml.safe_load(text) or {}) != [env_id]:
+            return None
+        return float(match.group(2))
     except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
         return None
 
 
-def _write_best(output: Path, text: str, env_id: str, budget: int, score: float, verbose: int) -> Path:
+def _write_best(output: Path, text: str, algo: str, env_id: str, budget: int, score: float, verbose: int) -> Path:
     """
     Write the best entry atomically to ``output``, unless that would replace a better result or someone else's file.
 
-    ``output`` is replaced only when it holds an earlier ``pgzoo tune`` result for the same env and budget that scores
+    ``output`` is replaced only when it holds an earlier ``pgzoo tune`` result for the same algorithm, env and budget
+    that scores
     no more than ``score`` (so resuming a study with ``--storage`` updates it). Otherwise it is kept, and the entry goes
     to the first free ``<stem>.<n><suffix>`` beside it.
 
     :param output: The requested file.
     :param text: The file's content.
+    :param algo: Algorithm of the result.
     :param env_id: Env id of the result.
     :param budget: Training steps per trial.
     :param score: The best trial's score.
@@ -404,7 +409,7 @@ def _write_best(output: Path, text: str, env_id: str, budget: int, score: float,
 
     path = output
     if output.exists():
-        previous = _recorded_score(output, env_id, budget)
+        previous = _recorded_score(output, algo, env_id, budget)
         if previous is not None and previous <= score:
             if verbose:
                 print(f"replacing {output}: its earlier result scored {previous:.2f}")
@@ -430,7 +435,7 @@ examples:
   pgzoo tune --algo a3c --env Pendulum-v1 --sampler random --pruner none --timeout 3600
   pgzoo tune --algo a3c --env LunarLander-v3 --n-seeds 2 --n-trials 30   # each trial scored on seeds 0 and 1
 The best entry is written as YAML (--output); merge it into hyperparams/<algo>.yml, then benchmark it.
-An existing --output file is replaced only by a result at least as good for the same env and budget (a resumed
+An existing --output file is replaced only by a result at least as good for the same algorithm, env and budget (a resumed
 --storage study updates it); otherwise it is kept and the entry goes to <name>.1.yml (the next free number).
 """
 
