@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -131,21 +132,9 @@ def test_counts_and_seeds_are_checked_by_the_parser(argv: list[str], capsys: pyt
 
 
 def test_ctrl_c_saves_the_model_and_exits_130(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, interrupt_training_at: Callable[[int], None], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from stable_baselines3.common.callbacks import BaseCallback
-
-    import pgzoo.zoo.train as train_module
-
-    class Interrupt(BaseCallback):
-        def _on_step(self) -> bool:
-            if self.num_timesteps >= 32:
-                raise KeyboardInterrupt
-            return True
-
-    real = train_module.CallbackList
-    monkeypatch.setattr(train_module, "CallbackList", lambda callbacks: real([*callbacks, Interrupt()]))
-    # --save-freq: with no callback at all, train() builds no CallbackList.
+    interrupt_training_at(32)
     argv = _train_argv(tmp_path, "-params", "policy_kwargs:dict(net_arch=[8])", "--save-freq", "100000")
     assert main([*argv, "-n", "10000"]) == 130
     assert "(interrupted)" in capsys.readouterr().out

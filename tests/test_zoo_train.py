@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -123,17 +124,8 @@ def test_normalize_noise_and_schedule_ddpg(tmp_path: Path) -> None:
     assert isinstance(agent.model.action_noise, OrnsteinUhlenbeckActionNoise) or agent.model.action_noise is None
 
 
-def test_ctrl_c_saves_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    class Interrupt(BaseCallback):
-        def _on_step(self) -> bool:
-            if self.num_timesteps >= 64:
-                raise KeyboardInterrupt
-            return True
-
-    import pgzoo.zoo.train as train_module
-
-    real = train_module.CallbackList
-    monkeypatch.setattr(train_module, "CallbackList", lambda callbacks: real([*callbacks, Interrupt()]))
+def test_ctrl_c_saves_model(tmp_path: Path, interrupt_training_at: Callable[[int], None]) -> None:
+    interrupt_training_at(64)
     result = train(
         "a2c", "CartPole-v1", seed=0, log_folder=tmp_path, n_timesteps=10_000, eval_freq=0, save_freq=10_000,
         final_eval_episodes=1, hyperparams=TINY, verbose=0,
