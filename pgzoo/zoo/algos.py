@@ -81,18 +81,19 @@ def is_off_policy(algo_class: type) -> bool:
     """Whether ``algo_class`` learns from a replay buffer (and so may take action noise)."""
     from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 
-    return issubclass(algo_class, OffPolicyAlgorithm) or "action_noise" in _init_parameters(algo_class)
+    return issubclass(algo_class, OffPolicyAlgorithm) or "action_noise" in init_parameters(algo_class)
 
 
-def _init_parameters(algo_class: type) -> set[str]:
+def init_parameters(cls: type) -> set[str]:
+    """Names of the parameters of ``cls``'s constructor (``self`` included)."""
     import inspect
 
-    return set(inspect.signature(algo_class.__init__).parameters)  # type: ignore[misc]
+    return set(inspect.signature(cls.__init__).parameters)  # type: ignore[misc]
 
 
 def accepts_parameter(algo_class: type, name: str) -> bool:
     """Whether ``algo_class``'s constructor takes a parameter called ``name``."""
-    return name in _init_parameters(algo_class)
+    return name in init_parameters(algo_class)
 
 
 def check_device(device: str) -> None:

@@ -17,7 +17,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecFrameStack, VecNormalize
 
-from pgzoo.zoo.errors import HyperparamsError, UnknownEnvError, ZooError
+from pgzoo.zoo.errors import HyperparamsError, UnknownEnvError, ZooError, one_line
 from pgzoo.zoo.hyperparams import ZooConfig
 
 #: File name of the VecNormalize statistics in JSON (safe to load); the ``.pkl`` is SB3's pickle, kept for rl-zoo3.
@@ -126,7 +126,9 @@ def make_zoo_env(
             env = VecNormalize(env, training=training, **kwargs)
         except (TypeError, ValueError, AssertionError) as error:
             env.close()
-            raise HyperparamsError(f"normalize {config.normalize_kwargs}: VecNormalize rejected it: {error}") from None
+            raise HyperparamsError(
+                f"normalize {config.normalize_kwargs}: VecNormalize rejected it: {one_line(error)}"
+            ) from None
         if vecnormalize_path is not None:
             load_vecnormalize_stats(env, vecnormalize_path)
             env.training = training

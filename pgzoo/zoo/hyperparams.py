@@ -305,14 +305,12 @@ def _to_float(value: Any, key: str, where: str) -> float:
 
 def _check_normalize_kwargs(normalize_kwargs: dict[str, Any], where: str) -> None:
     """Refuse a ``normalize`` dict with a key ``VecNormalize`` does not take, before any folder or env is made."""
-    import inspect
-
     from stable_baselines3.common.vec_env import VecNormalize
 
+    from pgzoo.zoo.algos import init_parameters
+
     # The zoo passes the env and the training flag itself.
-    accepted = [
-        name for name in inspect.signature(VecNormalize.__init__).parameters if name not in ("self", "venv", "training")
-    ]
+    accepted = sorted(init_parameters(VecNormalize) - {"self", "venv", "training"})
     unknown = [str(key) for key in normalize_kwargs if key not in accepted]
     if unknown:
         raise HyperparamsError(
