@@ -326,13 +326,19 @@ def test_report_rows_and_reference(tmp_path: Path) -> None:
     records = [_record("a3c", "Pendulum-v1", s, m, 20_000) for s, m in enumerate([-150.0, -250.0, -200.0])]
     records += [_record("dpg", "Pendulum-v1", s, -150.0, 40_000) for s in range(3)]  # good, but more steps
     records += [_record("reinforce", "Taxi-v3", 0, 5.0, 1000)]  # no reference
+    records += [_record("dpg", "Hopper-v5", s, 2000.0, 1_000_000) for s in range(3)]  # no DDPG result: TD3 context
+    records += [_record("dpg", "HalfCheetah-v5", s, 9000.0, 1_000_000) for s in range(3)]
     rows = {(r.algo, r.env_id): r for r in group_rows(records)}
     a3c = rows[("a3c", "Pendulum-v1")]
     assert a3c.mean == pytest.approx(-200.0) and a3c.std == pytest.approx((5000 / 3) ** 0.5)
     assert a3c.reference() == ("a2c", -162.97, 103.21, 1_000_000) and a3c.within_reference() == "yes"
     assert rows[("dpg", "Pendulum-v1")].reference()[0] == "ddpg"  # type: ignore[index]
     assert rows[("dpg", "Pendulum-v1")].within_reference() == "no"  # 40k steps > DDPG's 20k
-    assert rows[("reinforce", "Taxi-v3")].within_reference() == "-"
+    assert rows[("reinforce", "Taxi-v3")].within_reference() == "-" and rows[("reinforce", "Taxi-v3")].context() is None
+    hopper, cheetah = rows[("dpg", "Hopper-v5")], rows[("dpg", "HalfCheetah-v5")]
+    assert hopper.reference() is None and hopper.context() == ("td3", 3606.39, 4.03, 1_000_000)
+    assert hopper.within_reference() == "- (TD3: no)" and cheetah.within_reference() == "- (TD3: yes)"
+    assert a3c.context() is None  # a reference exists: nothing shown for context
     assert isinstance(a3c, Row) and a3c.seeds == [0, 1, 2]
 
     results = tmp_path / "results"
@@ -343,6 +349,7 @@ def test_report_rows_and_reference(tmp_path: Path) -> None:
     readme.write_text(f"# x\n\n{README_START}\nold\n{README_END}\n\nrest\n")
     report = write_report(results, tmp_path / "out" / "benchmark.md", readme=readme).read_text()
     assert "| A3C | Pendulum-v1 | 20k | -200.00 ± 40.82 | 3 |" in report
+    assert "| none (TD3 3606.39 ± 4.03 for context) | 1M | - (TD3: no) |" in report
     assert "A3C on Pendulum-v1" not in report.split("## Not measured yet")[1]
     assert (tmp_path / "out" / "plots" / "Pendulum-v1.png").is_file()
     text = readme.read_text()

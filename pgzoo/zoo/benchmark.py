@@ -173,7 +173,7 @@ def default_envs(algos: Iterable[str]) -> list[tuple[str, str]]:
         if any(algo == a for a, _ in REQUIRED_ROWS + OPTIONAL_ROWS):
             rows += [(a, e) for a, e in REQUIRED_ROWS + OPTIONAL_ROWS if a == algo]
         else:
-            envs = [e for a, e in REQUIRED_ROWS if algo in REFERENCE_ALGOS.get(a, ())]
+            envs = [e for a, e in REQUIRED_ROWS if REFERENCE_ALGOS.get(a) == algo]
             rows += [(algo, e) for e in dict.fromkeys(envs)]
     return rows
 

@@ -6,7 +6,8 @@ saved (never from numbers typed by hand).
 A row is one (algo, env, budget) with all its measured seeds. Next to it stands the RL Zoo's published result for the
 closest SB3 algorithm (:data:`REFERENCE`, copied from the RL Zoo benchmark; one seed each there), and whether the row
 is "within reference": its mean across seeds is at least the reference mean minus the reference std, with the same or
-fewer training steps.
+fewer training steps. Where the RL Zoo has no result for the closest algorithm, a stronger one may stand there for
+context (:data:`CONTEXT_ALGOS`): the row is not judged against it, but the table says whether it would meet its bar.
 """
 
 from __future__ import annotations
@@ -70,9 +71,13 @@ REFERENCE_ENV_VERSIONS: dict[str, str] = {
     "Hopper-v5": "Hopper-v3 (MuJoCo)",
 }
 
-#: Closest SB3 algorithm(s) of each pgzoo algorithm, first available wins. A2C is REINFORCE / A3C's synchronous
-#: actor-critic cousin; DDPG is DPG with deep networks (TD3 only where the RL Zoo has no DDPG result).
-REFERENCE_ALGOS: dict[str, tuple[str, ...]] = {"reinforce": ("a2c",), "a3c": ("a2c",), "dpg": ("ddpg", "td3")}
+#: Closest SB3 algorithm of each pgzoo algorithm: its RL Zoo result is the row's reference. A2C is REINFORCE / A3C's
+#: synchronous actor-critic cousin; DDPG is DPG with deep networks.
+REFERENCE_ALGOS: dict[str, str] = {"reinforce": "a2c", "a3c": "a2c", "dpg": "ddpg"}
+
+#: Shown for context where the RL Zoo has no result for the closest algorithm (DDPG on the MuJoCo envs): TD3 is
+#: DDPG plus twin critics, target smoothing and delayed actor updates, a stronger algorithm than DPG.
+CONTEXT_ALGOS: dict[str, str] = {"dpg": "td3"}
 
 #: Seeds a row needs to count as measured.
 REQUIRED_SEEDS = 3
@@ -124,21 +129,33 @@ class Row:
         """Mean over runs of env steps per second of training."""
         return _mean([float(r["steps_per_second"] or math.nan) for r in self.records])
 
+    def _published(self, algos: dict[str, str]) -> tuple[str, float, float, int] | None:
+        algo = algos.get(self.algo, self.algo)
+        result = REFERENCE.get(self.env_id, {}).get(algo)
+        return None if result is None else (algo, *result)
+
     def reference(self) -> tuple[str, float, float, int] | None:
-        """The RL Zoo reference ``(algo, mean, std, steps)`` for this row, or ``None``."""
-        published = REFERENCE.get(self.env_id, {})
-        for candidate in REFERENCE_ALGOS.get(self.algo, (self.algo,)):
-            if candidate in published:
-                return (candidate, *published[candidate])
-        return None
+        """The RL Zoo result ``(algo, mean, std, steps)`` of the closest SB3 algorithm, or ``None``."""
+        return self._published(REFERENCE_ALGOS)
+
+    def context(self) -> tuple[str, float, float, int] | None:
+        """Where :meth:`reference` is ``None``: the RL Zoo result of :data:`CONTEXT_ALGOS`' algorithm, if any."""
+        return None if self.reference() is not None else self._published(CONTEXT_ALGOS)
+
+    def _meets(self, published: tuple[str, float, float, int]) -> str:
+        _, mean, std, steps = published
+        return "yes" if self.mean >= mean - std and self.n_timesteps <= steps else "no"
 
     def within_reference(self) -> str:
-        """``"yes"`` when mean >= reference mean - reference std with no more steps, ``"no"``, or ``"-"``."""
+        """
+        ``"yes"`` when mean >= reference mean - reference std with no more steps, else ``"no"``. Without a
+        reference: ``"-"``, or ``"- (TD3: yes)"`` / ``"- (TD3: no)"`` for the same test against the context result.
+        """
         ref = self.reference()
-        if ref is None:
-            return "-"
-        _, ref_mean, ref_std, ref_steps = ref
-        return "yes" if self.mean >= ref_mean - ref_std and self.n_timesteps <= ref_steps else "no"
+        if ref is not None:
+            return self._meets(ref)
+        context = self.context()
+        return "-" if context is None else f"- ({context[0].upper()}: {self._meets(context)})"
 
 
 def _mean(values: list[float]) -> float:
@@ -223,11 +240,14 @@ def markdown_table(rows: list[Row]) -> str:
         "|---|---|---:|---:|---:|---:|---:|---|---:|:---:|",
     ]
     for row in rows:
-        ref = row.reference()
-        if ref is None:
-            ref_text, ref_steps = "-", "-"
-        else:
+        ref, context = row.reference(), row.context()
+        if ref is not None:
             ref_text, ref_steps = f"{ref[0].upper()} {ref[1]:.2f} ± {ref[2]:.2f}", format_steps(ref[3])
+        elif context is not None:
+            ref_text = f"none ({context[0].upper()} {context[1]:.2f} ± {context[2]:.2f} for context)"
+            ref_steps = format_steps(context[3])
+        else:
+            ref_text, ref_steps = "-", "-"
         lines.append(
             f"| {row.algo.upper()} | {row.env_id} | {format_steps(row.n_timesteps)} | {row.mean:.2f} ± {row.std:.2f} "
             f"| {len(row.records)} | {_format_duration(row.wall_clock_s)} | {row.steps_per_second:.0f} "
@@ -274,7 +294,7 @@ def plot_env(env_id: str, rows: list[Row], path: str | Path) -> Path:
         label = f"{row.algo.upper()} ({n_seeds} seed{'s' if n_seeds > 1 else ''}, {format_steps(row.n_timesteps)} steps)"
         (line,) = axes.plot(steps, mean, label=label)
         axes.fill_between(steps, mean - std, mean + std, color=line.get_color(), alpha=0.2)
-    shown = {ref[0]: ref for row in rows if (ref := row.reference()) is not None}
+    shown = {ref[0]: ref for row in rows if (ref := row.reference() or row.context()) is not None}
     # Grey shades and distinct dashes keep the references apart from the measured curves (which use the colour cycle).
     styles = [("dimgray", "--"), ("black", ":"), ("darkgray", "-.")]
     for (ref_algo, ref_mean, ref_std, ref_steps), (color, dashes) in zip(shown.values(), styles * 3, strict=False):
@@ -354,8 +374,9 @@ def render_report(rows: list[Row], plots: dict[str, str], stale: list[dict[str, 
         "- *Mean ± std*: mean over seeds of each seed's final mean reward, and the standard deviation of those per-seed "
         "means across seeds (population std). The RL Zoo reference is one seed, its std is across evaluation episodes.",
         "- *Within ref.*: `yes` when the mean is at least the reference mean minus the reference std, with no more "
-        "training steps than the reference; `-` when the RL Zoo has no result for the closest algorithm "
-        "(A2C for REINFORCE and A3C, DDPG for DPG, TD3 where there is no DDPG result).",
+        "training steps than the reference, the RL Zoo's result for the closest SB3 algorithm (A2C for REINFORCE and "
+        "A3C, DDPG for DPG); `-` when the RL Zoo has none. Where it has no DDPG result (the MuJoCo envs), DPG's row "
+        "shows TD3's, a stronger algorithm, for context, and in parentheses whether it would meet that bar too.",
         "- *Wall-clock / run*: mean duration of one run (training, curve evaluations, final evaluation). *Steps/s*: env "
         "steps divided by training time (the learning curve's evaluations are timed and left out).",
     ]
