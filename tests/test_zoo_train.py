@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from stable_baselines3.common.vec_env import VecNormalize
 from pgzoo.zoo.algos import get_algo_class
 from pgzoo.zoo.enjoy import load_agent, run_agent
 from pgzoo.zoo.errors import HyperparamsError, UnknownAlgoError, UnknownEnvError, ZooError
+from pgzoo.zoo.experiment import new_run_folder
 from pgzoo.zoo.safe_load import load_model_safely
 from pgzoo.zoo.train import train
 
@@ -57,6 +59,15 @@ def test_second_run_gets_next_id_and_enjoy_loads_latest(a2c_run, capsys: pytest.
     assert len(outcome.actions) == 60 and "Episode 1: reward" in capsys.readouterr().out
     checkpoint = load_agent("a2c", "CartPole-v1", logs, load_checkpoint=200)
     assert checkpoint.model_path.name == "rl_model_200_steps.zip"
+
+
+def test_latest_run_skips_runs_without_a_model(a2c_run, tmp_path: Path) -> None:
+    logs, _ = a2c_run
+    shutil.copytree(logs / "a2c", tmp_path / "a2c")
+    (tmp_path / "a2c" / "CartPole-v1_2").mkdir()  # a train that failed before saving anything
+    (tmp_path / "a2c" / "CartPole-v1_3" / "CartPole-v1").mkdir(parents=True)  # ... after writing its config
+    assert load_agent("a2c", "CartPole-v1", tmp_path).run_folder == tmp_path / "a2c" / "CartPole-v1_1"
+    assert new_run_folder(tmp_path, "a2c", "CartPole-v1").name == "CartPole-v1_4"  # numbering counts every folder
 
 
 def test_safe_loader_matches_sb3_load(a2c_run) -> None:

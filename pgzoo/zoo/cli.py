@@ -111,7 +111,9 @@ def _add_run_selection(parser: argparse.ArgumentParser, *, required_env: bool = 
     parser.add_argument("--algo", required=True, help=_ALGO_HELP)
     parser.add_argument("--env", required=required_env, help="Gymnasium env id, e.g. CartPole-v1")
     parser.add_argument("-f", "--folder", default="logs", help="root of the logs layout (default: logs)")
-    parser.add_argument("--exp-id", type=int, default=0, help="run number <env>_<N>; 0 (default) is the latest")
+    parser.add_argument(
+        "--exp-id", type=int, default=0, help="run number <env>_<N>; 0 (default) is the latest run that saved a model"
+    )
     parser.add_argument("--load-best", action="store_true", help="use best_model.zip instead of the final model")
     parser.add_argument("--load-checkpoint", type=int, help="use the checkpoint saved after this many steps")
 

@@ -21,10 +21,18 @@ from pgzoo.zoo.hyperparams import ZooConfig, load_yaml, preprocess_hyperparams
 HUB_MARKER = "hub.json"
 
 
-def latest_run_id(algo_folder: Path, env_id: str) -> int:
-    """Highest ``N`` among ``<algo_folder>/<env>_N`` folders, or 0 when there is none."""
+def latest_run_id(algo_folder: Path, env_id: str, *, with_model: bool = False) -> int:
+    """
+    Highest ``N`` among ``<algo_folder>/<env>_N`` folders, or 0 when there is none.
+
+    :param with_model: Only count folders holding a model zip (a run that failed before saving one is not "latest").
+    """
     pattern = re.compile(rf"^{re.escape(env_folder_name(env_id))}_(\d+)$")
-    ids = [int(m.group(1)) for p in algo_folder.glob("*") if p.is_dir() and (m := pattern.match(p.name))]
+    ids = [
+        int(m.group(1))
+        for p in algo_folder.glob("*")
+        if p.is_dir() and (m := pattern.match(p.name)) and (not with_model or any(p.glob("*.zip")))
+    ]
     return max(ids, default=0)
 
 
@@ -44,13 +52,13 @@ def new_run_folder(log_folder: str | Path, algo: str, env_id: str) -> Path:
 
 def find_run_folder(log_folder: str | Path, algo: str, env_id: str, exp_id: int = 0) -> Path:
     """
-    Return the run folder for ``exp_id`` (0: the latest run).
+    Return the run folder for ``exp_id`` (0: the latest run that saved a model).
 
     :raises ExperimentNotFoundError: When there is no such run.
     """
     algo_folder = Path(log_folder) / algo
     if exp_id == 0:
-        exp_id = latest_run_id(algo_folder, env_id)
+        exp_id = latest_run_id(algo_folder, env_id, with_model=True)
         if exp_id == 0:
             raise ExperimentNotFoundError(
                 f"no trained {algo} agent for {env_id} in {algo_folder} "
