@@ -202,6 +202,13 @@ def test_default_workers_follow_the_loading_machine(tmp_path: Path, monkeypatch:
     monkeypatch.setattr("pgzoo.a3c.a3c.available_cores", lambda: 7)  # a machine with other cores
     assert A3C.load(tmp_path / "default.zip").n_workers == 7
     assert A3C.load(tmp_path / "three.zip").n_workers == 3
+    # Given at load, a count is the model's own from then on; None makes it follow the cores again.
+    A3C.load(tmp_path / "default.zip", n_workers=2).save(tmp_path / "two.zip")
+    A3C.load(tmp_path / "three.zip", n_workers=None).save(tmp_path / "cores.zip")
+    monkeypatch.setattr("pgzoo.a3c.a3c.available_cores", lambda: 5)
+    assert A3C.load(tmp_path / "two.zip").n_workers == 2 and A3C.load(tmp_path / "cores.zip").n_workers == 5
+    with pytest.raises(ValueError, match="n_workers"):
+        A3C.load(tmp_path / "two.zip", n_workers=0)
 
 
 # --- Shared optimizer ---------------------------------------------------------------------------------------

@@ -285,6 +285,37 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
         ]
         return [*excluded, "n_workers"] if self._workers_per_core else excluded
 
+    @classmethod
+    def load(  # type: ignore[override]
+        cls: type[SelfA3C],
+        path: str | pathlib.Path | io.BufferedIOBase,
+        env: GymEnv | None = None,
+        device: th.device | str = "auto",
+        custom_objects: dict[str, Any] | None = None,
+        print_system_info: bool = False,
+        force_reset: bool = True,
+        **kwargs: Any,
+    ) -> SelfA3C:
+        """
+        Load a model saved with :meth:`save`, as SB3's ``load`` does.
+
+        :param path: File (or file-like object) to load from.
+        :param env: The env to train or predict with (``None``: set one later with ``set_env``).
+        :param device: Torch device; A3C runs on the CPU.
+        :param custom_objects: Saved attributes to replace instead of unpickling them.
+        :param print_system_info: Print the system info of the saving and the loading machine.
+        :param force_reset: Reset the env before the next ``learn()``.
+        :param kwargs: Attributes to change on the loaded model. ``n_workers=k`` fixes the worker count from now on
+            (the next ``save`` keeps it); ``n_workers=None`` makes it follow the cores of the machine again.
+        """
+        if "n_workers" in kwargs:
+            n_workers = kwargs["n_workers"]
+            check_positive("n_workers", n_workers, allow_none=True)
+            kwargs.update(n_workers=n_workers or available_cores(), _workers_per_core=n_workers is None)
+        return super().load(  # type: ignore[return-value]
+            path, env, device, custom_objects, print_system_info, force_reset, **kwargs
+        )
+
     def save(
         self,
         path: str | pathlib.Path | io.BufferedIOBase,
