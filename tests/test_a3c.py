@@ -21,6 +21,7 @@ import psutil
 import pytest
 import torch as th
 from gymnasium import spaces
+from matrix_env import MatrixActionEnv
 from stable_baselines3.common.callbacks import BaseCallback, EvalCallback, StopTrainingOnMaxEpisodes
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.envs import FakeImageEnv, SimpleMultiObsEnv
@@ -434,6 +435,10 @@ def test_continuous_actions_and_dict_observations(no_leftover_workers: list[A3C]
     no_leftover_workers.append(model)
     model.learn(500)
     assert model.num_timesteps >= 500
+    model = A3C("MlpPolicy", MatrixActionEnv, n_workers=1, n_envs_per_worker=2, n_steps=5)  # 2-D Box actions
+    no_leftover_workers.append(model)
+    model.learn(100)
+    assert model.num_timesteps >= 100 and model.predict(np.zeros(3, dtype=np.float32))[0].shape == (2, 2)
 
 
 @pytest.mark.timeout(120)

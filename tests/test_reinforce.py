@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch as th
 from gymnasium import spaces
+from matrix_env import MatrixActionEnv
 from stable_baselines3.common.callbacks import (
     BaseCallback,
     CheckpointCallback,
@@ -113,6 +114,13 @@ def test_action_spaces(env, use_baseline):
     model.learn(200)
     action, _ = model.predict(env.observation_space.sample())
     assert env.action_space.contains(action.astype(env.action_space.dtype))
+
+
+def test_multi_dimensional_box_actions():
+    model = tiny(MatrixActionEnv())
+    model.learn(100)
+    action, _ = model.predict(np.zeros(3, dtype=np.float32))
+    assert action.shape == (2, 2) and model.action_space.contains(action)
 
 
 def test_dict_observations():

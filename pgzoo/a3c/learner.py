@@ -215,6 +215,9 @@ class ActorLearner:
         batch_actions = th.cat(actions)
         if isinstance(policy.action_space, spaces.Discrete):
             batch_actions = batch_actions.long().flatten()
+        elif isinstance(policy.action_space, spaces.Box):
+            # The distribution's log_prob takes flat actions; a multi-dimensional Box was reshaped for the env.
+            batch_actions = batch_actions.reshape(len(batch_actions), -1)
         batch_obs = _stack_obs(observations, device)
         if self.normalizes_obs or self.return_normalizer is not None:
             self.rollout_stats = RolloutStats(

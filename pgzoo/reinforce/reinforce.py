@@ -202,9 +202,11 @@ class REINFORCE(ProgressStopsAtZero, OnPolicyAlgorithm):
         while not episodes.is_ready():
             with th.no_grad():
                 actions = self.policy._predict(obs_as_tensor(self._last_obs, self.device)).cpu().numpy()  # type: ignore[arg-type]
-            env_actions = actions
+            # The episodes keep the distribution's flat actions (what evaluate_actions takes); the env gets them
+            # in its action space's shape, which differs for a multi-dimensional Box.
+            env_actions = actions.reshape((-1, *self.action_space.shape))  # type: ignore[misc]
             if isinstance(self.action_space, spaces.Box):
-                env_actions = np.clip(actions, self.action_space.low, self.action_space.high)
+                env_actions = np.clip(env_actions, self.action_space.low, self.action_space.high)
 
             new_obs, rewards, dones, infos = env.step(env_actions)
             self.num_timesteps += env.num_envs
