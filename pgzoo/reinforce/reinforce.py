@@ -204,7 +204,7 @@ class REINFORCE(ProgressStopsAtZero, OnPolicyAlgorithm):
                 actions = self.policy._predict(obs_as_tensor(self._last_obs, self.device)).cpu().numpy()  # type: ignore[arg-type]
             # The episodes keep the distribution's flat actions (what evaluate_actions takes); the env gets them
             # in its action space's shape, which differs for a multi-dimensional Box.
-            env_actions = actions.reshape((-1, *self.action_space.shape))  # type: ignore[misc]
+            env_actions = actions.reshape((-1, *self.action_space.shape))  # type: ignore[arg-type, misc]
             if isinstance(self.action_space, spaces.Box):
                 env_actions = np.clip(env_actions, self.action_space.low, self.action_space.high)
 
