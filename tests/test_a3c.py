@@ -474,6 +474,31 @@ def in_process_learner():
             os.environ[name] = value
 
 
+def test_unseeded_workers_draw_their_own_random_numbers(in_process_learner: None) -> None:
+    model = A3C("MlpPolicy", "CartPole-v1", n_workers=2, n_envs_per_worker=1)
+    draws = []
+    for rank in range(2):
+        th.manual_seed(0)  # the state every forkserver child inherits from the server
+        ActorLearner(model.policy, model._learner_config(1_000), rank=rank).close()
+        draws.append(th.rand(4))
+    assert not th.equal(draws[0], draws[1])
+
+
+def test_loss_is_computed_in_training_mode(in_process_learner: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = A3C("MlpPolicy", "CartPole-v1", n_workers=1, n_envs_per_worker=2, n_steps=4, seed=0)
+    learner = ActorLearner(model.policy, model._learner_config(1_000), rank=0)
+    modes = []
+
+    def recording_evaluate_actions(policy: ActorCriticPolicy, *args: Any) -> Any:
+        modes.append(policy.training)
+        return evaluate_actions(policy, *args)
+
+    monkeypatch.setattr("pgzoo.a3c.learner.evaluate_actions", recording_evaluate_actions)
+    learner.compute_gradients()
+    learner.close()
+    assert modes == [True] and not model.policy.training  # dropout on for the loss only, off in rollouts
+
+
 def test_reward_scale_scales_the_loss_not_the_reported_rewards(in_process_learner: None) -> None:
     """With a zero value head, returns and advantages are the scaled rewards: losses scale by s**2 and s."""
     reports = {}

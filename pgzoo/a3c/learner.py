@@ -123,8 +123,9 @@ class ActorLearner:
         self.config = config
         self.rank = rank
         seed = worker_seed(config.seed, config.n_workers, rank)
-        if seed is not None:
-            set_random_seed(seed)
+        # Unseeded, a worker still draws fresh entropy: forkserver's children all start from the server's random
+        # state, so without it every worker would sample the same exploration noise.
+        set_random_seed(seed if seed is not None else int(np.random.SeedSequence().generate_state(1)[0]))
         # Seeds of envs: worker `rank` gets n_envs consecutive seeds of its own, disjoint from other workers.
         env_seed = None if seed is None else seed * config.env_source.n_envs
         self.env: VecEnv = config.env_source.make(env_seed)
@@ -225,7 +226,9 @@ class ActorLearner:
                 observations=Moments.of(batch_obs.cpu().numpy()) if self.normalizes_obs else None,  # type: ignore[union-attr]
                 returns=Moments.of(np.concatenate(seen_returns)) if seen_returns else None,
             )
+        policy.set_training_mode(True)  # as SB3's train(): dropout is on for the loss, off in rollouts
         value_pred, log_prob, entropy = evaluate_actions(policy, batch_obs, batch_actions)
+        policy.set_training_mode(False)
         if cfg.normalize_advantage and len(advantages) > 1:
             advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
         policy_loss = -(advantages * log_prob).mean()
