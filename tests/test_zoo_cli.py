@@ -25,6 +25,17 @@ def test_every_command_has_help_with_examples(command: str, capsys: pytest.Captu
     assert "examples:" in out and f"pgzoo {command}" in out
 
 
+def test_package_exports_are_what_they_say() -> None:
+    # A fresh interpreter: what an export resolves to can depend on which submodules were imported before.
+    code = (
+        "import types, pgzoo.zoo.train, pgzoo.zoo.enjoy, pgzoo.zoo.hub, pgzoo.zoo as zoo; "
+        "print([name for name in zoo.__all__ if isinstance(getattr(zoo, name), types.ModuleType)]); "
+        "from pgzoo.zoo.train import train; print(callable(train))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["[]", "True"]
+
+
 def test_top_level_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["--help"])

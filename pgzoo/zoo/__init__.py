@@ -2,17 +2,18 @@
 The zoo: train, evaluate, record and share agents from the shell (``pgzoo``) or from Python.
 
 Public functions are imported lazily so that ``import pgzoo.zoo`` stays cheap and does not import
-``huggingface_hub`` (which reads ``HF_ENDPOINT`` when imported).
+``huggingface_hub`` (which reads ``HF_ENDPOINT`` when imported). Training is ``from pgzoo.zoo.train import train``
+(as in rl-zoo3): the package can't also export a function named like its ``train`` module, since importing the
+module replaces the package's attribute.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["TrainResult", "load_agent", "load_from_hub", "pull", "push", "run_agent", "train"]
+__all__ = ["TrainResult", "load_agent", "load_from_hub", "pull", "push", "run_agent"]
 
 _LAZY = {
-    "train": "pgzoo.zoo.train",
     "TrainResult": "pgzoo.zoo.train",
     "load_agent": "pgzoo.zoo.enjoy",
     "run_agent": "pgzoo.zoo.enjoy",

@@ -727,7 +727,7 @@ otherwise: <results-dir>/../benchmark.md and <results-dir>/../plots/<env>.png (b
 and benchmarks/plots/, the published report: give a --results-dir of your own for trial runs).
 
 examples:
-  pgzoo benchmark                                     # pgzoo's required rows, 3 seeds, tuned budgets
+  pgzoo benchmark                                     # pgzoo's required, then optional rows, 3 seeds, tuned budgets
   pgzoo benchmark --algos reinforce a2c --envs CartPole-v1 --seeds 3 --jobs 2
   pgzoo benchmark --algos a3c --envs Pendulum-v1 --ray-address auto
   pgzoo benchmark --algos reinforce --envs CartPole-v1 -n 5000 --eval-episodes 5 --results-dir /tmp/b/results
