@@ -326,6 +326,13 @@ def test_large_seeds_stay_in_numpy_range(no_leftover_workers: list[A3C]) -> None
 
 
 @pytest.mark.timeout(120)
+def test_nothing_left_to_train_starts_no_worker() -> None:
+    # As SB3's learn(): learn(0), a negative budget, or one already reached train nothing and return.
+    model = A3C("MlpPolicy", "CartPole-v1", n_workers=1, seed=0)
+    assert model.learn(0) is model and model.learn(-5) is model
+    assert model.num_timesteps == 0 and model._n_updates == 0 and model.worker_pids == []
+
+
 def test_training_in_chunks_draws_new_episodes(no_leftover_workers: list[A3C]) -> None:
     def episode_rewards_per_chunk() -> list[list[float]]:
         # learning_rate 0: the weights stay put, so only the random streams can make the chunks differ.

@@ -161,9 +161,14 @@ def test_bad_arguments_are_clear_errors(kwargs, message):
         REINFORCE(kwargs.pop("policy", "MlpPolicy"), "CartPole-v1", **kwargs)
 
 
-def test_non_positive_total_timesteps():
-    with pytest.raises(ValueError, match="`total_timesteps` must be a positive number, got 0"):
-        tiny("CartPole-v1").learn(0)
+def test_nothing_left_to_train_is_a_no_op():
+    # As SB3's A2C: learn(0), or a budget already reached, trains nothing and returns.
+    model = tiny("CartPole-v1")
+    assert model.learn(0) is model and model.num_timesteps == 0 and model._n_updates == 0
+    model.learn(100)
+    steps, updates = model.num_timesteps, model._n_updates
+    model.learn(0, reset_num_timesteps=False)
+    assert (model.num_timesteps, model._n_updates) == (steps, updates)
 
 
 # --- Policy ----------------------------------------------------------------------------------

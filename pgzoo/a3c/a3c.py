@@ -377,6 +377,10 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
             total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar
         )
         callback.on_training_start(locals(), globals())
+        if self.num_timesteps >= total_timesteps:
+            # As SB3's learn(): nothing left to train (learn(0), or a budget already reached); no worker is started.
+            callback.on_training_end()
+            return self
         runner = self._make_runner(total_timesteps)
         self._pending_steps = 0
         self._pending_episodes: collections.deque[dict[str, Any]] = collections.deque()

@@ -91,4 +91,6 @@ def remaining_progress(num_timesteps: int, total_timesteps: int) -> float:
     :param num_timesteps: Env steps taken so far.
     :param total_timesteps: Env steps of the whole training.
     """
+    if total_timesteps <= 0:
+        return 0.0
     return max(0.0, 1.0 - float(num_timesteps) / float(total_timesteps))

@@ -170,7 +170,6 @@ class REINFORCE(ProgressStopsAtZero, OnPolicyAlgorithm):
         self.policy = self.policy.to(self.device)
 
     def _setup_learn(self, total_timesteps: int, *args: Any, **kwargs: Any) -> tuple[int, BaseCallback]:
-        check_positive("total_timesteps", total_timesteps)
         last_obs = self._last_obs
         result = super()._setup_learn(total_timesteps, *args, **kwargs)
         if self._last_obs is not last_obs:
