@@ -326,6 +326,19 @@ def test_large_seeds_stay_in_numpy_range(no_leftover_workers: list[A3C]) -> None
 
 
 @pytest.mark.timeout(120)
+def test_set_random_seed_seeds_the_workers(no_leftover_workers: list[A3C]) -> None:
+    def weights_after_learning(seed: int) -> th.Tensor:
+        model = A3C("MlpPolicy", "CartPole-v1", n_workers=1, n_envs_per_worker=2, n_steps=5, seed=0)
+        no_leftover_workers.append(model)
+        model.set_random_seed(seed)
+        model.learn(100)
+        return th.nn.utils.parameters_to_vector(model.policy.parameters()).detach()
+
+    # Same starting weights (seed=0); what differs is the workers' random streams, as in SB3's A2C.
+    assert th.equal(weights_after_learning(5), weights_after_learning(5))
+    assert not th.equal(weights_after_learning(5), weights_after_learning(6))
+
+
 def test_nothing_left_to_train_starts_no_worker() -> None:
     # As SB3's learn(): learn(0), a negative budget, or one already reached train nothing and return.
     model = A3C("MlpPolicy", "CartPole-v1", n_workers=1, seed=0)

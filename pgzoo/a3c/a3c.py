@@ -334,6 +334,18 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
             self._runner.sync_model()
         super().save(path, exclude, include)
 
+    def set_random_seed(self, seed: int | None = None) -> None:
+        """
+        Seed the main process's generators, the action space and the env, as SB3 does, and make ``seed`` the one the
+        workers of the next ``learn()`` derive theirs from (they run in other processes: seeding this one alone
+        would leave their random streams unchanged).
+
+        :param seed: The seed; ``None`` changes nothing.
+        """
+        super().set_random_seed(seed)
+        if seed is not None:
+            self.seed = seed
+
     def set_env(self, env: GymEnv, force_reset: bool = True) -> None:
         """
         Set the environment, which workers will rebuild from its spec (see ``env`` in the class docstring).
