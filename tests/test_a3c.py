@@ -438,6 +438,8 @@ def test_load_without_env_needs_one(tmp_path: Path) -> None:
 def test_env_kinds(env: Any, no_leftover_workers: list[A3C]) -> None:
     model = A3C("MlpPolicy", env, n_workers=2, n_envs_per_worker=2, seed=0)
     no_leftover_workers.append(model)
+    # The main process keeps one worker's worth of envs, whatever the kind (callbacks get their dones).
+    assert model.n_envs_per_worker == 2 and model.get_env().num_envs == 2
     model.learn(1_000)
     assert model.num_timesteps >= 1_000 and len(model.ep_info_buffer) > 0
     if isinstance(env, gym.Env):

@@ -213,7 +213,9 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
                     "`env`; the main process keeps one worker's worth of envs, so make them equal (or pass an env id)."
                 )
             self._env_source = env_source(env, env_kwargs, n_envs_per_worker)
-            if isinstance(env, str) or (callable(env) and not isinstance(env, gym.Env | VecEnv)):
+            # The main process keeps one worker's worth of envs (callbacks get their dones and infos): built from the
+            # recipe unless the user's VecEnv already is that, or a single env instance is all that's asked for.
+            if not isinstance(env, VecEnv) and (not isinstance(env, gym.Env) or n_envs_per_worker > 1):
                 env = self._env_source.make(seed)
         self.n_envs_per_worker = n_envs_per_worker or 1
 
