@@ -339,6 +339,15 @@ def test_set_random_seed_seeds_the_workers(no_leftover_workers: list[A3C]) -> No
     assert not th.equal(weights_after_learning(5), weights_after_learning(6))
 
 
+@pytest.mark.timeout(120)
+def test_a_script_without_main_guard_gets_a_hint(tmp_path: Path) -> None:
+    script = tmp_path / "unguarded.py"
+    script.write_text("from pgzoo import A3C\nA3C('MlpPolicy', 'CartPole-v1', n_workers=1).learn(100)\n")
+    done = subprocess.run([sys.executable, script.name], cwd=tmp_path, capture_output=True, text=True, timeout=100)
+    assert done.returncode != 0 and "WorkerError" in done.stderr
+    assert 'if __name__ == "__main__":' in done.stderr.splitlines()[-1]
+
+
 def test_nothing_left_to_train_starts_no_worker() -> None:
     # As SB3's learn(): learn(0), a negative budget, or one already reached train nothing and return.
     model = A3C("MlpPolicy", "CartPole-v1", n_workers=1, seed=0)

@@ -171,9 +171,17 @@ class LocalRunner(Runner):
                 # A worker's queued messages reach the pipe before it exits: read them before judging its death.
                 merged = self._drain(merged)
                 if rank not in self._done:
+                    # Exit code 1 before any report: usually the worker importing the user's script failed, most
+                    # often Python's "bootstrapping phase" error of a script without the __main__ guard.
+                    cause = (
+                        "it failed while starting: if Python's 'bootstrapping phase' error is printed above, put the "
+                        'code that trains under `if __name__ == "__main__":` (worker processes import the script)'
+                        if process.exitcode == 1
+                        else "killed, out of memory or crashed in native code?"
+                    )
                     raise WorkerError(
                         f"A3C worker {rank} (pid {process.pid}) died with exit code {process.exitcode} "
-                        "without reporting an error (killed, out of memory or crashed in native code?)"
+                        f"without reporting an error ({cause})"
                     )
         if merged is not None:
             copy_tensors_(self._main_state, self._shared_state)
