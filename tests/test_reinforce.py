@@ -161,6 +161,24 @@ def test_bad_arguments_are_clear_errors(kwargs, message):
         REINFORCE(kwargs.pop("policy", "MlpPolicy"), "CartPole-v1", **kwargs)
 
 
+class EndlessEnv(gym.Env):
+    observation_space = spaces.Box(-1.0, 1.0, (2,), dtype=np.float32)
+    action_space = spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        return np.zeros(2, dtype=np.float32), {}
+
+    def step(self, action):
+        return np.zeros(2, dtype=np.float32), 1.0, False, False, {}
+
+
+def test_episodes_that_never_end_are_a_clear_error():
+    model = tiny(EndlessEnv())
+    model.max_episode_length = 50
+    with pytest.raises(RuntimeError, match=r"50 steps without ending: wrap the env in gymnasium\.wrappers\.TimeLimit"):
+        model.learn(200)
+
+
 def test_nothing_left_to_train_is_a_no_op():
     # As SB3's A2C: learn(0), or a budget already reached, trains nothing and returns.
     model = tiny("CartPole-v1")

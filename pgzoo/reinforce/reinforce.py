@@ -58,6 +58,10 @@ class REINFORCE(ProgressStopsAtZero, OnPolicyAlgorithm):
     returns with weight ``vf_coef``; with ``use_baseline=False`` there is no value network and the
     gradient uses ``G_t`` directly (normalized when ``normalize_advantage`` is set).
 
+    Episodes must end: an episode that runs past :attr:`max_episode_length` steps (100k by default; set the
+    attribute on the model to allow longer ones) stops training with an error that suggests a ``TimeLimit``,
+    instead of stepping (and storing the steps) forever.
+
     Paper: Williams (1992), "Simple statistical gradient-following algorithms for connectionist
     reinforcement learning"; Sutton & Barto (2018), section 13.4 for the baseline.
 
@@ -91,6 +95,8 @@ class REINFORCE(ProgressStopsAtZero, OnPolicyAlgorithm):
     }
     policy: REINFORCEPolicy
     rollout_buffer: EpisodeBuffer  # type: ignore[assignment]
+    #: Longest episode REINFORCE waits for before it concludes that the env's episodes never end.
+    max_episode_length: int = 100_000
 
     def __init__(
         self,
@@ -218,6 +224,12 @@ class REINFORCE(ProgressStopsAtZero, OnPolicyAlgorithm):
             if self.use_baseline:
                 self._bootstrap_truncated(rewards, dones, infos)
             episodes.add(self._last_obs, actions, rewards, dones)  # type: ignore[arg-type]
+            if episodes.running_length.max() > self.max_episode_length:
+                raise RuntimeError(
+                    f"REINFORCE learns from whole episodes, but an episode has run {self.max_episode_length} steps "
+                    "without ending: wrap the env in gymnasium.wrappers.TimeLimit (or, if its episodes really are "
+                    "longer, set `model.max_episode_length` higher)"
+                )
             self._last_obs = new_obs  # type: ignore[assignment]
             self._last_episode_starts = dones
 
