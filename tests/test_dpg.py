@@ -96,20 +96,34 @@ def test_unbounded_box_action_space_is_rejected() -> None:
         (dict(batch_size=0), "batch_size"),
         (dict(buffer_size=-5), "buffer_size"),
         (dict(learning_starts=-1), "learning_starts"),
-        (dict(tau=0.0), "tau"),
+        (dict(tau=-0.1), "tau"),
         (dict(tau=1.5), "tau"),
         (dict(gamma=1.1), "gamma"),
-        (dict(gradient_steps=0), "gradient_steps"),
+        (dict(gradient_steps=-2), "gradient_steps"),
         (dict(train_freq=0), "train_freq"),
         (dict(train_freq=(0, "episode")), "train_freq"),
         (dict(n_steps=0), "n_steps"),
-        (dict(learning_rate=0.0), "learning_rate"),
+        (dict(learning_rate=-1e-3), "learning_rate"),
+        (dict(learning_rate="fast"), "learning_rate"),
         (dict(critic_learning_rate=-1e-3), "critic_learning_rate"),
     ],
 )
 def test_bad_hyperparameters_are_rejected(kwargs: dict[str, Any], name: str) -> None:
     with pytest.raises(ValueError, match=name):
         DPG("MlpPolicy", "Pendulum-v1", **kwargs)
+
+
+def test_zeros_that_mean_something_are_accepted() -> None:
+    # As in SB3's DDPG: gradient_steps=0 only collects, tau=0 freezes the targets, a learning rate of 0 the weights.
+    model = DPG("MlpPolicy", "Pendulum-v1", learning_starts=10, gradient_steps=0, buffer_size=100, seed=0)
+    before = th.nn.utils.parameters_to_vector(model.policy.parameters()).clone()
+    model.learn(50)
+    assert model._n_updates == 0 and model.replay_buffer.size() == 50
+    assert th.equal(th.nn.utils.parameters_to_vector(model.policy.parameters()), before)
+    model = DPG("MlpPolicy", "Pendulum-v1", learning_starts=10, tau=0.0, learning_rate=0.0, batch_size=8, seed=0)
+    before = th.nn.utils.parameters_to_vector(model.policy.parameters()).clone()
+    model.learn(50)
+    assert model._n_updates > 0 and th.equal(th.nn.utils.parameters_to_vector(model.policy.parameters()), before)
 
 
 def test_policy_aliases() -> None:

@@ -330,13 +330,17 @@ def _check_hyperparameters(
     check_positive("n_steps", n_steps)
     if isinstance(learning_starts, bool) or not learning_starts >= 0:
         raise ValueError(f"`learning_starts` must be >= 0, got {learning_starts!r}")
-    if not 0.0 < tau <= 1.0:
-        raise ValueError(f"`tau` must be in (0, 1], got {tau!r}")
+    # As in SB3, zeros are accepted where they mean something: tau=0 freezes the targets, gradient_steps=0 only
+    # collects, a learning rate of 0 freezes the weights.
+    if not 0.0 <= tau <= 1.0:
+        raise ValueError(f"`tau` must be in [0, 1], got {tau!r}")
     if not 0.0 <= gamma <= 1.0:
         raise ValueError(f"`gamma` must be in [0, 1], got {gamma!r}")
-    if gradient_steps != -1:
-        check_positive("gradient_steps (or -1)", gradient_steps)
+    if isinstance(gradient_steps, bool) or not gradient_steps >= -1:
+        raise ValueError(f"`gradient_steps` must be >= 0, or -1 for as many as env steps collected, got {gradient_steps!r}")
     check_positive("train_freq", train_freq[0] if isinstance(train_freq, tuple) else train_freq)
     for name, rate in learning_rates.items():
-        if not callable(rate):
-            check_positive(name, rate, allow_none=name != "learning_rate")
+        if (rate is None and name != "learning_rate") or callable(rate):
+            continue
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not rate >= 0:
+            raise ValueError(f"`{name}` must be a number >= 0 or a schedule, got {rate!r}")
