@@ -389,7 +389,8 @@ def test_sb3_machinery(tmp_path: Path, no_leftover_workers: list[A3C]) -> None:
     with open(tmp_path / "log" / "progress.csv") as file:
         rows = list(csv.DictReader(file))
     assert rows
-    for key in ("rollout/ep_rew_mean", "train/policy_loss", "train/value_loss", "train/entropy_loss", "time/fps"):
+    keys = ["rollout/ep_rew_mean", "train/policy_loss", "train/value_loss", "train/entropy_loss", "time/fps"]
+    for key in [*keys, "train/explained_variance"]:
         assert any(row.get(key) for row in rows), key
     assert list((tmp_path / "log").glob("events.out.tfevents*"))
 

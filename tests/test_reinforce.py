@@ -1,3 +1,5 @@
+import csv
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -20,6 +22,7 @@ from stable_baselines3.common.envs import (
     SimpleMultiObsEnv,
 )
 from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import DummyVecEnv, VecFrameStack, VecNormalize
 
 from pgzoo import REINFORCE
@@ -114,6 +117,14 @@ def test_action_spaces(env, use_baseline):
     model.learn(200)
     action, _ = model.predict(env.observation_space.sample())
     assert env.action_space.contains(action.astype(env.action_space.dtype))
+
+
+def test_logs_the_gaussian_std_as_a2c_does(tmp_path):
+    model = tiny("Pendulum-v1", n_episodes=1)
+    model.set_logger(configure(str(tmp_path), ["csv"]))
+    model.learn(400)
+    rows = list(csv.DictReader((tmp_path / "progress.csv").read_text().splitlines()))
+    assert rows and all(float(row["train/std"]) > 0 for row in rows if row["train/n_updates"])
 
 
 def test_multi_dimensional_box_actions():

@@ -533,6 +533,8 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
                 self.logger.record(f"train/{key}", value / sums.updates)
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self.logger.record("train/learning_rate", self.lr_schedule(self._current_progress_remaining))
+        if hasattr(self.policy, "log_std"):
+            self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())
         self._log_sums = Report()
         self.dump_logs(self._n_updates)
 

@@ -16,7 +16,7 @@ import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.distributions import CategoricalDistribution, DiagGaussianDistribution
 from stable_baselines3.common.policies import ActorCriticPolicy
-from stable_baselines3.common.utils import obs_as_tensor, set_random_seed
+from stable_baselines3.common.utils import explained_variance, obs_as_tensor, set_random_seed
 from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
@@ -246,6 +246,7 @@ class ActorLearner:
             "policy_loss": policy_loss.item(),
             "value_loss": value_loss.item(),
             "entropy_loss": entropy_loss.item(),
+            "explained_variance": float(explained_variance(values_t.flatten().cpu().numpy(), returns.cpu().numpy())),
         }
         return report
 

@@ -209,11 +209,11 @@ class REINFORCE(ProgressStopsAtZero, OnPolicyAlgorithm):
                 actions = self.policy._predict(obs_as_tensor(self._last_obs, self.device)).cpu().numpy()  # type: ignore[arg-type]
             # The episodes keep the distribution's flat actions (what evaluate_actions takes); the env gets them
             # in its action space's shape, which differs for a multi-dimensional Box.
-            env_actions = actions.reshape((-1, *self.action_space.shape))  # type: ignore[arg-type, misc]
+            clipped_actions = actions.reshape((-1, *self.action_space.shape))  # type: ignore[arg-type, misc]
             if isinstance(self.action_space, spaces.Box):
-                env_actions = np.clip(env_actions, self.action_space.low, self.action_space.high)
+                clipped_actions = np.clip(clipped_actions, self.action_space.low, self.action_space.high)
 
-            new_obs, rewards, dones, infos = env.step(env_actions)
+            new_obs, rewards, dones, infos = env.step(clipped_actions)
             self.num_timesteps += env.num_envs
 
             callback.update_locals(locals())
@@ -290,6 +290,8 @@ class REINFORCE(ProgressStopsAtZero, OnPolicyAlgorithm):
         if self.use_baseline:
             self.logger.record("train/value_loss", value_loss.item())
             self.logger.record("train/explained_variance", explained_variance(values.detach().cpu().numpy(), returns))
+        if hasattr(self.policy, "log_std"):
+            self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())
 
     def learn(
         self: SelfREINFORCE,
