@@ -221,8 +221,9 @@ def test_a_stopped_run_continues_from_its_checkpoint(tmp_path: Path, monkeypatch
 
 
 @pytest.mark.timeout(180)
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_sigterm_keeps_a_checkpoint(tmp_path: Path, jobs: int) -> None:
+@pytest.mark.parametrize(("jobs", "stop"), [(1, "SIGTERM"), (2, "SIGTERM"), (2, "SIGKILL")])
+def test_a_stopped_benchmark_keeps_checkpoints_and_no_process(tmp_path: Path, jobs: int, stop: str) -> None:
+    """SIGTERM: the benchmark stops its runs. SIGKILL: its workers notice and stop on their own, checkpoint kept."""
     import signal
     import subprocess
     import sys
@@ -243,7 +244,7 @@ def test_sigterm_keeps_a_checkpoint(tmp_path: Path, jobs: int) -> None:
             time.sleep(0.5)
         children = psutil.Process(process.pid).children(recursive=True)
         # Only the benchmark's own process is signalled: with --jobs it stops its workers itself.
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(getattr(signal, stop))
         output, _ = process.communicate(timeout=60)
         # Checked before the clean-up below kills what is left. The workers exit before the benchmark does;
         # multiprocessing's resource tracker follows once it sees the benchmark gone.
@@ -252,13 +253,24 @@ def test_sigterm_keeps_a_checkpoint(tmp_path: Path, jobs: int) -> None:
         for child in [process, *children]:  # no stray trainer when the test fails
             with contextlib.suppress(psutil.NoSuchProcess, ProcessLookupError):
                 child.kill()
-    assert process.returncode == 130, output
+    assert process.returncode == (130 if stop == "SIGTERM" else -signal.SIGKILL), output
     for seed in range(jobs):
         resume_folder = tmp_path / "logs" / "resume" / f"dpg_Pendulum-v1_n1000000_seed{seed}"
         checkpoint = json.loads((resume_folder / "checkpoint.json").read_text())
         assert checkpoint["num_timesteps"] >= 200, output
     assert not list((tmp_path / "results").glob("*.json"))
     assert not left_behind
+
+
+def test_a_run_in_progress_is_not_started_twice(tmp_path: Path) -> None:
+    from pgzoo.zoo.resume import Resume
+
+    folder = tmp_path / "resume" / "dpg_Pendulum-v1_n1000_seed0"
+    holder, second = Resume(folder).exclusive(), Resume(folder).exclusive()
+    with holder, pytest.raises(ZooError, match="already in progress in another process"), second:
+        pass
+    with Resume(folder).exclusive():  # released with the first holder
+        pass
 
 
 def test_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

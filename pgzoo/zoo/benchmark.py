@@ -29,6 +29,7 @@ import os
 import platform
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -71,6 +72,9 @@ DEFAULT_EVAL_EPISODES = 20
 DEFAULT_CURVE_POINTS = 20
 #: Schema version of the per-run JSON files (bumped when a field changes meaning).
 SCHEMA_VERSION = 1
+#: Set in a pool worker once it runs a run (a worker whose parent died then gets time to save its checkpoint).
+_RUNNING = threading.Event()
+
 #: Default env steps between two checkpoints of a run (see :mod:`pgzoo.zoo.resume`).
 DEFAULT_RESUME_FREQ = 100_000
 
@@ -406,75 +410,77 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     # The curve's settings are part of the digest: a curve must not change its frequency halfway.
     digest = f"{spec.entry_digest}-{spec.eval_freq}-{spec.curve_episodes}"
     resume = Resume(spec.checkpoint_folder, spec.resume_freq, digest, extra_state=progress)
-    if spec.fresh_start:
-        resume.clear()
-    checkpoint = resume.latest()
-    earlier = checkpoint.extra if checkpoint is not None else {}
-    resumed_at = [*earlier.get("resumed_at", []), checkpoint.num_timesteps] if checkpoint is not None else []
-    wall_clock_before = float(earlier.get("wall_clock_s", 0.0))
-    curve = CurveCallback(spec.env_id, raw, spec.seed, spec.eval_freq, spec.curve_episodes, earlier.get("curve"),
-                          float(earlier.get("eval_time_s", 0.0)))  # fmt: skip
-    previous_threads = th.get_num_threads()
-    th.set_num_threads(spec.threads)
-    try:
-        result = train(
-            spec.algo,
-            spec.env_id,
-            seed=spec.seed,
-            log_folder=spec.log_folder,
-            hyperparams_file=spec.hyperparams_file,
-            n_timesteps=spec.n_timesteps,
-            eval_freq=0,  # the curve is recorded (and timed) by CurveCallback
-            final_eval_episodes=spec.eval_episodes,
-            deterministic_eval=True,
-            device=spec.device,
-            verbose=0,
-            resume=resume,
-            extra_callbacks=[curve],
-        )
-    finally:
-        th.set_num_threads(previous_threads)
-    wall_clock = wall_clock_before + time.perf_counter() - start
-    # train() times model.learn(), which includes the curve's evaluations: take them out of the training time.
-    train_time = max(result.train_time_s - curve.eval_time_s, 0.0)
-    if result.interrupted:
-        raise KeyboardInterrupt
-    from pgzoo.zoo.envs import env_folder_name
+    # Held until the record is made: a second process must not train (or clear) the same run meanwhile.
+    with resume.exclusive():
+        if spec.fresh_start:
+            resume.clear()
+        checkpoint = resume.latest()
+        earlier = checkpoint.extra if checkpoint is not None else {}
+        resumed_at = [*earlier.get("resumed_at", []), checkpoint.num_timesteps] if checkpoint is not None else []
+        wall_clock_before = float(earlier.get("wall_clock_s", 0.0))
+        curve = CurveCallback(spec.env_id, raw, spec.seed, spec.eval_freq, spec.curve_episodes, earlier.get("curve"),
+                              float(earlier.get("eval_time_s", 0.0)))  # fmt: skip
+        previous_threads = th.get_num_threads()
+        th.set_num_threads(spec.threads)
+        try:
+            result = train(
+                spec.algo,
+                spec.env_id,
+                seed=spec.seed,
+                log_folder=spec.log_folder,
+                hyperparams_file=spec.hyperparams_file,
+                n_timesteps=spec.n_timesteps,
+                eval_freq=0,  # the curve is recorded (and timed) by CurveCallback
+                final_eval_episodes=spec.eval_episodes,
+                deterministic_eval=True,
+                device=spec.device,
+                verbose=0,
+                resume=resume,
+                extra_callbacks=[curve],
+            )
+        finally:
+            th.set_num_threads(previous_threads)
+        wall_clock = wall_clock_before + time.perf_counter() - start
+        # train() times model.learn(), which includes the curve's evaluations: take them out of the training time.
+        train_time = max(result.train_time_s - curve.eval_time_s, 0.0)
+        if result.interrupted:
+            raise KeyboardInterrupt
+        from pgzoo.zoo.envs import env_folder_name
 
-    config_file = result.run_folder / env_folder_name(spec.env_id) / "config.yml"
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "algo": spec.algo,
-        "env": spec.env_id,
-        "seed": spec.seed,
-        "n_timesteps": spec.n_timesteps,
-        "entry_digest": spec.entry_digest,
-        # The run's config.yml: the entry it trained with, as `pgzoo push` publishes it.
-        "hyperparams": load_yaml(config_file),
-        "hyperparams_file": str(result.hyperparams_file),
-        "final_mean_reward": result.mean_reward,
-        "final_std_reward": result.std_reward,
-        "eval_episodes": result.n_eval_episodes,
-        "deterministic_eval": True,
-        "curve": curve.curve,
-        "curve_episodes": spec.curve_episodes,
-        "eval_freq": spec.eval_freq,
-        "env_steps": result.n_timesteps,
-        "train_time_s": train_time,
-        "curve_eval_time_s": curve.eval_time_s,
-        "wall_clock_s": wall_clock,
-        "steps_per_second": result.n_timesteps / train_time if train_time > 0 else None,
-        "resumed_at_steps": resumed_at,
-        "torch_threads": spec.threads,
-        "cpus": spec.cpus,
-        "device": spec.device,
-        "run_folder": str(result.run_folder),
-        "versions": _versions(),
-        "machine": _machine(),
-        # Wall-clock and steps/s mean little on a busy machine: keep the evidence next to them.
-        "load_average_1min": os.getloadavg()[0],
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
+        config_file = result.run_folder / env_folder_name(spec.env_id) / "config.yml"
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "algo": spec.algo,
+            "env": spec.env_id,
+            "seed": spec.seed,
+            "n_timesteps": spec.n_timesteps,
+            "entry_digest": spec.entry_digest,
+            # The run's config.yml: the entry it trained with, as `pgzoo push` publishes it.
+            "hyperparams": load_yaml(config_file),
+            "hyperparams_file": str(result.hyperparams_file),
+            "final_mean_reward": result.mean_reward,
+            "final_std_reward": result.std_reward,
+            "eval_episodes": result.n_eval_episodes,
+            "deterministic_eval": True,
+            "curve": curve.curve,
+            "curve_episodes": spec.curve_episodes,
+            "eval_freq": spec.eval_freq,
+            "env_steps": result.n_timesteps,
+            "train_time_s": train_time,
+            "curve_eval_time_s": curve.eval_time_s,
+            "wall_clock_s": wall_clock,
+            "steps_per_second": result.n_timesteps / train_time if train_time > 0 else None,
+            "resumed_at_steps": resumed_at,
+            "torch_threads": spec.threads,
+            "cpus": spec.cpus,
+            "device": spec.device,
+            "run_folder": str(result.run_folder),
+            "versions": _versions(),
+            "machine": _machine(),
+            # Wall-clock and steps/s mean little on a busy machine: keep the evidence next to them.
+            "load_average_1min": os.getloadavg()[0],
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        }
 
 
 def write_result(path: str | Path, record: dict[str, Any]) -> Path:
@@ -541,12 +547,31 @@ def is_finished(path: Path, digest: str | None = None) -> bool:
     return digest is None or record.get("entry_digest") == digest
 
 
+#: Seconds a pool worker whose parent died gets to save its run's checkpoint before it exits anyway.
+ORPHAN_GRACE_S = 120.0
+
+
 def _pool_initializer() -> None:
     # The parent stops its workers, with one SIGTERM to each worker that runs a run: a Ctrl-C that reaches the whole
     # process group must not interrupt a run a second time while it saves its checkpoint, and an idle worker must
     # not die (the pool would count it as broken and kill the others mid-save).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_exit_when_orphaned, name="pgzoo-orphan-watch", daemon=True).start()
+
+
+def _exit_when_orphaned() -> None:
+    # A parent that dies without stopping us (SIGKILL, a crash) can no longer record our result: stop as a Ctrl-C
+    # would (the run keeps its checkpoint, so the next benchmark resumes it) rather than train on as an orphan.
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    parent.join()
+    os.kill(os.getpid(), signal.SIGTERM)  # a run in progress turns it into KeyboardInterrupt; idle, it is ignored
+    time.sleep(ORPHAN_GRACE_S if _RUNNING.is_set() else 0.0)
+    os._exit(1)
 
 
 def _pool_worker(spec: RunSpec) -> dict[str, Any]:
@@ -554,6 +579,7 @@ def _pool_worker(spec: RunSpec) -> dict[str, Any]:
     import torch as th
 
     th.set_num_threads(spec.threads)
+    _RUNNING.set()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # Stopped, the run keeps a checkpoint and raises KeyboardInterrupt, as in a sequential benchmark.
     with sigterm_raises(lambda signum: KeyboardInterrupt()):

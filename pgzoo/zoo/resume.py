@@ -16,12 +16,13 @@ are seeded again with ``seed + env steps taken``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecNormalize
 
 from pgzoo.zoo.envs import atomic_write_text, load_vecnormalize_stats, save_vecnormalize_stats
+from pgzoo.zoo.errors import ZooError
 
 STATE_FILE = "checkpoint.json"
 MODEL_FILE = "model.zip"
@@ -139,6 +141,28 @@ class Resume:
             if old.is_dir() and old.name != name:
                 shutil.rmtree(old, ignore_errors=True)
         return Checkpoint(self.folder / name, int(model.num_timesteps), train_time_s, extra)
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """
+        Hold the run's lock (``<folder>.lock`` beside it) while it trains: a second process that starts the same run
+        (say, the same benchmark started twice) gets an error, instead of training it too and deleting the first
+        one's checkpoints. The lock goes with the process that holds it, however it ends.
+
+        :raises ZooError: When another process holds it.
+        """
+        try:
+            import fcntl
+        except ImportError:  # not on POSIX: no lock
+            yield
+            return
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.folder.parent / f"{self.folder.name}.lock", "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ZooError(f"the run of {self.folder} is already in progress in another process") from None
+            yield
 
     def clear(self) -> None:
         """Delete the checkpoint folder (once the run has finished and its result is safe)."""
