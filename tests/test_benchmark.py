@@ -165,6 +165,19 @@ def test_report_bad_paths_are_one_line_errors(tmp_path: Path, capsys: pytest.Cap
     output = tmp_path / "file" / "benchmark.md"
     assert main(["benchmark", "--report", "--results-dir", str(results), "--output", str(output)]) == 2
     assert capsys.readouterr().err.startswith(f"error: cannot write the report {output}: ")
+    # A mistyped results folder leaves the published report and the README's table alone.
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{README_START}\nthe table\n{README_END}\n")
+    (tmp_path / "benchmark.md").write_text("the report")
+    typo = tmp_path / "result"
+    assert main(["benchmark", "--report", "--results-dir", str(typo), "--readme", str(readme)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: no run record in {typo} (check --results-dir)")
+    assert (tmp_path / "benchmark.md").read_text() == "the report" and "the table" in readme.read_text()
+    # A results folder that can't be written in fails before any run trains, not after.
+    args = ["--algos", "reinforce", "--envs", "CartPole-v1", "--results-dir", str(tmp_path / "file" / "results")]
+    assert _benchmark(tmp_path, *args) == 2
+    assert capsys.readouterr().err.startswith(f"error: cannot write in --results-dir {tmp_path / 'file' / 'results'}: ")
+    assert not (tmp_path / "logs").exists()
 
 
 def test_jobs_processes(tmp_path: Path, sequential: Path) -> None:
@@ -284,7 +297,7 @@ def test_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert [(s.algo, s.env_id) for s in specs] == [("a2c", "CartPole-v1")]
     with pytest.raises(ZooError, match="nothing to benchmark"):
         plan_runs(["ddpg"], ["CartPole-v1"], verbose=0)
-    with pytest.raises(ZooError, match="--first-seed must be >= 0"):
+    with pytest.raises(ZooError, match="--first-seed must be between 0 and"):
         plan_runs(["a2c"], ["CartPole-v1"], first_seed=-1, verbose=0)
 
 
@@ -425,10 +438,11 @@ def test_tune_scores_each_trial_on_several_seeds(tmp_path: Path, capsys: pytest.
         (["--storage", "foo"], "error: cannot open --storage 'foo': "),
         (["--storage", "sqlite:////nonexistent/dir/x.db"], "error: cannot open --storage 'sqlite:////nonexistent/dir/x.db': "),
         (["--n-startup-trials", "-1"], "error: --n-startup-trials must be >= 0, got -1"),
-        (["--seed", "-1"], "error: --seed must be >= 0, got -1"),
+        (["--seed", "-1"], f"error: --seed must be between 0 and {2**32 - 1}, got -1"),
+        (["--seed", str(2**32), "--n-seeds", "2"], f"error: --seed must be between 0 and {2**32 - 2}, got {2**32}"),
         (["-n", "0"], "error: --n-timesteps must be positive, got 0"),
         (["--n-trials", "0"], "error: --n-trials must be positive, got 0"),
-        (["-o", "{tmp}/file/x.yml"], "error: cannot write --output {tmp}/file/x.yml: "),
+        (["-o", "{tmp}/file/x.yml"], "error: cannot write in the folder of --output {tmp}/file/x.yml: "),
         (["-o", "{tmp}"], "error: --output {tmp} is a folder"),
     ],
 )

@@ -38,7 +38,7 @@ from typing import Any
 
 from pgzoo.common.benchmark import TimedEvaluationCallback
 from pgzoo.common.utils import sigterm_raises
-from pgzoo.zoo.errors import HyperparamsError, MissingEntryError, ZooError
+from pgzoo.zoo.errors import HyperparamsError, MissingEntryError, ZooError, check_seed_range
 
 #: Rows the committed table must have (issue 6), in table order: (algo, env id).
 REQUIRED_ROWS: tuple[tuple[str, str], ...] = (
@@ -242,8 +242,7 @@ def plan_runs(
 
     if n_seeds <= 0:
         raise ZooError(f"--seeds must be positive, got {n_seeds}")
-    if first_seed < 0:
-        raise ZooError(f"--first-seed must be >= 0, got {first_seed}")
+    check_seed_range("--first-seed", first_seed, n_seeds)
     if eval_episodes <= 0 or curve_episodes <= 0:
         raise ZooError("--eval-episodes and --curve-episodes must be positive")
     names = [normalize_algo_name(a) for a in (algos or PGZOO_ALGOS)]
@@ -696,8 +695,11 @@ def run_benchmark(
     :param verbose: 0 silent, 1 one line per run.
     :return: A :class:`BenchmarkSummary`.
     """
+    from pgzoo.zoo.envs import check_writable_folder
     from pgzoo.zoo.resume import Resume
 
+    # Before any training: a run whose record can't be written is a run lost.
+    check_writable_folder(results_dir, f"--results-dir {results_dir}")
     summary = BenchmarkSummary()
     todo: list[RunSpec] = []
     for spec in specs:

@@ -197,6 +197,22 @@ def _default_file_mode() -> int:
     return 0o666 & ~umask
 
 
+def check_writable_folder(folder: str | Path, what: str) -> None:
+    """
+    Create ``folder`` if needed and make sure a file can be written in it, before any work whose result goes there.
+
+    :param folder: The folder.
+    :param what: How the user named it, for the error message (e.g. ``"--results-dir results"``).
+    :raises ZooError: When it cannot be created or written in (read-only, a file in the way, no permission).
+    """
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise ZooError(f"cannot write in {what}: {error.strerror or error} ({error.filename or folder})") from None
+
+
 def atomic_write(path: Path, write: Callable[[BinaryIO], Any]) -> None:
     """
     Let ``write`` fill a temporary file in ``path``'s folder, then move it over ``path`` with ``os.replace``.

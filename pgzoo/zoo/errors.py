@@ -3,6 +3,20 @@
 from __future__ import annotations
 
 
+def check_seed_range(option: str, first: int, count: int = 1) -> None:
+    """
+    Raise a :class:`ZooError` unless the seeds ``first`` to ``first + count - 1`` are all valid NumPy seeds.
+
+    :param option: How the user gave the first seed (``--seed``, ``--first-seed``).
+    :param first: The first seed.
+    :param count: How many consecutive seeds are used from it.
+    """
+    from pgzoo.common.utils import MAX_SEED
+
+    if not 0 <= first <= MAX_SEED - count:
+        raise ZooError(f"{option} must be between 0 and {MAX_SEED - count}, got {first}")
+
+
 def one_line(error: BaseException) -> str:
     """
     The first line of ``error``'s message (libraries such as SQLAlchemy and huggingface_hub add details on the next

@@ -473,6 +473,9 @@ def write_report(
     if readme is not None:
         check_readme(readme)
     output = Path(results_dir).parent / "benchmark.md" if output is None else Path(output)
+    # A mistyped folder must not replace a published report (and the README's table) with an empty one.
+    if not Path(results_dir).is_dir() or not any(Path(results_dir).glob("*.json")):
+        raise ZooError(f"no run record in {results_dir} (check --results-dir): nothing to report, {output} left as is")
     try:
         _write_report_files(results_dir, output, readme)
     except OSError as error:

@@ -34,7 +34,7 @@ from pgzoo.zoo.envs import (
     make_zoo_env,
     save_vecnormalize_stats,
 )
-from pgzoo.zoo.errors import HyperparamsError, ZooError, one_line
+from pgzoo.zoo.errors import HyperparamsError, ZooError, check_seed_range, one_line
 from pgzoo.zoo.experiment import new_run_folder
 from pgzoo.zoo.hyperparams import (
     get_env_hyperparams,
@@ -232,8 +232,8 @@ def train(
         raise ZooError(f"eval_episodes must be a positive number of episodes, got {eval_episodes}")
     if final_eval_episodes < 0:
         raise ZooError(f"final_eval_episodes must be >= 0 (0 skips the final evaluation), got {final_eval_episodes}")
-    if seed is not None and not 0 <= seed < MAX_SEED:
-        raise ZooError(f"seed must be between 0 and {MAX_SEED - 1}, got {seed}")
+    if seed is not None:
+        check_seed_range("seed", seed)
     algo_class = get_algo_class(algo)
     raw, source = get_env_hyperparams(algo, env_id, hyperparams_file)
     raw.update(hyperparams or {})

@@ -25,7 +25,7 @@ import numpy as np
 import yaml
 from stable_baselines3.common.callbacks import BaseCallback
 
-from pgzoo.zoo.errors import ZooError, one_line
+from pgzoo.zoo.errors import ZooError, check_seed_range, one_line
 
 _GAMMAS = [0.9, 0.95, 0.98, 0.99, 0.995, 0.999]
 _NET_ARCHS = {"small": [64, 64], "medium": [128, 128], "large": [256, 256]}
@@ -239,9 +239,9 @@ def tune(
     for option, value in counts.items():
         if value <= 0:
             raise ZooError(f"{option} must be positive, got {value}")
-    for option, value in {"--n-startup-trials": n_startup_trials, "--seed": seed}.items():
-        if value < 0:
-            raise ZooError(f"{option} must be >= 0, got {value}")
+    if n_startup_trials < 0:
+        raise ZooError(f"--n-startup-trials must be >= 0, got {n_startup_trials}")
+    check_seed_range("--seed", seed, n_seeds)
     if timeout is not None and not timeout > 0:
         raise ZooError(f"--timeout must be positive, got {timeout}")
     raw, source = get_env_hyperparams(algo, env_id, hyperparams_file)
@@ -342,21 +342,15 @@ def tune(
 
 def _check_writable(path: Path) -> None:
     """
-    Create the folder of ``path`` and make sure a file can be written in it.
+    Make sure the file ``path`` can be written at the end of the search.
 
-    :param path: The file that will be written at the end of the search.
     :raises ZooError: When it cannot be.
     """
-    import tempfile
+    from pgzoo.zoo.envs import check_writable_folder
 
     if path.is_dir():
         raise ZooError(f"--output {path} is a folder: give a file name")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path.parent):
-            pass
-    except OSError as error:
-        raise ZooError(f"cannot write --output {path}: {error.strerror or error} ({error.filename or path.parent})") from None
+    check_writable_folder(path.parent, f"the folder of --output {path}")
 
 
 #: What the header of a file written by :func:`tune` says about its result: algorithm, score and budget.
