@@ -384,6 +384,29 @@ def test_report_rows_and_reference(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(300)
+def test_ctrl_c_during_tune_keeps_the_best_completed_trial(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("optuna")
+    import pgzoo.zoo.train as train_module
+
+    real_train, calls = train_module.train, []
+
+    def train_until_the_second_trial(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # Ctrl-C during the second trial
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "train", train_until_the_second_trial)
+    output = tmp_path / "best.yml"
+    args = ["tune", "--algo", "reinforce", "--env", "CartPole-v1", "--n-trials", "5", "-n", "300", "--eval-episodes", "1"]
+    assert main([*args, "-f", str(tmp_path / "logs"), "-o", str(output)]) == 130
+    assert output.read_text().startswith("# pgzoo tune reinforce: best of 2 trials (trial 0)")
+    assert f"interrupted: the best of the trials completed so far is in {output}" in capsys.readouterr().err
+
+
+@pytest.mark.timeout(300)
 def test_tune(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("optuna")
     from pgzoo.zoo.hyperparams import load_yaml, preprocess_hyperparams

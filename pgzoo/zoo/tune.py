@@ -224,6 +224,7 @@ def tune(
     :return: The best entry (file format), its score, and the YAML file written.
     :raises ZooError: Unknown algorithm or env, no search space, Optuna missing, bad counts, a storage that does not
         open, an output that cannot be written (all checked before the search), no trial completed.
+    :raises KeyboardInterrupt: On Ctrl-C, after writing the best trial completed by then (if any).
     """
     from pgzoo.zoo.algos import normalize_algo_name
     from pgzoo.zoo.envs import check_env_id, env_folder_name
@@ -324,8 +325,15 @@ def tune(
 
     # A sampled combination may be rejected by the algorithm (e.g. an unstable network raising on NaN): that trial
     # fails and the search goes on.
-    study.optimize(objective, n_trials=n_trials, timeout=timeout, callbacks=[log_trial], catch=(ValueError, RuntimeError))
+    interrupted = False
+    try:
+        study.optimize(objective, n_trials=n_trials, timeout=timeout, callbacks=[log_trial], catch=(ValueError, RuntimeError))
+    except KeyboardInterrupt:
+        # Ctrl-C ends the search, not its result: the best trial completed so far is written as usual.
+        interrupted = True
     if not any(t.state == complete_state for t in study.trials):
+        if interrupted:
+            raise KeyboardInterrupt
         raise ZooError("no trial completed (all pruned or failed): try more trials or a larger budget")
     best = study.best_trial
     # Rebuild the entry from the best trial's parameters with the same sampling code, so the YAML is exactly what ran.
@@ -337,6 +345,9 @@ def tune(
     )
     text = header + yaml.safe_dump({env_id: to_saveable(entry)}, sort_keys=False)
     path = _write_best(output, text, algo, env_id, budget, float(best.value), verbose)
+    if interrupted:
+        print(f"interrupted: the best of the trials completed so far is in {path}", file=sys.stderr)
+        raise KeyboardInterrupt
     return entry, float(best.value), path
 
 
