@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from pgzoo.zoo.benchmark import DEFAULT_EVAL_EPISODES, REQUIRED_ROWS, current_entry_digest, plan_runs, result_path
@@ -381,6 +382,29 @@ def test_report_rows_and_reference(tmp_path: Path) -> None:
     assert "old" not in text and "| DPG | Pendulum-v1 | 40k |" in text and text.endswith("rest\n")
     assert "(out/benchmark.md)" in text
     assert len(REQUIRED_ROWS) == 10
+
+
+def test_pruning_follows_the_trials_own_run(tmp_path: Path) -> None:
+    from pgzoo.zoo.tune import TrialPruningCallback
+
+    class Trial:
+        def __init__(self) -> None:
+            self.reports: list[tuple[float, int]] = []
+
+        def report(self, value: float, step: int) -> None:
+            self.reports.append((value, step))
+
+        def should_prune(self) -> bool:
+            return False
+
+    # Run 1 is an earlier search's trial 0 in the same folder; run 2, just made by train(), is this one.
+    for run, reward in (("CartPole-v1_1", 5.0), ("CartPole-v1_2", 7.0)):
+        (tmp_path / "reinforce" / run).mkdir(parents=True)
+        np.savez(tmp_path / "reinforce" / run / "evaluations.npz", timesteps=[100], results=[[reward]])
+    trial = Trial()
+    callback = TrialPruningCallback(trial, tmp_path)
+    callback._on_training_start()
+    assert callback._on_step() and trial.reports == [(7.0, 100)]
 
 
 @pytest.mark.timeout(300)

@@ -128,7 +128,8 @@ class TrialPruningCallback(BaseCallback):
     the file when it changes instead of evaluating a second time.
 
     :param trial: The Optuna trial being trained.
-    :param log_folder: Log folder of the run (its only run folder is looked up in it).
+    :param log_folder: Log folder of the trial. The run is its newest run folder: one made by an earlier search in
+        the same folder holds another trial's curve.
     :param step_offset: Added to the steps reported: a trial's later seeds continue its curve after the earlier ones.
     """
 
@@ -141,15 +142,15 @@ class TrialPruningCallback(BaseCallback):
         self.mtime_ns = 0
         self.reported = 0
 
+    def _on_training_start(self) -> None:
+        # train() makes the run folder, <algo>/<env>_<N>, before training starts: the highest N is this run.
+        runs = [run for run in self.log_folder.glob("*/*_*") if run.name.rsplit("_", 1)[1].isdigit()]
+        if runs:
+            self.path = max(runs, key=lambda run: int(run.name.rsplit("_", 1)[1])) / "evaluations.npz"
+
     def _on_step(self) -> bool:
         if self.path is None:
-            # Globbing every step would cost more than the step: look for the file now and then until it exists.
-            if self.n_calls % 50 != 1:
-                return True
-            found = list(self.log_folder.glob("*/*/evaluations.npz"))
-            if not found:
-                return True
-            self.path = found[0]
+            return True
         try:
             mtime_ns = self.path.stat().st_mtime_ns
             if mtime_ns == self.mtime_ns:
