@@ -152,6 +152,27 @@ def test_ctrl_c_saves_the_model_and_exits_130(
     assert (tmp_path / "a2c" / "CartPole-v1_1" / "CartPole-v1.zip").is_file()
 
 
+@pytest.mark.timeout(120)
+def test_sigterm_saves_the_model_and_exits_130(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    command = [sys.executable, "-m", "pgzoo.zoo.cli", "train", "--algo", "reinforce", "--env", "CartPole-v1",
+               "-n", "10000000", "-f", str(tmp_path), "--final-eval-episodes", "0", "--no-progress-bar"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while not any(len(f.read_text().splitlines()) > 2 for f in tmp_path.rglob("*.monitor.csv")):
+            assert process.poll() is None and time.monotonic() < deadline, process.stdout.read() if process.stdout else ""
+            time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, output
+    assert (tmp_path / "reinforce" / "CartPole-v1_1" / "CartPole-v1.zip").is_file()
+
+
 def test_unknown_env_mentions_gym_packages_only_where_the_option_exists(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

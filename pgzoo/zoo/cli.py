@@ -242,31 +242,34 @@ def _render_available() -> bool:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    from pgzoo.common.utils import sigterm_raises
     from pgzoo.zoo.hyperparams import parse_overrides
     from pgzoo.zoo.train import train
 
     progress = sys.stderr.isatty() if args.progress_bar is None else args.progress_bar
     saved = {key: value for key, value in vars(args).items() if key not in ("func",)}
-    result = train(
-        args.algo,
-        args.env,
-        seed=args.seed,
-        log_folder=args.folder,
-        hyperparams=parse_overrides(args.params),
-        hyperparams_file=args.hyperparams_file,
-        n_timesteps=args.n_timesteps,
-        eval_freq=args.eval_freq,
-        eval_episodes=args.eval_episodes,
-        final_eval_episodes=args.final_eval_episodes,
-        deterministic_eval=not args.stochastic_eval,
-        save_freq=args.save_freq,
-        n_workers=args.n_workers,
-        device=args.device,
-        tensorboard_log=args.tensorboard_log,
-        verbose=args.verbose,
-        progress_bar=progress,
-        args_to_save=saved,
-    )
+    # SIGTERM (`kill`, a scheduler's time limit) stops training as Ctrl-C does: the model trained so far is saved.
+    with sigterm_raises(lambda signum: KeyboardInterrupt()):
+        result = train(
+            args.algo,
+            args.env,
+            seed=args.seed,
+            log_folder=args.folder,
+            hyperparams=parse_overrides(args.params),
+            hyperparams_file=args.hyperparams_file,
+            n_timesteps=args.n_timesteps,
+            eval_freq=args.eval_freq,
+            eval_episodes=args.eval_episodes,
+            final_eval_episodes=args.final_eval_episodes,
+            deterministic_eval=not args.stochastic_eval,
+            save_freq=args.save_freq,
+            n_workers=args.n_workers,
+            device=args.device,
+            tensorboard_log=args.tensorboard_log,
+            verbose=args.verbose,
+            progress_bar=progress,
+            args_to_save=saved,
+        )
     print(f"Run saved in {result.run_folder}")
     print(result.summary())
     # The model trained so far is saved, but a script must still see that the run did not finish.
