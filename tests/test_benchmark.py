@@ -234,6 +234,30 @@ def test_a_stopped_run_continues_from_its_checkpoint(tmp_path: Path, monkeypatch
     assert not checkpoint_folder.exists()  # the record holds it all now
 
 
+def test_a_curve_point_cut_short_is_made_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pgzoo.common.benchmark as timed_module
+    from pgzoo.zoo.benchmark import run_benchmark
+
+    real_evaluate, calls = timed_module.evaluate_policy, []
+
+    def evaluate_then_stop(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # Ctrl-C during the third point's evaluation
+        return real_evaluate(*args, **kwargs)
+
+    specs = plan_runs(["reinforce"], ["CartPole-v1"], n_seeds=1, n_timesteps=600, eval_freq=100, curve_episodes=1,
+                      eval_episodes=2, log_folder=tmp_path / "logs", resume_freq=0, verbose=0)  # fmt: skip
+    with monkeypatch.context() as patch:
+        patch.setattr(timed_module, "evaluate_policy", evaluate_then_stop)
+        with pytest.raises(KeyboardInterrupt):
+            run_benchmark(specs, tmp_path / "results", verbose=0)
+    assert run_benchmark(specs, tmp_path / "results", verbose=0).finished
+    steps = [point[0] for point in _load(result_path(tmp_path / "results", "reinforce", "CartPole-v1", 600, 0))["curve"]]
+    # A point for every multiple of 100 crossed: the third one, cut short, was made when training resumed.
+    assert [step // 100 for step in steps] == list(range(1, len(steps) + 1)) and len(steps) >= 6
+
+
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize(("jobs", "stop"), [(1, "SIGTERM"), (2, "SIGTERM"), (2, "SIGKILL")])
 def test_a_stopped_benchmark_keeps_checkpoints_and_no_process(tmp_path: Path, jobs: int, stop: str) -> None:

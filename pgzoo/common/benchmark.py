@@ -51,31 +51,40 @@ class TimedEvaluationCallback(BaseCallback):
         self._next_eval = eval_freq
 
     def _on_training_start(self) -> None:
-        # On the grid of multiples of eval_freq, also when training continues from earlier steps.
-        self._next_eval = (self.num_timesteps // self.eval_freq + 1) * self.eval_freq
+        self._next_eval = self._first_evaluation_step()
+
+    def _first_evaluation_step(self) -> int:
+        """
+        Step of the first evaluation of this ``learn()``: the next multiple of ``eval_freq``, also when training
+        continues from earlier steps.
+        """
+        return (self.num_timesteps // self.eval_freq + 1) * self.eval_freq
 
     def _on_step(self) -> bool:
         if self.num_timesteps < self._next_eval:
             return True
-        # One evaluation however many multiples of eval_freq the last report crossed (A3C reports in chunks).
-        while self._next_eval <= self.num_timesteps:
-            self._next_eval += self.eval_freq
         assert self.eval_env is not None, "eval_env must be given or built in _init_callback"
         start, cpu_start = time.perf_counter(), time.process_time()
-        # Only a VecEnv can carry VecNormalize statistics to copy.
-        if self.training_env is not None and isinstance(self.eval_env, VecEnv):
-            sync_envs_normalization(self.training_env, self.eval_env)
-        episode_rewards, _ = evaluate_policy(
-            self.model,
-            self.eval_env,
-            n_eval_episodes=self.n_eval_episodes,
-            deterministic=self.deterministic,
-            return_episode_rewards=True,
-        )
-        if not getattr(self.model, "trains_during_evaluation", False):
-            # Training stood still while evaluating: that time is not training time.
-            self.eval_seconds += time.perf_counter() - start
-            self.eval_cpu_seconds += time.process_time() - cpu_start
+        try:
+            # Only a VecEnv can carry VecNormalize statistics to copy.
+            if self.training_env is not None and isinstance(self.eval_env, VecEnv):
+                sync_envs_normalization(self.training_env, self.eval_env)
+            episode_rewards, _ = evaluate_policy(
+                self.model,
+                self.eval_env,
+                n_eval_episodes=self.n_eval_episodes,
+                deterministic=self.deterministic,
+                return_episode_rewards=True,
+            )
+        finally:
+            if not getattr(self.model, "trains_during_evaluation", False):
+                # Training stood still while evaluating (also in one cut short by Ctrl-C): not training time.
+                self.eval_seconds += time.perf_counter() - start
+                self.eval_cpu_seconds += time.process_time() - cpu_start
+        # Scheduled once the evaluation is done, so that one cut short is made again when training resumes; one
+        # evaluation however many multiples of eval_freq the last report crossed (A3C reports in chunks).
+        while self._next_eval <= self.num_timesteps:
+            self._next_eval += self.eval_freq
         return self._on_evaluation(float(np.mean(episode_rewards)), float(np.std(episode_rewards)))
 
     def _on_evaluation(self, mean_reward: float, std_reward: float) -> bool:
