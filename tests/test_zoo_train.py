@@ -61,6 +61,28 @@ def test_second_run_gets_next_id_and_enjoy_loads_latest(a2c_run, capsys: pytest.
     assert checkpoint.model_path.name == "rl_model_200_steps.zip"
 
 
+def test_ctrl_c_while_writing_evaluations_keeps_the_earlier_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_savez, calls = np.savez, []
+
+    def savez_cut_short(file: Any, *args: Any, **kwargs: Any) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            Path(f"{file}.npz").write_bytes(b"half a zip")  # Ctrl-C in the middle of the second write
+            raise KeyboardInterrupt
+        real_savez(file, *args, **kwargs)
+
+    monkeypatch.setattr(np, "savez", savez_cut_short)
+    result = train(
+        "a2c", "CartPole-v1", seed=0, log_folder=tmp_path, n_timesteps=2000, eval_freq=200, eval_episodes=1,
+        final_eval_episodes=0, hyperparams={**TINY, "n_envs": 2}, verbose=0,
+    )  # fmt: skip
+    monkeypatch.undo()
+    assert result.interrupted
+    with np.load(result.run_folder / "evaluations.npz") as evaluations:
+        assert evaluations["timesteps"].tolist() == [200]
+    assert not [p.name for p in result.run_folder.iterdir() if "partial" in p.name]
+
+
 def test_latest_run_skips_runs_without_a_model(a2c_run, tmp_path: Path) -> None:
     logs, _ = a2c_run
     shutil.copytree(logs / "a2c", tmp_path / "a2c")

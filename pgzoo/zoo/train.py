@@ -8,6 +8,7 @@ training, everything written to ``<log_folder>/<algo>/<env>_<run>/``.
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
 import time
 from dataclasses import asdict, dataclass
@@ -103,6 +104,32 @@ class _SaveOnNewBest(BaseCallback):
     def _on_step(self) -> bool:
         atomic_save_model(self.model, self.path)
         return True
+
+
+class _AtomicEvalCallback(EvalCallback):
+    """
+    SB3's ``EvalCallback``, but ``evaluations.npz`` is replaced atomically: SB3 rewrites it in place at every
+    evaluation, so a Ctrl-C during the write would leave half a file and lose every earlier point.
+
+    :param log_path: The run folder (``evaluations.npz`` goes there).
+    :param kwargs: ``EvalCallback``'s other arguments.
+    """
+
+    def __init__(self, eval_env: VecEnv, *, log_path: Path, **kwargs: Any) -> None:
+        super().__init__(eval_env, log_path=str(log_path), **kwargs)
+        self.final_path = log_path / "evaluations.npz"
+        self.log_path = str(log_path / ".evaluations.partial")  # where SB3 writes (np.savez adds .npz)
+
+    def _on_step(self) -> bool:
+        partial = Path(f"{self.log_path}.npz")
+        try:
+            go_on = super()._on_step()
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        if partial.is_file():
+            os.replace(partial, self.final_path)
+        return go_on
 
 
 class _AtomicCheckpoint(BaseCallback):
@@ -307,12 +334,12 @@ def train(
             undo.callback(eval_env.close)
         if eval_freq > 0 and eval_env is not None:
             callbacks.append(
-                EvalCallback(
+                _AtomicEvalCallback(
                     eval_env,
                     callback_on_new_best=_SaveOnNewBest(best_path),
                     n_eval_episodes=eval_episodes,
                     eval_freq=max(eval_freq // config.n_envs, 1),
-                    log_path=str(run_folder),
+                    log_path=run_folder,
                     deterministic=deterministic_eval,
                     verbose=verbose,
                 )
