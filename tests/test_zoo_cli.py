@@ -77,6 +77,14 @@ def test_malformed_yaml_and_bad_values(tmp_path: Path, capsys: pytest.CaptureFix
     assert "calling '__import__' is not allowed" in err and "allowed:" in err
     err = _error(["train", "--algo", "a2c", "--env", "CartPole-v1", "-params", "n_timesteps", "-f", str(tmp_path)], capsys)
     assert "expected key:value" in err
+    train = ["train", "--algo", "a2c", "--env", "CartPole-v1", "-n", "100", "-f", str(tmp_path)]
+    err = _error([*train, "-params", "policy_kwargs:dict(net_arch=[-5])"], capsys)  # refused by torch
+    assert err.startswith("error: cannot build A2C for ")
+    (tmp_path / "binary.yml").write_bytes(b"\xff\xfe\x00")
+    assert "is not a text (YAML) file" in _error([*train, "--hyperparams", str(tmp_path / "binary.yml")], capsys)
+    assert "cannot read the hyperparameter file" in _error([*train, "--hyperparams", str(tmp_path)], capsys)
+    err = _error([*train[:-1], str(tmp_path / "binary.yml")], capsys)  # a file where the logs folder should be
+    assert err.startswith(f"error: cannot create a run folder in {tmp_path / 'binary.yml'}: ")
 
 
 def test_missing_run_and_repo_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

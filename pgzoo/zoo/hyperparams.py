@@ -84,6 +84,10 @@ def load_yaml(path: str | Path) -> Any:
         text = path.read_text()
     except FileNotFoundError:
         raise HyperparamsError(f"hyperparameter file {path} does not exist") from None
+    except OSError as error:  # a folder, no permission
+        raise HyperparamsError(f"cannot read the hyperparameter file {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise HyperparamsError(f"hyperparameter file {path} is not a text (YAML) file") from None
     try:
         return yaml.load(text, Loader=_ConfigLoader)  # _ConfigLoader derives from SafeLoader
     except yaml.YAMLError as error:

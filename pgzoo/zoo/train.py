@@ -282,7 +282,10 @@ def train(
     sitting_seed = (seed + resumed_from) % MAX_SEED
     _seed_everything(sitting_seed)
 
-    run_folder = new_run_folder(log_folder, algo, env_id)
+    try:
+        run_folder = new_run_folder(log_folder, algo, env_id)
+    except OSError as error:
+        raise ZooError(f"cannot create a run folder in {log_folder}: {error.strerror or error} ({error.filename})") from None
     env_name = env_folder_name(env_id)
     cfg_folder = run_folder / env_name
     with contextlib.ExitStack() as undo:
@@ -319,8 +322,9 @@ def train(
         else:
             try:
                 model = algo_class(config.policy, env, seed=seed, device=device, verbose=verbose, **model_kwargs)
-            except (TypeError, ValueError, AssertionError) as error:
-                # SB3 checks the spaces, the policy and the schedules with asserts and ValueError.
+            except (TypeError, ValueError, AssertionError, RuntimeError) as error:
+                # SB3 checks the spaces, the policy and the schedules with asserts and ValueError; torch refuses
+                # impossible layers (a negative size in net_arch) with RuntimeError.
                 raise HyperparamsError(f"cannot build {algo_class.__name__} for {where}: {one_line(error)}") from None
 
         callbacks: list[BaseCallback] = [
