@@ -172,6 +172,18 @@ def test_malformed_and_missing_files(tmp_path: Path) -> None:
         get_env_hyperparams("qrdqn", "CartPole-v1")
 
 
+def test_alias_bombs_are_refused_and_anchors_still_work(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.yml"
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]" for i in range(8)]
+    bomb.write_text("\n".join(levels) + "\n")  # 10**9 values once expanded, from 9 lines
+    with pytest.raises(HyperparamsError, match=r"expands to more than 1000000 values"):
+        load_yaml(bomb)
+    shared = tmp_path / "shared.yml"
+    shared.write_text("base: &base {n_envs: 8}\nCartPole-v1:\n  <<: *base\n  n_timesteps: 100\n")
+    assert load_yaml(shared)["CartPole-v1"] == {"n_envs": 8, "n_timesteps": 100}
+
+
 def test_rl_zoo_ordered_dict_config_is_read_without_objects(tmp_path: Path) -> None:
     file = tmp_path / "config.yml"
     file.write_text(

@@ -89,9 +89,31 @@ def load_yaml(path: str | Path) -> Any:
     except UnicodeDecodeError:
         raise HyperparamsError(f"hyperparameter file {path} is not a text (YAML) file") from None
     try:
-        return yaml.load(text, Loader=_ConfigLoader)  # _ConfigLoader derives from SafeLoader
+        content = yaml.load(text, Loader=_ConfigLoader)  # _ConfigLoader derives from SafeLoader
     except yaml.YAMLError as error:
         raise HyperparamsError(f"malformed YAML in {path}: {error}".replace("\n", " ")) from None
+    _check_expanded_size(content, path)
+    return content
+
+
+#: Values a YAML file may hold once its aliases are expanded. A zoo file holds a few hundred; nested aliases (each
+#: repeating the previous one several times: an "alias bomb", say in a downloaded config.yml) reach billions from
+#: a few lines, which saving or copying the entry would then expand in memory.
+MAX_YAML_VALUES = 1_000_000
+
+
+def _check_expanded_size(content: Any, path: Path) -> None:
+    pending, count = [content], 0
+    while pending:
+        value = pending.pop()
+        count += 1
+        if count > MAX_YAML_VALUES:
+            raise HyperparamsError(f"{path} expands to more than {MAX_YAML_VALUES} values (nested YAML aliases?)")
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
 
 
 def packaged_hyperparams_dir() -> Path:
