@@ -4,4 +4,5 @@ import sys
 
 from pgzoo.zoo.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing this module (a config naming it, say) must not run the command line
+    sys.exit(main())

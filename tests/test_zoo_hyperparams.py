@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch as th
@@ -101,9 +102,31 @@ def test_preprocess_splits_zoo_keys_and_parses_values() -> None:
     assert again.model_kwargs["policy_kwargs"] == config.model_kwargs["policy_kwargs"]
 
 
-def test_untrusted_imports_are_limited() -> None:
-    with pytest.raises(UnsafeValueError, match=r"--trust-remote-code"):
-        preprocess_hyperparams({"env_wrapper": "mypackage.EvilWrapper"}, where="hub", trust_imports=False)
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"env_wrapper": "mypackage.EvilWrapper"},
+        # Library classes that write where the file says, or run the command line when imported.
+        {"env_wrapper": [{"stable_baselines3.common.monitor.Monitor": {"filename": "/tmp/elsewhere"}}]},
+        {"env_wrapper": [{"gymnasium.wrappers.RecordVideo": {"video_folder": "/tmp/v", "name_prefix": "../x"}}]},
+        {"callback": "pgzoo.__main__.main"},
+        {"callback": {"stable_baselines3.common.callbacks.CheckpointCallback": {"save_freq": 1, "save_path": "/"}}},
+    ],
+)
+def test_untrusted_files_name_only_harmless_classes(raw: dict[str, Any]) -> None:
+    with pytest.raises(UnsafeValueError, match=r"not among the classes a downloaded file may name.*--trust-remote-code"):
+        preprocess_hyperparams(raw, where="hub", trust_imports=False)
+
+
+def test_untrusted_files_keep_the_usual_wrappers() -> None:
+    raw = {
+        "env_wrapper": [
+            "sb3_contrib.common.wrappers.TimeFeatureWrapper",
+            {"gymnasium.wrappers.TimeLimit": {"max_episode_steps": 5}},
+        ]
+    }
+    config = preprocess_hyperparams(raw, where="hub", trust_imports=False)
+    assert [cls.__name__ for cls, _ in config.wrappers] == ["TimeFeatureWrapper", "TimeLimit"]
     with pytest.raises(HyperparamsError, match=r"cannot import"):
         preprocess_hyperparams({"env_wrapper": "no_such_module.Wrapper"}, where="local")
 

@@ -108,7 +108,7 @@ def hub_origin(run_folder: Path, env_id: str) -> dict[str, Any] | None:
 
 def load_run_config(run_folder: Path, env_id: str, *, trust_remote_code: bool = False) -> ZooConfig:
     """
-    Processed hyperparameters of a run; a pulled run only imports trusted packages unless ``trust_remote_code``.
+    Processed hyperparameters of a run; a pulled run names only harmless wrappers and callbacks unless ``trust_remote_code``.
     """
     trusted = trust_remote_code or hub_origin(run_folder, env_id) is None
     where = str(config_folder(run_folder, env_id) / "config.yml")

@@ -52,9 +52,23 @@ ZOO_KEYS = (
     "env_kwargs",
 )
 
-#: Packages whose classes may be named in ``env_wrapper`` / ``callback`` of a file that is not trusted
-#: (one that came from the Hub). Importing a module runs its code, so other packages need an explicit opt-in.
-TRUSTED_IMPORT_PREFIXES = ("gymnasium.", "stable_baselines3.", "sb3_contrib.", "pgzoo.")
+#: What ``env_wrapper`` / ``callback`` of a file that is not trusted (one that came from the Hub) may name: classes
+#: that neither write files nor run anything else (a Monitor or a video recorder given a path would write wherever
+#: the file says, and importing an arbitrary module runs its code). Anything else needs ``--trust-remote-code``.
+UNTRUSTED_ALLOWED_CLASSES = {
+    "env_wrapper": frozenset(
+        [f"gymnasium.wrappers.{name}" for name in (
+            "TimeLimit", "ClipAction", "RescaleAction", "FlattenObservation", "FrameStackObservation",
+            "GrayscaleObservation", "ResizeObservation", "NormalizeObservation", "NormalizeReward", "ClipReward",
+            "TimeAwareObservation", "MaxAndSkipObservation", "AtariPreprocessing", "DtypeObservation",
+            "RecordEpisodeStatistics", "StickyAction", "FilterObservation", "ReshapeObservation",
+        )]
+        + ["sb3_contrib.common.wrappers.TimeFeatureWrapper", "stable_baselines3.common.atari_wrappers.AtariWrapper"]
+    ),
+    "callback": frozenset(
+        f"stable_baselines3.common.callbacks.{name}" for name in ("StopTrainingOnMaxEpisodes", "ProgressBarCallback")
+    ),
+}  # fmt: skip
 
 
 class _ConfigLoader(yaml.SafeLoader):
@@ -270,19 +284,19 @@ class ZooConfig:
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-def import_dotted(path: str, *, trust_imports: bool, what: str) -> Any:
+def import_dotted(path: str, *, allowed: frozenset[str] | None, what: str) -> Any:
     """
     Import ``package.module.Name`` named in a hyperparameter file.
 
     :param path: Dotted path.
-    :param trust_imports: When ``False`` (a file from the Hub), only :data:`TRUSTED_IMPORT_PREFIXES` are allowed,
-        because importing a module runs its code.
+    :param allowed: For a file that is not trusted (from the Hub), the only paths it may name (see
+        :data:`UNTRUSTED_ALLOWED_CLASSES`); ``None``: any.
     :param what: Description of the value, for errors.
     :raises HyperparamsError: When the path is refused or cannot be imported.
     """
-    if not trust_imports and not path.startswith(TRUSTED_IMPORT_PREFIXES):
+    if allowed is not None and path not in allowed:
         raise UnsafeValueError(
-            f"{what}: importing {path!r} would run code from outside {', '.join(TRUSTED_IMPORT_PREFIXES)}; "
+            f"{what}: {path!r} is not among the classes a downloaded file may name ({', '.join(sorted(allowed))}); "
             "this file is not trusted, pass --trust-remote-code (trust_remote_code=True) to allow it"
         )
     module_name, _, name = path.rpartition(".")
@@ -292,22 +306,23 @@ def import_dotted(path: str, *, trust_imports: bool, what: str) -> Any:
         raise HyperparamsError(f"{what}: cannot import {path!r}: {error}") from None
 
 
-def _parse_class_list(value: Any, *, trust_imports: bool, what: str) -> list[tuple[type, dict[str, Any]]]:
-    """Read ``env_wrapper`` / ``callback``: a dotted path, a {path: kwargs} dict, or a list of either."""
+def _parse_class_list(value: Any, *, key: str, trust_imports: bool, what: str) -> list[tuple[type, dict[str, Any]]]:
+    """Read ``env_wrapper`` / ``callback`` (``key``): a dotted path, a {path: kwargs} dict, or a list of either."""
     if value is None:
         return []
+    allowed = None if trust_imports else UNTRUSTED_ALLOWED_CLASSES[key]
     items = value if isinstance(value, list) else [value]
     result: list[tuple[type, dict[str, Any]]] = []
     for item in items:
         if isinstance(item, str):
-            result.append((import_dotted(item, trust_imports=trust_imports, what=what), {}))
+            result.append((import_dotted(item, allowed=allowed, what=what), {}))
         elif isinstance(item, dict) and len(item) == 1:
             ((path, kwargs),) = item.items()
             if isinstance(kwargs, str):
                 kwargs = safe_eval(kwargs, what=what)
             if not isinstance(kwargs, dict | None):
                 raise HyperparamsError(f"{what}: the arguments of {path!r} must be a mapping, got {kwargs!r}")
-            result.append((import_dotted(str(path), trust_imports=trust_imports, what=what), kwargs or {}))
+            result.append((import_dotted(str(path), allowed=allowed, what=what), kwargs or {}))
         else:
             raise HyperparamsError(f"{what}: expected a dotted class path or {{path: kwargs}}, got {item!r}")
     return result
@@ -351,7 +366,8 @@ def preprocess_hyperparams(raw: dict[str, Any], *, where: str = "hyperparameters
 
     :param raw: The entry (after ``-params`` overrides).
     :param where: Where the entry comes from (e.g. ``"CartPole-v1 in hyperparams/a2c.yml"``), for errors.
-    :param trust_imports: Whether ``env_wrapper`` / ``callback`` may import any module (see :func:`import_dotted`).
+    :param trust_imports: Whether ``env_wrapper`` / ``callback`` may name any class; ``False`` for a file from the
+        Hub: only :data:`UNTRUSTED_ALLOWED_CLASSES`.
     :raises HyperparamsError: On a value the zoo cannot use.
     """
     raw = dict(raw)
@@ -374,10 +390,10 @@ def preprocess_hyperparams(raw: dict[str, Any], *, where: str = "hyperparameters
         # The return normalization must discount like the agent does.
         config.normalize_kwargs["gamma"] = raw["gamma"]
 
-    config.wrappers = _parse_class_list(
-        raw.pop("env_wrapper", None), trust_imports=trust_imports, what=f"env_wrapper in {where}"
+    config.wrappers, config.callbacks = (
+        _parse_class_list(raw.pop(key, None), key=key, trust_imports=trust_imports, what=f"{key} in {where}")
+        for key in ("env_wrapper", "callback")
     )
-    config.callbacks = _parse_class_list(raw.pop("callback", None), trust_imports=trust_imports, what=f"callback in {where}")
     frame_stack = raw.pop("frame_stack", None)
     config.frame_stack = _to_int(frame_stack, "frame_stack", where) if frame_stack not in (None, False) else None
 
