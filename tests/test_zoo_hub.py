@@ -188,6 +188,41 @@ def test_pickle_payloads_are_refused(hub: FakeHub, trained: Path, tmp_path: Path
     assert not marker.exists()
 
 
+def _with_member(zip_bytes: bytes, member: str, content: bytes) -> bytes:
+    source, target = zipfile.ZipFile(io.BytesIO(zip_bytes)), io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.namelist():
+            out.writestr(item, content if item == member else source.read(item))
+    return target.getvalue()
+
+
+@pytest.mark.parametrize("case", ["wide-layers", "zip-bomb", "deep-json", "bare-tensor", "bad-value"])
+def test_hostile_model_files_are_one_line_errors(trained: Path, tmp_path: Path, case: str) -> None:
+    import torch as th
+    from stable_baselines3 import A2C
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from pgzoo.zoo.errors import ZooError
+    from pgzoo.zoo.safe_load import load_model_safely
+
+    original, tensor = _model_bytes(trained), io.BytesIO()
+    th.save(th.zeros(3), tensor)
+    hostile, message = {
+        # A few bytes asking for a network of many gigabytes, refused before it is built.
+        "wide-layers": (_with_data(original, lambda data: data.update(policy_kwargs={"net_arch": [10**5, 10**5]})),
+                        "wider than any saved weight"),
+        "zip-bomb": (_with_member(original, "data", b" " * (17 * 2**20) + b"{}"), "entry would unpack to"),
+        "deep-json": (_with_member(original, "data", b"[" * 100_000 + b"]" * 100_000), "is not JSON a model saves"),
+        "bare-tensor": (_with_member(original, "policy.pth", tensor.getvalue()), "does not hold a policy's weights"),
+        "bad-value": (_with_data(original, lambda data: data.update(n_steps=-5)), "cannot rebuild A2C from it"),
+    }[case]  # fmt: skip
+    path = tmp_path / "hostile.zip"
+    path.write_bytes(hostile)
+    with pytest.raises(ZooError, match=message) as error:
+        load_model_safely(path, A2C, make_vec_env("CartPole-v1"), config={"policy": "MlpPolicy"})
+    assert "\n" not in str(error.value)
+
+
 def test_rl_zoo_repo_with_pickled_vecnormalize(hub: FakeHub, trained: Path) -> None:
     """A repository laid out as rl-zoo3 pushes it (OrderedDict config, vec_normalize.pkl)."""
     run = trained / "a2c" / "CartPole-v1_1"

@@ -31,10 +31,15 @@ import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.vec_env import VecEnv
 
-from pgzoo.zoo.errors import UnsafeModelError, ZooError
+from pgzoo.zoo.errors import UnsafeModelError, ZooError, one_line
 from pgzoo.zoo.safe_eval import resolve_class_name
 
 _HOW_TO_TRUST = "pass --trust-remote-code (or trust_remote_code=True) only if you trust the source of this file"
+
+#: Largest uncompressed ``data`` entry read (a model's is a few kB; a zip can inflate a small file to gigabytes).
+MAX_DATA_BYTES = 16 * 2**20
+#: Largest uncompressed weights entry read.
+MAX_WEIGHTS_BYTES = 4 * 2**30
 
 # Attributes never copied from the saved data: they come from the env and the current process.
 _NOT_RESTORED = {
@@ -68,11 +73,12 @@ def read_zip_data(path: str | Path, *, name: str | None = None) -> dict[str, Any
         with zipfile.ZipFile(path) as archive:
             if "data" not in archive.namelist():
                 raise ZooError(f"{name} is not a Stable-Baselines3 model zip (no 'data' entry)")
+            _check_member_size(archive, "data", MAX_DATA_BYTES, name)
             data = json.loads(archive.read("data").decode())
     except zipfile.BadZipFile:
         raise ZooError(f"{name} is not a zip file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ZooError(f"{name}: the 'data' entry is not JSON: {error}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+        raise ZooError(f"{name}: the 'data' entry is not JSON a model saves: {one_line(error)}") from None
     if not isinstance(data, dict):
         raise ZooError(f"{name}: the 'data' entry is not a JSON object")
     return data
@@ -123,14 +129,51 @@ def _guess_policy(observation_space: spaces.Space) -> str:
     return "MlpPolicy"
 
 
-def _load_tensors(archive: zipfile.ZipFile, name: str, device: str | th.device, path: Path) -> Any:
+def _check_member_size(archive: zipfile.ZipFile, member: str, limit: int, name: str | Path) -> None:
+    size = archive.getinfo(member).file_size
+    if size > limit:
+        raise ZooError(f"{name}: its {member!r} entry would unpack to {size} bytes, more than a model holds ({limit})")
+
+
+def _load_tensors(archive: zipfile.ZipFile, name: str, path: Path) -> Any:
+    _check_member_size(archive, name, MAX_WEIGHTS_BYTES, path)
     try:
         with archive.open(name) as file:
-            return th.load(io.BytesIO(file.read()), map_location=device, weights_only=True)
+            return th.load(io.BytesIO(file.read()), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         raise UnsafeModelError(
-            f"{path}: {name} holds objects other than tensors, which would run code when loaded ({error}). {_HOW_TO_TRUST}"
+            f"{path}: {name} holds objects other than tensors, which would run code when loaded "
+            f"({one_line(error)}). {_HOW_TO_TRUST}"
         ) from None
+    except Exception as error:  # not a torch file at all
+        raise ZooError(f"{path}: {name} is not a file of tensors: {one_line(error)}") from None
+
+
+def _layer_sizes(value: Any) -> list[int]:
+    """Every integer in a ``net_arch`` value (a list, a dict of lists, or SB3's older list with a dict)."""
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int):
+        return [value]
+    if isinstance(value, dict):
+        return [size for item in value.values() for size in _layer_sizes(item)]
+    if isinstance(value, list | tuple):
+        return [size for item in value for size in _layer_sizes(item)]
+    return []
+
+
+def _check_layers_fit(policy_kwargs: dict[str, Any], weights: dict[str, Any], path: Path) -> None:
+    """
+    Refuse a ``net_arch`` with a layer wider than every saved tensor before building it: a few bytes of JSON can ask
+    for a network of many gigabytes, built (and filled with random weights) before the saved ones are compared.
+    """
+    policy = weights.get("policy")
+    if not isinstance(policy, dict) or not policy or not all(isinstance(t, th.Tensor) for t in policy.values()):
+        raise ZooError(f"{path}: policy.pth does not hold a policy's weights (a mapping of names to tensors)")
+    widest = max(max(tensor.shape, default=1) for tensor in policy.values())
+    too_wide = [size for size in _layer_sizes(policy_kwargs.get("net_arch")) if size > widest]
+    if too_wide:
+        raise ZooError(f"{path}: net_arch asks for layers of {too_wide} units, wider than any saved weight ({widest})")
 
 
 def load_model_safely(
@@ -168,10 +211,36 @@ def load_model_safely(
     config_policy_kwargs = config.get("policy_kwargs") if isinstance(config.get("policy_kwargs"), dict) else None
     policy_kwargs = _restore_policy_kwargs(data, config_policy_kwargs, path)
 
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        params = {
+            name[: -len(".pth")]: _load_tensors(archive, name, path)
+            for name in names
+            if name.endswith(".pth") and name not in ("pytorch_variables.pth", "tensors.pth")
+        }
+        variables = _load_tensors(archive, "pytorch_variables.pth", path) if "pytorch_variables.pth" in names else None
+    _check_layers_fit(policy_kwargs, params, path)
     try:
-        model = algo_class(policy, env, device=device, policy_kwargs=policy_kwargs, _init_setup_model=False)
-    except TypeError as error:
-        raise ZooError(f"{path}: cannot rebuild {algo_class.__name__}: {error}") from None
+        return _rebuild(algo_class, policy, env, device, policy_kwargs, data, config, params, variables)
+    except ZooError:
+        raise
+    except Exception as error:  # anything else the file's values make SB3 or torch refuse
+        raise ZooError(f"{path}: cannot rebuild {algo_class.__name__} from it: {one_line(error)}") from None
+
+
+def _rebuild(
+    algo_class: Any,
+    policy: str,
+    env: VecEnv,
+    device: str,
+    policy_kwargs: dict[str, Any],
+    data: dict[str, Any],
+    config: dict[str, Any],
+    params: dict[str, Any],
+    variables: Any,
+) -> Any:
+    """Create the model from the plain saved values, then give it the saved tensors."""
+    model = algo_class(policy, env, device=device, policy_kwargs=policy_kwargs, _init_setup_model=False)
     for key, value in data.items():
         if key in _NOT_RESTORED or key not in model.__dict__:
             continue
@@ -182,22 +251,8 @@ def load_model_safely(
             continue
         setattr(model, key, value)
     model._setup_model()
-
-    with zipfile.ZipFile(path) as archive:
-        names = archive.namelist()
-        params = {
-            name[: -len(".pth")]: _load_tensors(archive, name, model.device, path)
-            for name in names
-            if name.endswith(".pth") and name not in ("pytorch_variables.pth", "tensors.pth")
-        }
-        variables = (
-            _load_tensors(archive, "pytorch_variables.pth", model.device, path) if "pytorch_variables.pth" in names else None
-        )
-    try:
-        model.set_parameters(params, exact_match=True, device=model.device)
-    except (ValueError, RuntimeError) as error:
-        raise ZooError(f"{path}: the saved weights do not fit the rebuilt {algo_class.__name__}: {error}") from None
-    if variables:
+    model.set_parameters(params, exact_match=True, device=model.device)
+    if isinstance(variables, dict):
         _, variable_names = model._get_torch_save_params()
         for name in variable_names:
             if name in variables:
@@ -205,7 +260,7 @@ def load_model_safely(
                 *parents, last = name.split(".")
                 for parent in parents:
                     target = getattr(target, parent)
-                getattr(target, last).data = variables[name].data
+                getattr(target, last).data = variables[name].data.to(model.device)
     if getattr(model, "use_sde", False):
         model.policy.reset_noise()
     return model
