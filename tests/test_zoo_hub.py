@@ -188,6 +188,20 @@ def test_pickle_payloads_are_refused(hub: FakeHub, trained: Path, tmp_path: Path
     assert not marker.exists()
 
 
+@pytest.mark.parametrize(
+    "stats",
+    [b"not json", b"[1, 2]", b'{"obs_rms": {"mean": [0, 0, 0, 0], "var": [-1, 1, 1, 1], "count": 1}}', b"[" * 10**5],
+)
+def test_pull_checks_the_normalization_statistics(hub: FakeHub, trained: Path, tmp_path: Path, stats: bytes) -> None:
+    config = b"policy: MlpPolicy\nnormalize: true\n"
+    files = {"a2c-CartPole-v1.zip": _model_bytes(trained), "config.yml": config, "vecnormalize.json": stats}
+    hub.add_repo("evil/a2c-CartPole-v1", files)
+    with pytest.raises(HubError, match=r"^vecnormalize.json of evil/a2c-CartPole-v1: ") as error:
+        pull("evil/a2c-CartPole-v1", tmp_path / "logs")
+    assert "\n" not in str(error.value)
+    assert not list((tmp_path / "logs").rglob("CartPole-v1_*"))  # nothing left behind
+
+
 def _with_member(zip_bytes: bytes, member: str, content: bytes) -> bytes:
     source, target = zipfile.ZipFile(io.BytesIO(zip_bytes)), io.BytesIO()
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:

@@ -195,6 +195,36 @@ def test_malformed_and_missing_files(tmp_path: Path) -> None:
         get_env_hyperparams("qrdqn", "CartPole-v1")
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("!!python/object/apply:collections.OrderedDict {a: 1}", "expected the list of \\[key, value\\] pairs"),
+        ("!!python/object/apply:collections.OrderedDict\n- [[1, 2, 3]]\n", "expected the list of \\[key, value\\] pairs"),
+        ("[" * 5000 + "]" * 5000, "nested too deeply"),
+    ],
+)
+def test_hostile_yaml_structures_are_one_line_errors(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "config.yml"
+    path.write_text(text)
+    with pytest.raises(HyperparamsError, match=message):
+        load_yaml(path)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({1: "a"}, "every key must be a name"),
+        ({"frame_stack": 10**8}, "frame_stack in hub must be at most 1000"),
+        ({"frame_stack": float("inf")}, "must be a non-negative integer"),
+        ({"n_timesteps": "((((9**64)**64)**64)**64)"}, "exponent too large"),
+        ({"n_timesteps": "1/0"}, "division by zero"),
+    ],
+)
+def test_hostile_values_are_one_line_errors(raw: dict[Any, Any], message: str) -> None:
+    with pytest.raises(HyperparamsError, match=message):
+        preprocess_hyperparams(raw, where="hub", trust_imports=False)
+
+
 def test_alias_bombs_are_refused_and_anchors_still_work(tmp_path: Path) -> None:
     bomb = tmp_path / "bomb.yml"
     levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -143,13 +144,54 @@ def _rms_to_dict(rms: Any) -> Any:
     return {"mean": np.asarray(rms.mean).tolist(), "var": np.asarray(rms.var).tolist(), "count": float(rms.count)}
 
 
-def _rms_from_dict(data: dict[str, Any]) -> Any:
+def _rms_from_dict(data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise ZooError(f"{where}: expected statistics (mean, var, count), got {type(data).__name__}")
     if "mean" not in data:
-        return {key: _rms_from_dict(value) for key, value in data.items()}
-    mean = np.asarray(data["mean"], dtype=np.float64)
+        return {str(key): _rms_from_dict(value, f"{where}[{key!r}]") for key, value in data.items()}
+    try:
+        mean, var = np.asarray(data["mean"], dtype=np.float64), np.asarray(data["var"], dtype=np.float64)
+        count = float(data["count"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise ZooError(f"{where}: malformed statistics ({one_line(error)})") from None
+    if mean.shape != var.shape or not (np.isfinite(mean).all() and np.isfinite(var).all() and (var >= 0).all()):
+        raise ZooError(f"{where}: mean and var must be finite arrays of one shape, var >= 0")
+    if not count > 0:
+        raise ZooError(f"{where}: count must be positive, got {count}")
     rms = RunningMeanStd(shape=mean.shape)
-    rms.mean, rms.var, rms.count = mean, np.asarray(data["var"], dtype=np.float64), float(data["count"])
+    rms.mean, rms.var, rms.count = mean, var, count
     return rms
+
+
+def read_vecnormalize_stats(path: str | Path) -> dict[str, Any]:
+    """
+    Read and check a ``vecnormalize.json`` (one from the Hub may hold anything).
+
+    :param path: The file.
+    :return: Its settings, with ``obs_rms`` / ``ret_rms`` as ``RunningMeanStd`` (or a dict of them, or ``None``).
+    :raises ZooError: When it is not statistics :func:`save_vecnormalize_stats` could have written.
+    """
+    where = str(path)
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError, RecursionError) as error:
+        raise ZooError(f"{where}: not a readable JSON file ({one_line(error)})") from None
+    if not isinstance(data, dict):
+        raise ZooError(f"{where}: expected a JSON object of normalization statistics")
+    stats: dict[str, Any] = {
+        "obs_rms": None if data.get("obs_rms") is None else _rms_from_dict(data["obs_rms"], f"{where}: obs_rms"),
+        "ret_rms": _rms_from_dict(data.get("ret_rms"), f"{where}: ret_rms"),
+    }
+    for key in ("norm_obs", "norm_reward"):
+        if not isinstance(data.get(key), bool):
+            raise ZooError(f"{where}: {key} must be true or false, got {data.get(key)!r}")
+        stats[key] = data[key]
+    for key in ("clip_obs", "clip_reward", "gamma", "epsilon"):
+        value = data.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+            raise ZooError(f"{where}: {key} must be a finite number >= 0, got {value!r}")
+        stats[key] = float(value)
+    return stats
 
 
 def save_vecnormalize_stats(env: VecNormalize, path: str | Path) -> None:
@@ -181,13 +223,23 @@ def load_vecnormalize_stats(env: VecNormalize, path: str | Path) -> None:
     :param env: A ``VecNormalize`` around an env with the same observation space.
     :param path: The ``vecnormalize.json`` file.
     """
-    data = json.loads(Path(path).read_text())
-    if data.get("obs_rms") is not None:
-        env.obs_rms = _rms_from_dict(data["obs_rms"])
-    env.ret_rms = _rms_from_dict(data["ret_rms"])
-    env.norm_obs, env.norm_reward = data["norm_obs"], data["norm_reward"]
-    env.clip_obs, env.clip_reward = data["clip_obs"], data["clip_reward"]
-    env.gamma, env.epsilon = data["gamma"], data["epsilon"]
+    stats = read_vecnormalize_stats(path)
+    if stats["obs_rms"] is not None:
+        current = getattr(env, "obs_rms", None)  # none when the env does not normalize observations
+        expected = None if current is None else _rms_shapes(current)
+        if _rms_shapes(stats["obs_rms"]) != expected:
+            raise ZooError(
+                f"{path}: statistics of observations shaped {_rms_shapes(stats['obs_rms'])}, but the env's are {expected}"
+            )
+        env.obs_rms = stats["obs_rms"]
+    env.ret_rms = stats["ret_rms"]
+    env.norm_obs, env.norm_reward = stats["norm_obs"], stats["norm_reward"]
+    env.clip_obs, env.clip_reward = stats["clip_obs"], stats["clip_reward"]
+    env.gamma, env.epsilon = stats["gamma"], stats["epsilon"]
+
+
+def _rms_shapes(rms: Any) -> Any:
+    return {key: value.mean.shape for key, value in rms.items()} if isinstance(rms, dict) else rms.mean.shape
 
 
 def _default_file_mode() -> int:

@@ -30,13 +30,28 @@ import numpy as np
 import yaml
 
 from pgzoo.zoo.algos import ALGOS, get_algo_class, normalize_algo_name
-from pgzoo.zoo.envs import VECNORMALIZE_JSON, VECNORMALIZE_PKL, atomic_write_text, check_env_id, env_folder_name
+from pgzoo.zoo.envs import (
+    VECNORMALIZE_JSON,
+    VECNORMALIZE_PKL,
+    atomic_write_text,
+    check_env_id,
+    env_folder_name,
+    read_vecnormalize_stats,
+)
 from pgzoo.zoo.errors import HubError, UnknownEnvError, ZooError, one_line
 from pgzoo.zoo.experiment import HUB_MARKER, find_run_folder, read_run_config, vecnormalize_file
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-#: Files fetched by ``pull`` (the video and anything else stay on the Hub).
-_PULLED_SUFFIXES = (".zip", ".yml", ".yaml", ".json", ".pkl", ".md")
+#: Files fetched by ``pull`` besides the model zip: those it uses (the video and anything else stay on the Hub).
+_PULLED_FILES = (
+    "config.yml",
+    "env_kwargs.yml",
+    VECNORMALIZE_JSON,
+    "vec_normalize.pkl",
+    VECNORMALIZE_PKL,
+    "results.json",
+    "README.md",
+)
 #: Files a push writes only for some agents: deleted from the repository when the new package lacks them, so
 #: that an earlier agent's normalization statistics or replay never sit next to the new model.
 _OPTIONAL_FILES = [VECNORMALIZE_JSON, "replay.mp4"]
@@ -547,13 +562,18 @@ def pull(
     try:
         downloads = staging / "download"
         model = _download(repo_id, filename, downloads, revision)
-        extra = [f for f in files if "/" not in f and f.endswith(_PULLED_SUFFIXES) and not f.endswith(".zip")]
+        extra = [f for f in files if f in _PULLED_FILES]
         fetched = {name: _download(repo_id, name, downloads, revision) for name in extra}
         try:
             read_zip_data(model, name=f"{filename} of {repo_id}")
         except ZooError as error:
             raise HubError(str(error)) from None
         config = _read_mapping(fetched["config.yml"], repo_id) if "config.yml" in fetched else {}
+        if VECNORMALIZE_JSON in fetched:
+            try:
+                read_vecnormalize_stats(fetched[VECNORMALIZE_JSON])
+            except ZooError as error:
+                raise HubError(f"{VECNORMALIZE_JSON} of {repo_id}: {error}") from None
         if "env_kwargs.yml" in fetched and not config.get("env_kwargs"):
             env_kwargs = _read_mapping(fetched["env_kwargs.yml"], repo_id)
             if env_kwargs:

@@ -28,6 +28,7 @@ import contextlib
 import difflib
 import importlib
 import importlib.resources
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,9 +79,14 @@ class _ConfigLoader(yaml.SafeLoader):
 def _construct_ordered_dict(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
     # rl-zoo3 writes `!!python/object/apply:collections.OrderedDict` followed by a list of [key, value] pairs.
     # Only the pairs are read; no Python object is constructed.
-    assert isinstance(node, yaml.SequenceNode)
-    (pairs,) = loader.construct_sequence(node, deep=True)
-    return dict(pairs)
+    problem = "expected the list of [key, value] pairs rl-zoo3 writes"
+    if not isinstance(node, yaml.SequenceNode):
+        raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+    try:
+        (pairs,) = loader.construct_sequence(node, deep=True)
+        return dict(pairs)
+    except (TypeError, ValueError):
+        raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
 
 
 _ConfigLoader.add_constructor("tag:yaml.org,2002:python/object/apply:collections.OrderedDict", _construct_ordered_dict)
@@ -106,9 +112,14 @@ def load_yaml(path: str | Path) -> Any:
         content = yaml.load(text, Loader=_ConfigLoader)  # _ConfigLoader derives from SafeLoader
     except yaml.YAMLError as error:
         raise HyperparamsError(f"malformed YAML in {path}: {error}".replace("\n", " ")) from None
+    except RecursionError:
+        raise HyperparamsError(f"malformed YAML in {path}: nested too deeply") from None
     _check_expanded_size(content, path)
     return content
 
+
+#: Most frames ``frame_stack`` may stack (Atari agents stack 4).
+MAX_FRAME_STACK = 1000
 
 #: Values a YAML file may hold once its aliases are expanded. A zoo file holds a few hundred; nested aliases (each
 #: repeating the previous one several times: an "alias bomb", say in a downloaded config.yml) reach billions from
@@ -331,7 +342,13 @@ def _parse_class_list(value: Any, *, key: str, trust_imports: bool, what: str) -
 def _to_int(value: Any, key: str, where: str) -> int:
     if isinstance(value, str):
         value = safe_eval(value, what=f"{key} in {where}")
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or int(value) != value:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+        or int(value) != value
+    ):
         raise HyperparamsError(f"{key} in {where} must be a non-negative integer, got {value!r}")
     return int(value)
 
@@ -371,6 +388,8 @@ def preprocess_hyperparams(raw: dict[str, Any], *, where: str = "hyperparameters
     :raises HyperparamsError: On a value the zoo cannot use.
     """
     raw = dict(raw)
+    if not all(isinstance(key, str) for key in raw):
+        raise HyperparamsError(f"{where}: every key must be a name, got {[k for k in raw if not isinstance(k, str)]}")
     config = ZooConfig()
     config.policy = str(raw.pop("policy", "MlpPolicy"))
     config.n_timesteps = _to_int(raw.pop("n_timesteps", 0), "n_timesteps", where)
@@ -396,6 +415,9 @@ def preprocess_hyperparams(raw: dict[str, Any], *, where: str = "hyperparameters
     )
     frame_stack = raw.pop("frame_stack", None)
     config.frame_stack = _to_int(frame_stack, "frame_stack", where) if frame_stack not in (None, False) else None
+    if config.frame_stack is not None and config.frame_stack > MAX_FRAME_STACK:
+        # Stacked frames live in memory for every env: 10**8 of them (a few bytes of a downloaded file) would not fit.
+        raise HyperparamsError(f"frame_stack in {where} must be at most {MAX_FRAME_STACK}, got {config.frame_stack}")
 
     env_kwargs = raw.pop("env_kwargs", None) or {}
     if isinstance(env_kwargs, str):

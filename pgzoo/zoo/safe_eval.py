@@ -72,6 +72,9 @@ _SAFE_CALLS: dict[str, Callable[..., Any]] = {
     "bool": bool,
 }
 
+#: Largest integer power evaluated, in bits of its result (2**4096 has 1234 digits: far beyond any hyperparameter).
+_MAX_POWER_BITS = 4096
+
 _BIN_OPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -185,10 +188,15 @@ def _eval_node(node: ast.expr, source: str, what: str) -> Any:
         numbers = all(isinstance(x, int | float) and not isinstance(x, bool) for x in (left, right))
         if not numbers:
             raise _refuse(node, source, what, "arithmetic is only allowed between numbers")
-        if isinstance(node.op, ast.Pow) and abs(right) > 64:
-            # Keeps `10 ** 10 ** 10` from hanging the process.
+        if isinstance(node.op, ast.Pow) and (
+            abs(right) > 64 or (isinstance(left, int) and abs(left).bit_length() * abs(right) > _MAX_POWER_BITS)
+        ):
+            # Keeps `10 ** 10 ** 10`, or nested powers such as `((9 ** 64) ** 64) ** 64`, from hanging the process.
             raise _refuse(node, source, what, "exponent too large")
-        return _BIN_OPS[type(node.op)](left, right)
+        try:
+            return _BIN_OPS[type(node.op)](left, right)
+        except (ArithmeticError, ValueError) as error:  # division by zero, a float overflow
+            raise _refuse(node, source, what, str(error)) from None
     if isinstance(node, ast.Name | ast.Attribute):
         dotted = _dotted_name(node)
         if dotted in ("inf", "float_inf"):
