@@ -340,6 +340,19 @@ def test_push_never_uploads_or_touches_other_files(hub: FakeHub, trained: Path, 
     assert err.startswith("error: ") and "not empty" in err and "\n" not in err
     assert sorted(p.name for p in local.iterdir()) == ["README.md", "reinforce-CartPole-v1.zip"]
     assert (local / "README.md").read_text() == "my notes" and "me2/a2c-CartPole-v1" not in hub.repos
+    # Folders a rename can't safely take: a link, the working directory. Refused before the evaluation runs.
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    assert main(_args(trained, "--org", "me2", "--local-dir", str(tmp_path / "link"))) == 2
+    assert "is a symbolic link" in capsys.readouterr().err
+    here = tmp_path / "here"
+    here.mkdir()
+    previous = Path.cwd()
+    os.chdir(here)
+    try:
+        assert main(_args(trained, "--org", "me2", "--local-dir", ".")) == 2
+    finally:
+        os.chdir(previous)
+    assert "is the working directory or holds it" in capsys.readouterr().err
     # An empty folder holds exactly what is uploaded; files left on the Hub by an earlier push that this
     # package does not have (an older replay) are deleted, other files of the repository are kept.
     hub.add_repo("me2/a2c-CartPole-v1", {"replay.mp4": b"older agent", "vecnormalize.json": b"{}", "notes.txt": b"keep"})

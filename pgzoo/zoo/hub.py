@@ -430,8 +430,14 @@ def _check_empty_folder(folder: Path) -> None:
     Refuse a ``--local-dir`` that holds files: they would be uploaded with the agent, or overwritten by it.
 
     :param folder: The folder asked for; it may not exist yet.
-    :raises ZooError: When it is a file or a folder that is not empty.
+    :raises ZooError: When it is a file, a link, the working directory or a folder that is not empty.
     """
+    # The package is renamed into place: a link would be replaced, not followed, and the working directory (or a
+    # folder above it) can't be renamed over.
+    if folder.is_symlink():
+        raise ZooError(f"--local-dir {folder} is a symbolic link: give a new or empty folder")
+    if folder.exists() and Path.cwd().resolve().is_relative_to(folder.resolve()):
+        raise ZooError(f"--local-dir {folder} is the working directory or holds it: give a new or empty folder")
     if folder.exists() and not folder.is_dir():
         raise ZooError(f"--local-dir {folder} is a file: give a new or empty folder")
     if folder.is_dir() and any(folder.iterdir()):
