@@ -210,7 +210,9 @@ def _with_member(zip_bytes: bytes, member: str, content: bytes) -> bytes:
     return target.getvalue()
 
 
-@pytest.mark.parametrize("case", ["wide-layers", "zip-bomb", "deep-json", "bare-tensor", "bad-value"])
+@pytest.mark.parametrize(
+    "case", ["wide-layers", "expanded-tensor", "wide-features", "zip-bomb", "deep-json", "bare-tensor", "bad-value"]
+)
 def test_hostile_model_files_are_one_line_errors(trained: Path, tmp_path: Path, case: str) -> None:
     import torch as th
     from stable_baselines3 import A2C
@@ -219,12 +221,21 @@ def test_hostile_model_files_are_one_line_errors(trained: Path, tmp_path: Path, 
     from pgzoo.zoo.errors import ZooError
     from pgzoo.zoo.safe_load import load_model_safely
 
-    original, tensor = _model_bytes(trained), io.BytesIO()
+    original, tensor, expanded = _model_bytes(trained), io.BytesIO(), io.BytesIO()
     th.save(th.zeros(3), tensor)
+    # A tensor that claims 10**9 values in a few bytes (stride 0) must not vouch for a huge layer.
+    with zipfile.ZipFile(io.BytesIO(original)) as archive:
+        weights = th.load(io.BytesIO(archive.read("policy.pth")), weights_only=True)
+    th.save({**weights, "huge": th.zeros(1).expand(10**9)}, expanded)
+    widened = _with_member(original, "policy.pth", expanded.getvalue())
     hostile, message = {
         # A few bytes asking for a network of many gigabytes, refused before it is built.
         "wide-layers": (_with_data(original, lambda data: data.update(policy_kwargs={"net_arch": [10**5, 10**5]})),
-                        "wider than any saved weight"),
+                        "larger than any saved weight"),
+        "expanded-tensor": (_with_data(widened, lambda data: data.update(policy_kwargs={"net_arch": [10**5]})),
+                            "larger than any saved weight"),
+        "wide-features": (_with_data(original, lambda data: data.update(
+            policy_kwargs={"features_extractor_kwargs": {"features_dim": 10**6}})), "larger than any saved weight"),
         "zip-bomb": (_with_member(original, "data", b" " * (17 * 2**20) + b"{}"), "entry would unpack to"),
         "deep-json": (_with_member(original, "data", b"[" * 100_000 + b"]" * 100_000), "is not JSON a model saves"),
         "bare-tensor": (_with_member(original, "policy.pth", tensor.getvalue()), "does not hold a policy's weights"),

@@ -38,8 +38,8 @@ _HOW_TO_TRUST = "pass --trust-remote-code (or trust_remote_code=True) only if yo
 
 #: Largest uncompressed ``data`` entry read (a model's is a few kB; a zip can inflate a small file to gigabytes).
 MAX_DATA_BYTES = 16 * 2**20
-#: Largest uncompressed weights entry read.
-MAX_WEIGHTS_BYTES = 4 * 2**30
+#: Most bytes of weights read from one model zip, all its tensor files together.
+MAX_WEIGHTS_BYTES = 2 * 2**30
 
 # Attributes never copied from the saved data: they come from the env and the current process.
 _NOT_RESTORED = {
@@ -136,7 +136,6 @@ def _check_member_size(archive: zipfile.ZipFile, member: str, limit: int, name: 
 
 
 def _load_tensors(archive: zipfile.ZipFile, name: str, path: Path) -> Any:
-    _check_member_size(archive, name, MAX_WEIGHTS_BYTES, path)
     try:
         with archive.open(name) as file:
             return th.load(io.BytesIO(file.read()), map_location="cpu", weights_only=True)
@@ -149,31 +148,33 @@ def _load_tensors(archive: zipfile.ZipFile, name: str, path: Path) -> Any:
         raise ZooError(f"{path}: {name} is not a file of tensors: {one_line(error)}") from None
 
 
-def _layer_sizes(value: Any) -> list[int]:
-    """Every integer in a ``net_arch`` value (a list, a dict of lists, or SB3's older list with a dict)."""
+def _sizes(value: Any) -> list[int]:
+    """Every integer in a ``policy_kwargs`` value (layer sizes, feature dimensions), however nested."""
     if isinstance(value, bool):
         return []
     if isinstance(value, int):
         return [value]
     if isinstance(value, dict):
-        return [size for item in value.values() for size in _layer_sizes(item)]
+        return [size for item in value.values() for size in _sizes(item)]
     if isinstance(value, list | tuple):
-        return [size for item in value for size in _layer_sizes(item)]
+        return [size for item in value for size in _sizes(item)]
     return []
 
 
-def _check_layers_fit(policy_kwargs: dict[str, Any], weights: dict[str, Any], path: Path) -> None:
+def _check_sizes_fit(policy_kwargs: dict[str, Any], weights: dict[str, Any], path: Path) -> None:
     """
-    Refuse a ``net_arch`` with a layer wider than every saved tensor before building it: a few bytes of JSON can ask
-    for a network of many gigabytes, built (and filled with random weights) before the saved ones are compared.
+    Refuse ``policy_kwargs`` asking for a layer wider than every saved tensor, before building it: a few bytes of JSON
+    can ask for a network of many gigabytes, built (and filled with random weights) before the saved ones are
+    compared. Only tensors whose storage holds their data count: an expanded one can claim any shape in a few bytes.
     """
     policy = weights.get("policy")
     if not isinstance(policy, dict) or not policy or not all(isinstance(t, th.Tensor) for t in policy.values()):
         raise ZooError(f"{path}: policy.pth does not hold a policy's weights (a mapping of names to tensors)")
-    widest = max(max(tensor.shape, default=1) for tensor in policy.values())
-    too_wide = [size for size in _layer_sizes(policy_kwargs.get("net_arch")) if size > widest]
+    stored = [t for t in policy.values() if t.untyped_storage().nbytes() >= t.numel() * t.element_size()]
+    widest = max((max(t.shape, default=1) for t in stored), default=0)
+    too_wide = [size for size in _sizes(policy_kwargs) if size > widest]
     if too_wide:
-        raise ZooError(f"{path}: net_arch asks for layers of {too_wide} units, wider than any saved weight ({widest})")
+        raise ZooError(f"{path}: policy_kwargs asks for sizes {too_wide}, larger than any saved weight ({widest})")
 
 
 def load_model_safely(
@@ -213,13 +214,16 @@ def load_model_safely(
 
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
+        weights_bytes = sum(archive.getinfo(name).file_size for name in names if name.endswith(".pth"))
+        if weights_bytes > MAX_WEIGHTS_BYTES:
+            raise ZooError(f"{path}: its tensor files would unpack to {weights_bytes} bytes, more than a model holds")
         params = {
             name[: -len(".pth")]: _load_tensors(archive, name, path)
             for name in names
             if name.endswith(".pth") and name not in ("pytorch_variables.pth", "tensors.pth")
         }
         variables = _load_tensors(archive, "pytorch_variables.pth", path) if "pytorch_variables.pth" in names else None
-    _check_layers_fit(policy_kwargs, params, path)
+    _check_sizes_fit(policy_kwargs, params, path)
     try:
         return _rebuild(algo_class, policy, env, device, policy_kwargs, data, config, params, variables)
     except ZooError:
