@@ -300,6 +300,19 @@ def test_a_stopped_benchmark_keeps_checkpoints_and_no_process(tmp_path: Path, jo
     assert not left_behind
 
 
+def test_a_run_another_benchmark_finished_is_not_trained_again(tmp_path: Path, sequential: Path) -> None:
+    import dataclasses
+
+    from pgzoo.zoo.benchmark import run_one
+
+    (spec,) = plan_runs(["reinforce"], ["CartPole-v1"], n_seeds=1, n_timesteps=500, eval_freq=250, curve_episodes=1,
+                        eval_episodes=2, log_folder=tmp_path / "logs", verbose=0)  # fmt: skip
+    # Planned while another benchmark ran it; that one wrote its record first.
+    finished = result_path(sequential / "results", "reinforce", "CartPole-v1", 500, 0)
+    assert run_one(dataclasses.replace(spec, result_file=str(finished))) == _load(finished)
+    assert not (tmp_path / "logs" / "reinforce").exists()  # nothing trained
+
+
 def test_a_run_in_progress_is_not_started_twice(tmp_path: Path) -> None:
     from pgzoo.zoo.resume import Resume
 

@@ -99,6 +99,8 @@ class RunSpec:
     :param entry_digest: :func:`entry_digest` of the hyperparameters the run trains with.
     :param resume_freq: Env steps between two checkpoints of the run (``<= 0``: only on Ctrl-C).
     :param fresh_start: Discard the run's checkpoint and train from scratch (``--overwrite``).
+    :param result_file: Where the run's record goes: a run that another benchmark finished since this one planned its
+        runs is not trained again (``None``: not checked).
     """
 
     algo: str
@@ -116,6 +118,7 @@ class RunSpec:
     entry_digest: str = ""
     resume_freq: int = DEFAULT_RESUME_FREQ
     fresh_start: bool = False
+    result_file: str | None = None
 
     @property
     def name(self) -> str:
@@ -417,6 +420,9 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     resume = Resume(spec.checkpoint_folder, spec.resume_freq, digest, extra_state=progress)
     # Held until the record is made: a second process must not train (or clear) the same run meanwhile.
     with resume.exclusive():
+        if spec.result_file is not None and not spec.fresh_start and is_finished(Path(spec.result_file), spec.entry_digest):
+            # Another benchmark (on the same folders) finished this run since this one planned its runs.
+            return dict(json.loads(Path(spec.result_file).read_text()))
         if spec.fresh_start:
             resume.clear()
         checkpoint = resume.latest()
@@ -717,7 +723,7 @@ def run_benchmark(
         else:
             if verbose and is_finished(path):
                 print(f"{spec.name}: hyperparameters changed since {path} was measured, running it again")
-            todo.append(dataclasses.replace(spec, fresh_start=overwrite))
+            todo.append(dataclasses.replace(spec, fresh_start=overwrite, result_file=str(path)))
     if verbose:
         print(f"{len(specs)} runs: {len(summary.skipped)} already finished in {results_dir}, {len(todo)} to run")
 
