@@ -202,6 +202,18 @@ def test_pull_checks_the_normalization_statistics(hub: FakeHub, trained: Path, t
     assert not list((tmp_path / "logs").rglob("CartPole-v1_*"))  # nothing left behind
 
 
+def test_statistics_without_clipping_load_back(tmp_path: Path) -> None:
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    from pgzoo.zoo.envs import load_vecnormalize_stats, save_vecnormalize_stats
+
+    save_vecnormalize_stats(VecNormalize(make_vec_env("CartPole-v1"), clip_obs=float("inf")), tmp_path / "stats.json")
+    loaded = VecNormalize(make_vec_env("CartPole-v1"))
+    load_vecnormalize_stats(loaded, tmp_path / "stats.json")
+    assert loaded.clip_obs == float("inf")
+
+
 def _with_member(zip_bytes: bytes, member: str, content: bytes) -> bytes:
     source, target = zipfile.ZipFile(io.BytesIO(zip_bytes)), io.BytesIO()
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:

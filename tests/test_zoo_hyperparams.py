@@ -127,6 +127,9 @@ def test_untrusted_files_keep_the_usual_wrappers() -> None:
     }
     config = preprocess_hyperparams(raw, where="hub", trust_imports=False)
     assert [cls.__name__ for cls, _ in config.wrappers] == ["TimeFeatureWrapper", "TimeLimit"]
+    # The same class by the path of the module that defines it.
+    config = preprocess_hyperparams({"env_wrapper": "gymnasium.wrappers.common.TimeLimit"}, where="hub", trust_imports=False)
+    assert [cls.__name__ for cls, _ in config.wrappers] == ["TimeLimit"]
     with pytest.raises(HyperparamsError, match=r"cannot import"):
         preprocess_hyperparams({"env_wrapper": "no_such_module.Wrapper"}, where="local")
 

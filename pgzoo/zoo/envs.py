@@ -188,8 +188,11 @@ def read_vecnormalize_stats(path: str | Path) -> dict[str, Any]:
         stats[key] = data[key]
     for key in ("clip_obs", "clip_reward", "gamma", "epsilon"):
         value = data.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-            raise ZooError(f"{where}: {key} must be a finite number >= 0, got {value!r}")
+        # A clip may be infinite (no clipping); every other value must be a finite number.
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+            raise ZooError(f"{where}: {key} must be a number >= 0, got {value!r}")
+        if math.isinf(value) and not key.startswith("clip_"):
+            raise ZooError(f"{where}: {key} must be finite, got {value!r}")
         stats[key] = float(value)
     return stats
 

@@ -305,11 +305,25 @@ def import_dotted(path: str, *, allowed: frozenset[str] | None, what: str) -> An
     :param what: Description of the value, for errors.
     :raises HyperparamsError: When the path is refused or cannot be imported.
     """
-    if allowed is not None and path not in allowed:
-        raise UnsafeValueError(
-            f"{what}: {path!r} is not among the classes a downloaded file may name ({', '.join(sorted(allowed))}); "
-            "this file is not trusted, pass --trust-remote-code (trust_remote_code=True) to allow it"
-        )
+    refused = UnsafeValueError(
+        f"{what}: {path!r} is not among the classes a downloaded file may name ({', '.join(sorted(allowed or ()))}); "
+        "this file is not trusted, pass --trust-remote-code (trust_remote_code=True) to allow it"
+    )
+    # Another path to an allowed class (its defining module, say) is fine; importing modules of these libraries
+    # runs nothing but their own code.
+    if allowed is not None and path not in allowed and not path.startswith(_LIBRARIES):
+        raise refused
+    cls = _import_path(path, what)
+    if allowed is not None and path not in allowed and cls not in {_import_path(name, what) for name in allowed}:
+        raise refused
+    return cls
+
+
+#: Libraries whose modules a downloaded file may make pgzoo import (to find an allowed class by another path).
+_LIBRARIES = ("gymnasium.", "stable_baselines3.", "sb3_contrib.")
+
+
+def _import_path(path: str, what: str) -> Any:
     module_name, _, name = path.rpartition(".")
     try:
         return getattr(importlib.import_module(module_name), name)

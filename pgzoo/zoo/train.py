@@ -323,8 +323,10 @@ def train(
             try:
                 model = algo_class(config.policy, env, seed=seed, device=device, verbose=verbose, **model_kwargs)
             except (TypeError, ValueError, AssertionError, RuntimeError) as error:
-                # SB3 checks the spaces, the policy and the schedules with asserts and ValueError; torch refuses
-                # impossible layers (a negative size in net_arch) with RuntimeError.
+                # SB3 checks the spaces, the policy and the schedules with asserts and ValueError; torch refuses a
+                # negative layer size with RuntimeError (other RuntimeErrors, a CUDA failure say, are not the entry's).
+                if isinstance(error, RuntimeError) and "negative dimension" not in str(error):
+                    raise
                 raise HyperparamsError(f"cannot build {algo_class.__name__} for {where}: {one_line(error)}") from None
 
         callbacks: list[BaseCallback] = [
