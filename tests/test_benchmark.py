@@ -439,7 +439,7 @@ def test_pruning_follows_the_trials_own_run(tmp_path: Path) -> None:
         (tmp_path / "reinforce" / run).mkdir(parents=True)
         np.savez(tmp_path / "reinforce" / run / "evaluations.npz", timesteps=[100], results=[[reward]])
     trial = Trial()
-    callback = TrialPruningCallback(trial, tmp_path)
+    callback = TrialPruningCallback(trial, tmp_path, "reinforce", "CartPole-v1")
     callback._on_training_start()
     assert callback._on_step() and trial.reports == [(7.0, 100)]
 

@@ -309,6 +309,7 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
         :param force_reset: Reset the env before the next ``learn()``.
         :param kwargs: Attributes to change on the loaded model. ``n_workers=k`` fixes the worker count from now on
             (the next ``save`` keeps it); ``n_workers=None`` makes it follow the cores of the machine again.
+        :return: The loaded model.
         """
         if "n_workers" in kwargs:
             n_workers = kwargs["n_workers"]

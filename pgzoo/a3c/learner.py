@@ -79,7 +79,7 @@ class Report:
     :param updates: Gradient updates applied.
     :param episodes: ``Monitor`` infos (``r``, ``l``, ``t``) of finished episodes.
     :param successes: ``is_success`` flags of finished episodes that report one.
-    :param losses: Sums over the updates of ``policy_loss``, ``value_loss``, ``entropy_loss``.
+    :param losses: Sums over the updates of ``policy_loss``, ``value_loss``, ``entropy_loss``, ``explained_variance``.
     """
 
     steps: int = 0

@@ -10,6 +10,7 @@ def check_seed_range(option: str, first: int, count: int = 1) -> None:
     :param option: How the user gave the first seed (``--seed``, ``--first-seed``).
     :param first: The first seed.
     :param count: How many consecutive seeds are used from it.
+    :raises ZooError: When one of them is out of range.
     """
     from pgzoo.common.utils import MAX_SEED
 

@@ -25,6 +25,8 @@ def latest_run_id(algo_folder: Path, env_id: str, *, with_model: bool = False) -
     """
     Highest ``N`` among ``<algo_folder>/<env>_N`` folders, or 0 when there is none.
 
+    :param algo_folder: ``<log_folder>/<algo>``.
+    :param env_id: The env whose runs are counted.
     :param with_model: Only count folders holding a model zip (a run that failed before saving one is not "latest").
     """
     pattern = re.compile(rf"^{re.escape(env_folder_name(env_id))}_(\d+)$")

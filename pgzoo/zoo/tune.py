@@ -130,12 +130,15 @@ class TrialPruningCallback(BaseCallback):
     :param trial: The Optuna trial being trained.
     :param log_folder: Log folder of the trial. The run is its newest run folder: one made by an earlier search in
         the same folder holds another trial's curve.
+    :param algo: The algorithm trained (its runs are in ``<log_folder>/<algo>/``).
+    :param env_id: The env trained on.
     :param step_offset: Added to the steps reported: a trial's later seeds continue its curve after the earlier ones.
     """
 
-    def __init__(self, trial: Any, log_folder: str | Path, step_offset: int = 0) -> None:
+    def __init__(self, trial: Any, log_folder: str | Path, algo: str, env_id: str, step_offset: int = 0) -> None:
         super().__init__()
         self.trial, self.log_folder, self.step_offset = trial, Path(log_folder), step_offset
+        self.algo, self.env_id = algo, env_id
         #: Whether this callback stopped training (the objective then raises ``TrialPruned``).
         self.pruned = False
         self.path: Path | None = None
@@ -143,10 +146,14 @@ class TrialPruningCallback(BaseCallback):
         self.reported = 0
 
     def _on_training_start(self) -> None:
+        from pgzoo.zoo.envs import env_folder_name
+        from pgzoo.zoo.experiment import latest_run_id
+
         # train() makes the run folder, <algo>/<env>_<N>, before training starts: the highest N is this run.
-        runs = [run for run in self.log_folder.glob("*/*_*") if run.name.rsplit("_", 1)[1].isdigit()]
-        if runs:
-            self.path = max(runs, key=lambda run: int(run.name.rsplit("_", 1)[1])) / "evaluations.npz"
+        algo_folder = self.log_folder / self.algo
+        run_id = latest_run_id(algo_folder, self.env_id)
+        if run_id:
+            self.path = algo_folder / f"{env_folder_name(self.env_id)}_{run_id}" / "evaluations.npz"
 
     def _on_step(self) -> bool:
         if self.path is None:
@@ -285,7 +292,7 @@ def tune(
     def train_one_seed(trial: Any, params: dict[str, Any], index: int) -> float:
         suffix = f"_seed{seed + index}" if n_seeds > 1 else ""
         folder = Path(log_folder) / f"{algo}_{env_folder_name(env_id)}" / f"trial_{trial.number}{suffix}"
-        check = TrialPruningCallback(trial, folder, step_offset=index * budget)
+        check = TrialPruningCallback(trial, folder, algo, env_id, step_offset=index * budget)
         result = train(
             algo,
             env_id,
@@ -356,6 +363,7 @@ def _check_writable(path: Path) -> None:
     """
     Make sure the file ``path`` can be written at the end of the search.
 
+    :param path: The ``--output`` file.
     :raises ZooError: When it cannot be.
     """
     from pgzoo.zoo.envs import check_writable_folder
