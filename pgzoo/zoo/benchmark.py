@@ -72,9 +72,6 @@ DEFAULT_EVAL_EPISODES = 20
 DEFAULT_CURVE_POINTS = 20
 #: Schema version of the per-run JSON files (bumped when a field changes meaning).
 SCHEMA_VERSION = 1
-#: Set in a pool worker once it runs a run (a worker whose parent died then gets time to save its checkpoint).
-_RUNNING = threading.Event()
-
 #: Default env steps between two checkpoints of a run (see :mod:`pgzoo.zoo.resume`).
 DEFAULT_RESUME_FREQ = 100_000
 
@@ -560,6 +557,8 @@ def is_finished(path: Path, digest: str | None = None) -> bool:
 
 #: Seconds a pool worker whose parent died gets to save its run's checkpoint before it exits anyway.
 ORPHAN_GRACE_S = 120.0
+#: Set in a pool worker once it runs a run (a worker whose parent died then gets time to save its checkpoint).
+_RUNNING = threading.Event()
 
 
 def _pool_initializer() -> None:
