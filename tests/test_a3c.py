@@ -31,7 +31,7 @@ from stable_baselines3.common.torch_layers import FlattenExtractor
 from stable_baselines3.common.vec_env import VecNormalize
 
 from pgzoo import A3C
-from pgzoo.a3c import SharedAdam, SharedRMSprop, WorkerError
+from pgzoo.a3c import MlpPolicy, SharedAdam, SharedRMSprop, WorkerError
 from pgzoo.a3c.learner import ActorLearner, evaluate_actions, sample_action
 from pgzoo.a3c.normalization import Moments, NormalizedFlattenExtractor, ReturnNormalizer, RolloutStats
 from pgzoo.common.benchmark import StopAtRewardThreshold
@@ -833,6 +833,16 @@ def test_normalize_obs_and_reward_are_shared_saved_and_applied(tmp_path: Path, n
     assert th.equal(loaded.policy.return_normalizer.return_var, return_normalizer.return_var)
     obs = np.random.default_rng(0).uniform(-1, 1, size=(8, 3)).astype(np.float32)
     np.testing.assert_array_equal(loaded.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0])
+    # The policy alone saves and loads back with its statistics, as any SB3 policy does.
+    model.policy.save(tmp_path / "policy.pth")
+    policy = MlpPolicy.load(tmp_path / "policy.pth")
+    assert th.equal(policy.return_normalizer.return_var, return_normalizer.return_var)
+    np.testing.assert_array_equal(policy.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0])
+
+
+def test_a_policy_class_of_the_users_still_gets_the_return_statistics() -> None:
+    model = A3C(ActorCriticPolicy, "CartPole-v1", n_workers=1, normalize_reward=True)
+    assert isinstance(model.policy.return_normalizer, ReturnNormalizer)
 
 
 def test_normalize_obs_errors() -> None:

@@ -19,7 +19,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import unwrap_wrapper
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
-from stable_baselines3.common.policies import ActorCriticCnnPolicy, ActorCriticPolicy, BasePolicy, MultiInputActorCriticPolicy
+from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 
@@ -27,6 +27,7 @@ from pgzoo.a3c.envs import EnvSource, check_sendable, env_source
 from pgzoo.a3c.learner import LearnerConfig, Report
 from pgzoo.a3c.local import LocalRunner, default_start_method
 from pgzoo.a3c.normalization import NormalizedFlattenExtractor, ReturnNormalizer
+from pgzoo.a3c.policies import CnnPolicy, MlpPolicy, MultiInputPolicy, ReturnNormalizing
 from pgzoo.a3c.runner import Runner
 from pgzoo.a3c.shared_optim import SharedAdam, SharedRMSprop, _SharedStateMixin
 from pgzoo.common.utils import ProgressStopsAtZero, check_positive, sigterm_raises
@@ -128,9 +129,9 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
     """
 
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
-        "MlpPolicy": ActorCriticPolicy,
-        "CnnPolicy": ActorCriticCnnPolicy,
-        "MultiInputPolicy": MultiInputActorCriticPolicy,
+        "MlpPolicy": MlpPolicy,
+        "CnnPolicy": CnnPolicy,
+        "MultiInputPolicy": MultiInputPolicy,
     }
     # Callbacks (an evaluation, say) run in the main process while the workers keep training: time spent in them
     # is not time taken from training, which timing code (pgzoo.common.benchmark) needs to know.
@@ -265,11 +266,16 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
         # No rollout buffer: each worker keeps its own rollout.
         self._setup_lr_schedule()
         self.set_random_seed(self.seed)
+        policy_kwargs = dict(self.policy_kwargs)
+        builds_normalizer = isinstance(self.policy_class, type) and issubclass(self.policy_class, ReturnNormalizing)
+        if self.normalize_reward and builds_normalizer:
+            policy_kwargs["normalize_reward"] = True
         self.policy = self.policy_class(  # type: ignore[assignment]
-            self.observation_space, self.action_space, self.lr_schedule, use_sde=self.use_sde, **self.policy_kwargs
+            self.observation_space, self.action_space, self.lr_schedule, use_sde=self.use_sde, **policy_kwargs
         )
-        if self.normalize_reward:
-            # A submodule so that its statistics are shared, synced, saved and loaded like the weights.
+        if self.normalize_reward and not builds_normalizer:
+            # A policy class of the user's (or of a model saved by an older pgzoo): the statistics still go in a
+            # submodule, shared, synced, saved and loaded like the weights.
             self.policy.return_normalizer = ReturnNormalizer()
         self.policy = self.policy.to(self.device)
         if self.env is not None:
