@@ -83,6 +83,39 @@ def test_ctrl_c_while_writing_evaluations_keeps_the_earlier_points(tmp_path: Pat
     assert not [p.name for p in result.run_folder.iterdir() if "partial" in p.name]
 
 
+@pytest.mark.parametrize("algo", ["reinforce", "dpg"])
+def test_training_that_diverges_is_a_one_line_error(tmp_path: Path, algo: str) -> None:
+    import gymnasium as gym
+    from broken_envs import NanRewardEnv
+
+    if "NanReward-v0" not in gym.registry:
+        gym.register("NanReward-v0", entry_point=NanRewardEnv)
+    hyperparams = tmp_path / f"{algo}.yml"
+    extra = "  learning_starts: 20\n  batch_size: 8\n" if algo == "dpg" else "  n_episodes: 1\n"
+    hyperparams.write_text(f"NanReward-v0:\n  n_timesteps: 300\n  policy_kwargs: 'dict(net_arch=[8])'\n{extra}")
+    with pytest.raises(ZooError, match=r"training diverged.*NaN or inf observations or rewards") as error:
+        train(algo, "NanReward-v0", seed=0, log_folder=tmp_path, hyperparams_file=hyperparams, eval_freq=0,
+              final_eval_episodes=0, verbose=0)  # fmt: skip
+    assert "\n" not in str(error.value)
+
+
+def test_a_failed_a3c_worker_is_a_one_line_error_and_the_model_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pgzoo.a3c import A3C, WorkerError
+
+    def learn_until_a_worker_fails(self: A3C, total_timesteps: int, **kwargs: Any) -> A3C:
+        self.num_timesteps = 300
+        raise WorkerError("A3C worker 0 failed; its traceback:\nTraceback (most recent call last):\n  ...\n"
+                          "RuntimeError: the env broke\n")  # fmt: skip
+
+    monkeypatch.setattr(A3C, "learn", learn_until_a_worker_fails)
+    with pytest.raises(ZooError, match=r"^an A3C worker failed after 300 steps: RuntimeError: the env broke$"):
+        train("a3c", "CartPole-v1", seed=0, log_folder=tmp_path, n_timesteps=1000, n_workers=1, eval_freq=0,
+              final_eval_episodes=0, verbose=0)  # fmt: skip
+    assert (tmp_path / "a3c" / "CartPole-v1_1" / "CartPole-v1.zip").is_file()  # what the workers learned is kept
+
+
 def test_latest_run_skips_runs_without_a_model(a2c_run, tmp_path: Path) -> None:
     logs, _ = a2c_run
     shutil.copytree(logs / "a2c", tmp_path / "a2c")

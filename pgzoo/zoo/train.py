@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch as th
 import yaml
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList, EvalCallback
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize, sync_envs_normalization
 
+from pgzoo.a3c.runner import WorkerError
 from pgzoo.common.noise import make_action_noise
 from pgzoo.common.utils import MAX_SEED
 from pgzoo.zoo.algos import accepts_parameter, check_device, get_algo_class, is_off_policy, normalize_algo_name
@@ -92,6 +94,10 @@ class TrainResult:
             f"mean reward {self.mean_reward:.2f} +/- {self.std_reward:.2f} over {self.n_eval_episodes} "
             f"{mode} episodes; model saved to {self.model_path}"
         )
+
+
+#: What usually makes training diverge, for the error that says it did.
+_DIVERGED = "(an env returning NaN or inf observations or rewards, or too high a learning rate)"
 
 
 class _SaveOnNewBest(BaseCallback):
@@ -359,44 +365,61 @@ def train(
             callbacks.append(resume_callback)
         undo.pop_all()
 
-    interrupted = False
-    start = time.perf_counter()
-    try:
-        if config.n_timesteps > resumed_from:
-            model.learn(
-                total_timesteps=config.n_timesteps - resumed_from,
-                callback=CallbackList(callbacks) if callbacks else None,
-                progress_bar=progress_bar and _progress_bar_available(),
-                tb_log_name=algo,
-                reset_num_timesteps=checkpoint is None,
+    # From here on the run folder stays; its envs are closed however training ends.
+    with contextlib.ExitStack() as closing:
+        closing.callback(env.close)
+        if eval_env is not None:
+            closing.callback(eval_env.close)
+        interrupted = False
+        start = time.perf_counter()
+        try:
+            if config.n_timesteps > resumed_from:
+                model.learn(
+                    total_timesteps=config.n_timesteps - resumed_from,
+                    callback=CallbackList(callbacks) if callbacks else None,
+                    progress_bar=progress_bar and _progress_bar_available(),
+                    tb_log_name=algo,
+                    reset_num_timesteps=checkpoint is None,
+                )
+        except KeyboardInterrupt:
+            # Ctrl-C: keep what was learned so far; the model is saved below like a finished run.
+            interrupted = True
+            if verbose:
+                print("\nInterrupted: saving the model trained so far")
+            if resume_callback is not None:
+                resume.save(model, resume_callback.train_time())  # type: ignore[union-attr]
+        except WorkerError as error:
+            # A worker died: its traceback is in the message; keep what the others learned, as Ctrl-C does.
+            atomic_save_model(model, run_folder / f"{env_name}.zip")
+            last_line = str(error).strip().splitlines()[-1].strip()
+            raise ZooError(f"an A3C worker failed after {model.num_timesteps} steps: {last_line}") from None
+        except ValueError as error:
+            if "nan" not in str(error).lower():
+                raise
+            raise ZooError(f"training diverged after {model.num_timesteps} steps: {one_line(error)} {_DIVERGED}") from None
+        train_time = time.perf_counter() - start + (checkpoint.train_time_s if checkpoint is not None else 0.0)
+        if not all(th.isfinite(parameter).all() for parameter in model.policy.parameters()):
+            raise ZooError(f"training diverged: the weights hold NaN or inf after {model.num_timesteps} steps {_DIVERGED}")
+
+        model_path = atomic_save_model(model, run_folder / f"{env_name}.zip")
+        train_env = model.get_env()
+        if isinstance(train_env, VecNormalize):
+            save_vecnormalize_stats(train_env, cfg_folder / VECNORMALIZE_JSON)
+            # The pickle is what rl-zoo3 and plain SB3 read (`VecNormalize.load`); it is never uploaded to the Hub.
+            atomic_write(cfg_folder / VECNORMALIZE_PKL, lambda file: pickle.dump(train_env, file))
+
+        mean_reward = std_reward = float("nan")
+        if eval_env is not None and final_eval_episodes > 0:
+            if train_env is not None:
+                sync_envs_normalization(train_env, eval_env)
+            rewards, _ = evaluate_policy(
+                model,
+                eval_env,
+                n_eval_episodes=final_eval_episodes,
+                deterministic=deterministic_eval,
+                return_episode_rewards=True,
             )
-    except KeyboardInterrupt:
-        # Ctrl-C: keep what was learned so far; the model is saved below like a finished run.
-        interrupted = True
-        if verbose:
-            print("\nInterrupted: saving the model trained so far")
-        if resume_callback is not None:
-            resume.save(model, resume_callback.train_time())  # type: ignore[union-attr]
-    train_time = time.perf_counter() - start + (checkpoint.train_time_s if checkpoint is not None else 0.0)
-
-    model_path = atomic_save_model(model, run_folder / f"{env_name}.zip")
-    train_env = model.get_env()
-    if isinstance(train_env, VecNormalize):
-        save_vecnormalize_stats(train_env, cfg_folder / VECNORMALIZE_JSON)
-        # The pickle is what rl-zoo3 and plain SB3 read (`VecNormalize.load`); it is never uploaded to the Hub.
-        atomic_write(cfg_folder / VECNORMALIZE_PKL, lambda file: pickle.dump(train_env, file))
-
-    mean_reward = std_reward = float("nan")
-    if eval_env is not None and final_eval_episodes > 0:
-        if train_env is not None:
-            sync_envs_normalization(train_env, eval_env)
-        rewards, _ = evaluate_policy(
-            model, eval_env, n_eval_episodes=final_eval_episodes, deterministic=deterministic_eval, return_episode_rewards=True
-        )
-        mean_reward, std_reward = float(np.mean(rewards)), float(np.std(rewards))
-    if eval_env is not None:
-        eval_env.close()
-    env.close()
+            mean_reward, std_reward = float(np.mean(rewards)), float(np.std(rewards))
     return TrainResult(
         algo=algo,
         env_id=env_id,
