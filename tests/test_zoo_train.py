@@ -114,6 +114,16 @@ def test_a_failed_a3c_worker_is_a_one_line_error_and_the_model_is_kept(
         train("a3c", "CartPole-v1", seed=0, log_folder=tmp_path, n_timesteps=1000, n_workers=1, eval_freq=0,
               final_eval_episodes=0, verbose=0)  # fmt: skip
     assert (tmp_path / "a3c" / "CartPole-v1_1" / "CartPole-v1.zip").is_file()  # what the workers learned is kept
+    # A worker's NaN gets the same hint as a divergence in the main process.
+    message = "A3C worker 0 failed; its traceback:\nValueError: Expected parameter loc ... but found invalid values: nan"
+
+    def learn_until_nan(self: A3C, total_timesteps: int, **kwargs: Any) -> A3C:
+        raise WorkerError(message)
+
+    monkeypatch.setattr(A3C, "learn", learn_until_nan)
+    with pytest.raises(ZooError, match=r"invalid values: nan \(an env returning NaN or inf"):
+        train("a3c", "CartPole-v1", seed=0, log_folder=tmp_path, n_timesteps=1000, n_workers=1, eval_freq=0,
+              final_eval_episodes=0, verbose=0)  # fmt: skip
 
 
 def test_latest_run_skips_runs_without_a_model(a2c_run, tmp_path: Path) -> None:

@@ -392,7 +392,8 @@ def train(
             # A worker died: its traceback is in the message; keep what the others learned, as Ctrl-C does.
             atomic_save_model(model, run_folder / f"{env_name}.zip")
             last_line = str(error).strip().splitlines()[-1].strip()
-            raise ZooError(f"an A3C worker failed after {model.num_timesteps} steps: {last_line}") from None
+            hint = f" {_DIVERGED}" if "nan" in last_line.lower() else ""
+            raise ZooError(f"an A3C worker failed after {model.num_timesteps} steps: {last_line}{hint}") from None
         except ValueError as error:
             if "nan" not in str(error).lower():
                 raise
