@@ -51,14 +51,12 @@ class TimedEvaluationCallback(BaseCallback):
         self._next_eval = eval_freq
 
     def _on_training_start(self) -> None:
-        self._next_eval = self._first_evaluation_step()
+        # On the grid of multiples of eval_freq, also when training continues from earlier steps.
+        self._next_eval = (self._evaluated_until() // self.eval_freq + 1) * self.eval_freq
 
-    def _first_evaluation_step(self) -> int:
-        """
-        Step of the first evaluation of this ``learn()``: the next multiple of ``eval_freq``, also when training
-        continues from earlier steps.
-        """
-        return (self.num_timesteps // self.eval_freq + 1) * self.eval_freq
+    def _evaluated_until(self) -> int:
+        """Steps the evaluations so far cover: the first one of this ``learn()`` comes at the next multiple."""
+        return self.num_timesteps
 
     def _on_step(self) -> bool:
         if self.num_timesteps < self._next_eval:

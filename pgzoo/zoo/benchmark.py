@@ -371,11 +371,10 @@ class CurveCallback(TimedEvaluationCallback):
         # Its own seeds: neither the training envs' nor those of the final evaluation (seed + 10000 in train()).
         self.eval_env = make_zoo_env(self.env_id, config, n_envs=1, seed=self.seed + 20_000, training=False)
 
-    def _first_evaluation_step(self) -> int:
-        # After the last point recorded, not after the checkpoint's step: a point that an interruption cut short is
-        # made as soon as training resumes, instead of missing from the curve.
-        last = int(self.curve[-1][0]) if self.curve else 0
-        return (last // self.eval_freq + 1) * self.eval_freq
+    def _evaluated_until(self) -> int:
+        # The last point recorded, not the checkpoint's step: a point that an interruption cut short is made as soon
+        # as training resumes, instead of missing from the curve.
+        return int(self.curve[-1][0]) if self.curve else 0
 
     def _on_evaluation(self, mean_reward: float, std_reward: float) -> bool:
         self.curve.append([int(self.num_timesteps), mean_reward, std_reward])
