@@ -31,3 +31,5 @@ autodoc_default_options = {"members": True, "show-inheritance": True}
 
 html_theme = "furo"
 html_title = f"pgzoo {release}"
+html_static_path = ["_static"]
+html_css_files = ["pgzoo.css"]
