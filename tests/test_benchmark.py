@@ -491,6 +491,8 @@ def test_tune_scores_each_trial_on_several_seeds(tmp_path: Path, capsys: pytest.
     pytest.importorskip("optuna")
     import optuna
 
+    from pgzoo.zoo.hyperparams import load_yaml
+
     storage = f"sqlite:///{tmp_path / 'tune.db'}"
     args = ["tune", "--algo", "reinforce", "--env", "CartPole-v1", "--n-trials", "1", "-n", "300", "--eval-episodes", "2"]
     args += [
@@ -513,6 +515,7 @@ def test_tune_scores_each_trial_on_several_seeds(tmp_path: Path, capsys: pytest.
     runs = sorted(path.name for path in (tmp_path / "logs" / "reinforce_CartPole-v1").iterdir())
     assert runs == ["trial_0_seed5", "trial_0_seed6"]
     assert "seeds 5-6" in (tmp_path / "b.yml").read_text()
+    assert load_yaml(tmp_path / "b.yml")["CartPole-v1"]["tuning_seeds"] == [5, 6]  # recorded with the entry
     assert main([*args[:-2], "--n-seeds", "0"]) == 2
 
 

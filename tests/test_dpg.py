@@ -12,6 +12,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
+from entries import train_entry
 from gymnasium import spaces
 from stable_baselines3 import HerReplayBuffer
 from stable_baselines3.common.buffers import DictReplayBuffer, NStepReplayBuffer
@@ -420,26 +421,15 @@ def test_long_entries_run_on_their_envs(env_id: str, tmp_path: Path) -> None:
     assert result.model_path.exists() and np.isfinite(result.mean_reward)
 
 
-def train_from_entry(env_id: str, seed: int = 0) -> tuple[int, float]:
-    """Train DPG with the tuned entry of ``env_id``; return its budget and the mean of 10 deterministic episodes."""
-    env = gym.make(env_id)
-    n_timesteps, policy, kwargs = benchmark_dpg.algorithm_kwargs(benchmark_dpg.load_entry(env_id), env.action_space.shape[0])
-    model = DPG(policy, env, seed=seed, **kwargs).learn(n_timesteps)
-    eval_env = gym.make(env_id)
-    eval_env.reset(seed=seed + 1000)
-    mean_reward, _ = evaluate_policy(model, eval_env, n_eval_episodes=10, deterministic=True)
-    return n_timesteps, mean_reward
-
-
-def test_learns_pendulum() -> None:
-    n_timesteps, mean_reward = train_from_entry("Pendulum-v1")
-    assert n_timesteps <= 20_000
-    print(f"Pendulum-v1 after {n_timesteps} steps: {mean_reward:.1f}")
-    assert mean_reward >= -200, mean_reward
+def test_learns_pendulum(tmp_path: Path) -> None:
+    result = train_entry("dpg", "Pendulum-v1", tmp_path)
+    assert result.n_timesteps <= 20_000
+    print(f"Pendulum-v1 after {result.n_timesteps} steps: {result.mean_reward:.1f}")
+    assert result.mean_reward >= -200, result.mean_reward
 
 
 @pytest.mark.slow
-def test_learns_mountain_car_continuous() -> None:
-    _, mean_reward = train_from_entry("MountainCarContinuous-v0")
+def test_learns_mountain_car_continuous(tmp_path: Path) -> None:
+    mean_reward = train_entry("dpg", "MountainCarContinuous-v0", tmp_path).mean_reward
     print(f"MountainCarContinuous-v0: {mean_reward:.1f}")
     assert mean_reward >= 90, mean_reward

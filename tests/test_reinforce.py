@@ -4,6 +4,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
+from entries import train_entry
 from gymnasium import spaces
 from matrix_env import MatrixActionEnv
 from stable_baselines3.common.callbacks import (
@@ -21,7 +22,6 @@ from stable_baselines3.common.envs import (
     IdentityEnvMultiDiscrete,
     SimpleMultiObsEnv,
 )
-from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import DummyVecEnv, VecFrameStack, VecNormalize
 
@@ -29,8 +29,6 @@ from pgzoo import REINFORCE
 from pgzoo.reinforce.buffers import EpisodeBuffer
 from pgzoo.reinforce.policies import ZeroBaseline
 from pgzoo.reinforce.reinforce import discounted_returns
-from pgzoo.zoo.envs import make_zoo_env
-from pgzoo.zoo.hyperparams import get_env_hyperparams, preprocess_hyperparams
 
 
 def tiny(env, **kwargs):
@@ -317,13 +315,6 @@ def test_step_threshold_per_update():
 
 
 @pytest.mark.parametrize("env_id, threshold", [("CartPole-v1", 475), ("Acrobot-v1", -100)])
-def test_learns_with_zoo_hyperparameters(env_id, threshold):
-    config = preprocess_hyperparams(get_env_hyperparams("reinforce", env_id)[0])
-    env = make_zoo_env(env_id, config, n_envs=config.n_envs, seed=0)
-    model = REINFORCE(config.policy, env, seed=0, **config.model_kwargs)
-    model.learn(config.n_timesteps)
-    eval_env = make_zoo_env(env_id, config, seed=1000, training=False)
-    if isinstance(env, VecNormalize):
-        eval_env.obs_rms = env.obs_rms
-    mean_reward, _ = evaluate_policy(model, eval_env, n_eval_episodes=10, deterministic=True)
-    assert mean_reward >= threshold
+def test_learns_with_zoo_hyperparameters(env_id, threshold, tmp_path):
+    result = train_entry("reinforce", env_id, tmp_path)
+    assert result.mean_reward >= threshold, result.mean_reward

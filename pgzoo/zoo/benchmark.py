@@ -508,15 +508,20 @@ def write_result(path: str | Path, record: dict[str, Any]) -> Path:
     return path
 
 
+#: Entry keys that do not change how a run trains, left out of :func:`entry_digest`.
+NOT_DIGESTED = ("n_timesteps", "tuning_seeds")
+
+
 def entry_digest(raw: dict[str, Any]) -> str:
     """
-    Fingerprint of a hyperparameter entry, its budget left out (the budget is part of the result's file name).
+    Fingerprint of a hyperparameter entry, its budget left out (the budget is part of the result's file name), and
+    its ``tuning_seeds`` too: they record how the entry was chosen, not how it trains.
 
     A saved run counts as finished only for the entry it was trained with: after tuning, the old result is stale.
 
     :param raw: The entry as read from the YAML file.
     """
-    settings = {key: value for key, value in raw.items() if key != "n_timesteps"}
+    settings = {key: value for key, value in raw.items() if key not in NOT_DIGESTED}
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

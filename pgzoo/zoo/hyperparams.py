@@ -18,8 +18,10 @@ A file maps env ids to entries such as::
       env_kwargs: {continuous: true}
 
 The zoo keys (``n_envs``, ``n_timesteps``, ``policy``, ``normalize``, ``env_wrapper``, ``frame_stack``,
-``noise_type``, ``noise_std``, ``callback``, ``env_kwargs``) are consumed here; every other key goes to the
-algorithm's constructor. Python-looking strings are parsed by :func:`pgzoo.zoo.safe_eval.safe_eval`, never ``eval``.
+``noise_type``, ``noise_std``, ``callback``, ``env_kwargs``, ``tuning_seeds``) are consumed here; every other key goes
+to the algorithm's constructor. ``tuning_seeds`` lists the seeds that were looked at to choose the entry (by hand or by
+``pgzoo tune``): the benchmark reports other seeds (see :mod:`pgzoo.zoo.report`). Python-looking strings are
+parsed by :func:`pgzoo.zoo.safe_eval.safe_eval`, never ``eval``.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ ZOO_KEYS = (
     "noise_std",
     "callback",
     "env_kwargs",
+    "tuning_seeds",
 )
 
 #: What ``env_wrapper`` / ``callback`` of a file that is not trusted (one that came from the Hub) may name: classes
@@ -279,6 +282,7 @@ class ZooConfig:
     :param callbacks: Extra training callbacks, as (class, kwargs).
     :param noise_type: Action noise type for off-policy algorithms, or ``None``.
     :param noise_std: Action noise standard deviation.
+    :param tuning_seeds: Seeds used to choose the entry; results on them are not held-out results.
     :param model_kwargs: Everything else, ready for the algorithm's constructor.
     """
 
@@ -292,6 +296,7 @@ class ZooConfig:
     callbacks: list[tuple[type, dict[str, Any]]] = field(default_factory=list)
     noise_type: str | None = None
     noise_std: float = 0.0
+    tuning_seeds: tuple[int, ...] = ()
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -375,6 +380,21 @@ def _to_float(value: Any, key: str, where: str) -> float:
     raise HyperparamsError(f"{key} in {where} must be a number, got {value!r}")
 
 
+def parse_tuning_seeds(value: Any, where: str) -> tuple[int, ...]:
+    """
+    Read an entry's ``tuning_seeds``: a list of seeds, or ``None`` for an entry that records none.
+
+    :param value: The entry's value.
+    :param where: Where the entry comes from, for errors.
+    :raises HyperparamsError: When it is not a list of non-negative integers.
+    """
+    if value is None:
+        return ()
+    if not isinstance(value, list | tuple):
+        raise HyperparamsError(f"tuning_seeds in {where} must be a list of seeds, e.g. [0, 1, 2], got {value!r}")
+    return tuple(sorted({_to_int(seed, "tuning_seeds", where) for seed in value}))
+
+
 def _check_normalize_kwargs(normalize_kwargs: dict[str, Any], where: str) -> None:
     """Refuse a ``normalize`` dict with a key ``VecNormalize`` does not take, before any folder or env is made."""
     from stable_baselines3.common.vec_env import VecNormalize
@@ -448,6 +468,7 @@ def preprocess_hyperparams(raw: dict[str, Any], *, where: str = "hyperparameters
             expected = " or ".join(repr(name) for name in NOISE_TYPES)
             raise HyperparamsError(f"noise_type in {where} must be {expected}, got {noise_type!r}")
     config.noise_type = noise_type
+    config.tuning_seeds = parse_tuning_seeds(raw.pop("tuning_seeds", None), where)
 
     for key, value in raw.items():
         if isinstance(value, str) and value.startswith("lin_"):

@@ -5,9 +5,14 @@ saved (never from numbers typed by hand).
 
 A row is one (algo, env, budget) with all its measured seeds. Next to it stands the RL Zoo's published result for the
 closest SB3 algorithm (:data:`REFERENCE`, copied from the RL Zoo benchmark; one seed each there), and whether the row
-is "within reference": its mean across seeds is at least the reference mean minus the reference std, with the same or
-fewer training steps. Where the RL Zoo has no result for the closest algorithm, a stronger one may stand there for
-context (:data:`CONTEXT_ALGOS`): the row is not judged against it, but the table says whether it would meet its bar.
+is "within reference" (:meth:`Row.within_reference`): it reaches the reference mean minus the reference std, with the
+same or fewer training steps. Where the RL Zoo has no result for the closest algorithm, a stronger one may stand there
+for context (:data:`CONTEXT_ALGOS`): the row is not judged against it, but the table says whether it would meet its bar.
+
+Tuning and reporting are kept apart: the seeds an entry was chosen on (its ``tuning_seeds``) are not reported when the
+row has at least :data:`REQUIRED_SEEDS` other seeds. With :data:`INTERVAL_MIN_SEEDS` or more, the row also shows the
+interquartile mean (IQM) with a 95% bootstrap confidence interval (Agarwal et al., 2021, "Deep Reinforcement Learning
+at the Edge of the Statistical Precipice"), and the interval, not the mean, decides whether it reaches its bar.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import math
 import os
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +84,17 @@ REFERENCE_ALGOS: dict[str, str] = {"reinforce": "a2c", "a3c": "a2c", "dpg": "ddp
 #: DDPG plus twin critics, target smoothing and delayed actor updates, a stronger algorithm than DPG.
 CONTEXT_ALGOS: dict[str, str] = {"dpg": "td3"}
 
-#: Seeds a row needs to count as measured.
+#: Seeds a row needs to count as measured; also the size of the independent groups of seeds that must each reach the
+#: bar (an entry is accepted when every such triple of its reported seeds does).
 REQUIRED_SEEDS = 3
+
+#: Seeds from which a row shows its IQM and bootstrap confidence interval, and is judged by the interval.
+INTERVAL_MIN_SEEDS = 5
+
+#: Confidence level and resamples of the bootstrap interval; the fixed seed keeps a regenerated report identical.
+CONFIDENCE_LEVEL = 0.95
+BOOTSTRAP_RESAMPLES = 10_000
+BOOTSTRAP_SEED = 0
 
 README_START = "<!-- benchmark-table:start -->"
 README_END = "<!-- benchmark-table:end -->"
@@ -94,30 +108,58 @@ class Row:
     :param algo: Algorithm.
     :param env_id: Env id.
     :param n_timesteps: Training budget of each run.
-    :param records: The per-run records, sorted by seed.
+    :param records: The reported per-run records, sorted by seed: those on seeds the entry was not tuned on when
+        there are at least :data:`REQUIRED_SEEDS` of them, else every record (see :attr:`on_tuning_seeds`).
+    :param tuning_seeds: The entry's ``tuning_seeds``.
+    :param tuning_records: Records on tuning seeds left out of :attr:`records`.
     """
 
     algo: str
     env_id: str
     n_timesteps: int
     records: list[dict[str, Any]]
+    tuning_seeds: tuple[int, ...] = ()
+    tuning_records: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def seeds(self) -> list[int]:
-        """The seeds measured."""
+        """The seeds reported."""
         return [int(r["seed"]) for r in self.records]
+
+    @property
+    def on_tuning_seeds(self) -> bool:
+        """Whether some reported seed is one the entry was tuned on (the row has too few other seeds)."""
+        return bool(set(self.seeds) & set(self.tuning_seeds))
+
+    @property
+    def scores(self) -> list[float]:
+        """Each reported seed's final mean reward, by seed."""
+        return [float(r["final_mean_reward"]) for r in self.records]
 
     @property
     def mean(self) -> float:
         """Mean over seeds of each seed's final mean reward."""
-        return _mean([float(r["final_mean_reward"]) for r in self.records])
+        return _mean(self.scores)
 
     @property
     def std(self) -> float:
         """Standard deviation across seeds (population, ``ddof=0``) of each seed's final mean reward."""
-        values = [float(r["final_mean_reward"]) for r in self.records]
-        mean = _mean(values)
-        return math.sqrt(_mean([(v - mean) ** 2 for v in values]))
+        mean = self.mean
+        return math.sqrt(_mean([(v - mean) ** 2 for v in self.scores]))
+
+    def iqm_interval(self) -> tuple[float, float, float] | None:
+        """
+        ``(iqm, low, high)``: the interquartile mean of the seeds' scores and its bootstrap confidence interval
+        (:data:`CONFIDENCE_LEVEL`, percentile method), or ``None`` with fewer than :data:`INTERVAL_MIN_SEEDS` seeds.
+        """
+        if len(self.records) < INTERVAL_MIN_SEEDS:
+            return None
+        return iqm_interval(self.scores)
+
+    def triples(self) -> list[list[float]]:
+        """The reported scores in consecutive groups of :data:`REQUIRED_SEEDS` seeds (an incomplete last group left out)."""
+        scores, size = self.scores, REQUIRED_SEEDS
+        return [scores[i : i + size] for i in range(0, len(scores) - size + 1, size)]
 
     @property
     def wall_clock_s(self) -> float:
@@ -144,18 +186,77 @@ class Row:
 
     def _meets(self, published: tuple[str, float, float, int]) -> str:
         _, mean, std, steps = published
-        return "yes" if self.mean >= mean - std and self.n_timesteps <= steps else "no"
+        bar = mean - std
+        if self.n_timesteps > steps:
+            return "no"
+        interval = self.iqm_interval()
+        if interval is not None:
+            # The interval decides: a mean lifted by one lucky seed does not reach the bar.
+            if interval[2] < bar:
+                return "no"
+            if interval[1] < bar:
+                return "unsure"
+        elif self.mean < bar:
+            return "no"
+        # And so must every independent triple of seeds, not only their pooled result.
+        return "yes" if all(_mean(triple) >= bar for triple in self.triples()) else "unsure"
 
     def within_reference(self) -> str:
         """
-        ``"yes"`` when mean >= reference mean - reference std with no more steps, else ``"no"``. Without a
-        reference: ``"-"``, or ``"- (TD3: yes)"`` / ``"- (TD3: no)"`` for the same test against the context result.
+        Whether the row reaches the bar, reference mean - reference std, with no more steps than the reference:
+
+        - with :data:`INTERVAL_MIN_SEEDS` seeds or more: ``"yes"`` when the IQM's confidence interval lies above the
+          bar and so does the mean of every triple of seeds (:meth:`triples`), ``"no"`` when the interval lies below
+          it, ``"unsure"`` otherwise;
+        - with fewer seeds: ``"yes"`` when the mean and every triple reach the bar, ``"no"`` when the mean does not.
+
+        ``" (tuning seeds)"`` is added when the reported seeds include those the entry was tuned on. Without a
+        reference: ``"-"``, or ``"- (TD3: yes)"`` and the like for the same test against the context result.
         """
         ref = self.reference()
+        tuned = " (tuning seeds)" if self.on_tuning_seeds else ""
         if ref is not None:
-            return self._meets(ref)
+            return self._meets(ref) + tuned
         context = self.context()
-        return "-" if context is None else f"- ({context[0].upper()}: {self._meets(context)})"
+        return "-" if context is None else f"- ({context[0].upper()}: {self._meets(context)}){tuned}"
+
+
+def iqm_interval(scores: list[float]) -> tuple[float, float, float]:
+    """
+    The interquartile mean of ``scores`` (the mean of the middle half, as ``scipy.stats.trim_mean(scores, 0.25)``)
+    with its percentile bootstrap confidence interval (:data:`CONFIDENCE_LEVEL`, :data:`BOOTSTRAP_RESAMPLES`
+    resamples, seeded so a regenerated report does not change).
+
+    :param scores: One score per seed.
+    :return: ``(iqm, low, high)``.
+    """
+    import numpy as np
+    from scipy import stats
+
+    data = np.asarray(scores, dtype=float)
+
+    def iqm(sample: Any, axis: int = -1) -> Any:
+        return stats.trim_mean(sample, 0.25, axis=axis)
+
+    if np.ptp(data) == 0:
+        # Every seed scored the same (CartPole's 500): the interval is that point (the bootstrap would warn).
+        return float(data[0]), float(data[0]), float(data[0])
+    result = stats.bootstrap(
+        (data,), iqm, confidence_level=CONFIDENCE_LEVEL, n_resamples=BOOTSTRAP_RESAMPLES, method="percentile",
+        rng=np.random.default_rng(BOOTSTRAP_SEED),
+    )  # fmt: skip
+    return float(iqm(data)), float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def format_seeds(seeds: list[int] | tuple[int, ...]) -> str:
+    """``[0, 1, 2, 10, 11]`` -> ``"0-2, 10-11"``; ``[]`` -> ``"-"``."""
+    runs: list[list[int]] = []
+    for seed in sorted(set(seeds)):
+        if runs and seed == runs[-1][-1] + 1:
+            runs[-1].append(seed)
+        else:
+            runs.append([seed])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs) or "-"
 
 
 def _mean(values: list[float]) -> float:
@@ -203,8 +304,36 @@ def group_rows(records: list[dict[str, Any]]) -> list[Row]:
     groups: dict[tuple[str, str, int], list[dict[str, Any]]] = defaultdict(list)
     for record in records:
         groups[(record["algo"], record["env"], int(record["n_timesteps"]))].append(record)
-    rows = [Row(a, e, n, sorted(rs, key=lambda r: int(r["seed"]))) for (a, e, n), rs in groups.items()]
+    rows = []
+    for (algo, env_id, n_timesteps), group in groups.items():
+        group.sort(key=lambda r: int(r["seed"]))
+        tuning = current_tuning_seeds(algo, env_id, group[0].get("hyperparams_file"))
+        held_out = [r for r in group if int(r["seed"]) not in tuning]
+        if len(held_out) >= REQUIRED_SEEDS:
+            rows.append(Row(algo, env_id, n_timesteps, held_out, tuning, [r for r in group if r not in held_out]))
+        else:
+            rows.append(Row(algo, env_id, n_timesteps, group, tuning))
     return sorted(rows, key=lambda r: (_env_order(r.env_id), _algo_order(r.algo), r.n_timesteps))
+
+
+def current_tuning_seeds(algo: str, env_id: str, hyperparams_file: str | Path | None = None) -> tuple[int, ...]:
+    """
+    The ``tuning_seeds`` of the entry that would be used now (empty when it records none or is gone).
+
+    :param algo: Registry name of the algorithm.
+    :param env_id: Gymnasium env id.
+    :param hyperparams_file: The file the runs used; the packaged file when ``None`` or no longer there.
+    """
+    from pgzoo.zoo.errors import ZooError
+    from pgzoo.zoo.hyperparams import get_env_hyperparams, parse_tuning_seeds
+
+    if hyperparams_file is not None and not Path(hyperparams_file).is_file():
+        hyperparams_file = None
+    try:
+        raw, source = get_env_hyperparams(algo, env_id, hyperparams_file)
+        return parse_tuning_seeds(raw.get("tuning_seeds"), f"{env_id} in {source}")
+    except ZooError:
+        return ()
 
 
 def format_steps(n: int) -> str:
@@ -235,9 +364,9 @@ def markdown_table(rows: list[Row]) -> str:
     :param rows: Rows from :func:`group_rows`.
     """
     lines = [
-        "| Algo | Env | Timesteps | Mean ± std (across seeds) | Seeds | Wall-clock / run | Steps/s "
-        "| RL Zoo reference | Ref. steps | Within ref. |",
-        "|---|---|---:|---:|---:|---:|---:|---|---:|:---:|",
+        "| Algo | Env | Timesteps | Mean ± std (across seeds) | Seeds | Reported / tuned on | IQM [95% CI] "
+        "| Wall-clock / run | Steps/s | RL Zoo reference | Ref. steps | Within ref. |",
+        "|---|---|---:|---:|---:|---|---:|---:|---:|---|---:|:---:|",
     ]
     for row in rows:
         ref, context = row.reference(), row.context()
@@ -248,9 +377,12 @@ def markdown_table(rows: list[Row]) -> str:
             ref_steps = format_steps(context[3])
         else:
             ref_text, ref_steps = "-", "-"
+        interval = row.iqm_interval()
+        iqm_text = "-" if interval is None else f"{interval[0]:.2f} [{interval[1]:.2f}, {interval[2]:.2f}]"
         lines.append(
             f"| {row.algo.upper()} | {row.env_id} | {format_steps(row.n_timesteps)} | {row.mean:.2f} ± {row.std:.2f} "
-            f"| {len(row.records)} | {_format_duration(row.wall_clock_s)} | {row.steps_per_second:.0f} "
+            f"| {len(row.records)} | {format_seeds(row.seeds)} / {format_seeds(row.tuning_seeds)} | {iqm_text} "
+            f"| {_format_duration(row.wall_clock_s)} | {row.steps_per_second:.0f} "
             f"| {ref_text} | {ref_steps} | {row.within_reference()} |"
         )
     return "\n".join(lines)
@@ -373,10 +505,19 @@ def render_report(rows: list[Row], plots: dict[str, str], stale: list[dict[str, 
         "",
         "- *Mean ± std*: mean over seeds of each seed's final mean reward, and the standard deviation of those per-seed "
         "means across seeds (population std). The RL Zoo reference is one seed, its std is across evaluation episodes.",
-        "- *Within ref.*: `yes` when the mean is at least the reference mean minus the reference std, with no more "
+        "- *Seeds*: how many seeds are reported. *Reported / tuned on*: which, and the seeds the entry was chosen on (its "
+        "`tuning_seeds` in `hyperparams/<algo>.yml`). A row reports only other seeds when it has at least "
+        f"{REQUIRED_SEEDS} of them; otherwise its verdict says `(tuning seeds)`: the result is not a held-out one.",
+        f"- *IQM [95% CI]*: for rows with {INTERVAL_MIN_SEEDS} or more seeds, the interquartile mean of the seeds' "
+        "scores (mean of the middle half) with a 95% percentile bootstrap confidence interval (Agarwal et al., 2021).",
+        "- *Within ref.*: whether the row reaches the bar, the reference mean minus the reference std, with no more "
         "training steps than the reference, the RL Zoo's result for the closest SB3 algorithm (A2C for REINFORCE and "
-        "A3C, DDPG for DPG); `-` when the RL Zoo has none. Where it has no DDPG result (the MuJoCo envs), DPG's row "
-        "shows TD3's, a stronger algorithm, for context, and in parentheses whether it would meet that bar too.",
+        f"A3C, DDPG for DPG). With {INTERVAL_MIN_SEEDS}+ seeds the confidence interval decides: `yes` when it lies "
+        "above the bar, `no` when below, `unsure` when it contains the bar. With fewer seeds, `yes` when the mean "
+        f"reaches it. `yes` also needs every group of {REQUIRED_SEEDS} consecutive reported seeds to reach the bar on "
+        "its own (two independent triples for six seeds). `-` when the RL Zoo has no result; where it has no DDPG "
+        "result (the MuJoCo envs), DPG's row shows TD3's, a stronger algorithm, for context, and in parentheses "
+        "whether it would meet that bar too.",
         "- *Wall-clock / run*: mean duration of one run (training, curve evaluations, final evaluation). *Steps/s*: env "
         "steps divided by training time (the learning curve's evaluations are timed and left out).",
     ]
@@ -404,6 +545,10 @@ def render_report(rows: list[Row], plots: dict[str, str], stale: list[dict[str, 
     missing = missing_required(rows)
     parts += ["", "## Not measured yet", ""]
     parts += [f"- {m}" for m in missing] if missing else ["Every required row has been measured."]
+    tuned = [(row, r) for row in rows for r in row.tuning_records]
+    if tuned:
+        parts += ["", "## Left out: runs on the seeds an entry was tuned on", ""]
+        parts += [f"- {row.algo} {row.env_id} seed {r['seed']}: {float(r['final_mean_reward']):.2f}" for row, r in tuned]
     if stale:
         parts += ["", "## Left out: measured with older hyperparameters", ""]
         parts += [f"- {r['algo']} {r['env']} seed {r['seed']}, {r['n_timesteps']} steps" for r in stale]
@@ -504,11 +649,15 @@ def _write_report_files(results_dir: str | Path, output: Path, readme: str | Pat
 
 
 __all__ = [
+    "INTERVAL_MIN_SEEDS",
     "REFERENCE",
     "REFERENCE_ALGOS",
     "Row",
     "check_readme",
+    "current_tuning_seeds",
+    "format_seeds",
     "group_rows",
+    "iqm_interval",
     "load_results",
     "markdown_table",
     "plot_env",

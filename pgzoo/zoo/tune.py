@@ -254,7 +254,8 @@ def tune(
     if timeout is not None and not timeout > 0:
         raise ZooError(f"--timeout must be positive, got {timeout}")
     raw, source = get_env_hyperparams(algo, env_id, hyperparams_file)
-    budget = n_timesteps or preprocess_hyperparams(dict(raw), where=f"{env_id} in {source}").n_timesteps
+    base = preprocess_hyperparams(dict(raw), where=f"{env_id} in {source}")
+    budget = n_timesteps or base.n_timesteps
     if budget <= 0:
         raise ZooError(f"{env_id} in {source} has no n_timesteps: pass --n-timesteps")
     output = Path(output) if output else Path(log_folder) / f"{algo}_{env_folder_name(env_id)}_best.yml"
@@ -346,6 +347,9 @@ def tune(
     best = study.best_trial
     # Rebuild the entry from the best trial's parameters with the same sampling code, so the YAML is exactly what ran.
     entry = {**raw, **SEARCH_SPACES[algo](optuna.trial.FixedTrial(best.params)), "n_timesteps": budget}
+    # The search looked at these seeds (and the base entry at its own): the benchmark must report others.
+    searched = range(seed, seed + n_seeds)
+    entry["tuning_seeds"] = sorted({*base.tuning_seeds, *searched})
     header = (
         f"# pgzoo tune {algo}: best of {len(study.trials)} trials (trial {best.number}), mean deterministic reward "
         f"{best.value:.2f} over {eval_episodes} episodes after {budget} steps, "
