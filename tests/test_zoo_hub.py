@@ -342,7 +342,7 @@ def _args(trained: Path, *extra: str) -> list[str]:
 
 
 def test_dry_run_needs_no_org(trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The README's `push --dry-run --local-dir hub/` line, without --org or --repo-id."""
+    """The `push --dry-run --local-dir hub/` line of docs/hub.md, without --org or --repo-id."""
     local = tmp_path / "hub"
     assert main(_args(trained, "--dry-run", "--local-dir", str(local))) == 0
     assert "YOUR_ORG/a2c-CartPole-v1" in capsys.readouterr().out
