@@ -10,7 +10,7 @@ import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from pgzoo.zoo.algos import check_device, get_algo_class, normalize_algo_name
-from pgzoo.zoo.envs import check_env_id, make_zoo_env
+from pgzoo.zoo.envs import check_env_id, make_zoo_env, read_vecnormalize_stats
 from pgzoo.zoo.errors import UnsafeModelError
 from pgzoo.zoo.experiment import (
     find_run_folder,
@@ -20,7 +20,8 @@ from pgzoo.zoo.experiment import (
     vecnormalize_file,
     vecnormalize_pickle,
 )
-from pgzoo.zoo.safe_load import load_model_safely, read_zip_data
+from pgzoo.zoo.safe_load import check_saved_spaces, load_model_safely, read_zip_data
+from pgzoo.zoo.sb3_compat import trusted_load_model, trusted_load_vecnormalize
 
 
 @dataclass
@@ -83,26 +84,43 @@ def load_agent(
     config = load_run_config(run_folder, env_id, trust_remote_code=trust_remote_code)
 
     stats = vecnormalize_file(run_folder, env_id)
-    pickled_stats = vecnormalize_pickle(run_folder, env_id)
-    if config.normalize_kwargs is not None and stats is None and pickled_stats is not None and not trusted:
-        raise UnsafeModelError(
-            f"{pickled_stats} holds the observation normalization as a pickle, which pgzoo does not load from the Hub "
-            "by default; pass --trust-remote-code (trust_remote_code=True) only if you trust its source"
-        )
+    unpickle_stats = None
+    if config.normalize_kwargs is not None and stats is None:
+        stats, unpickle_stats = _pickled_statistics(run_folder, env_id, trusted)
     env = make_zoo_env(
         env_id, config, n_envs=n_envs, seed=seed, training=False, render_mode=render_mode, vecnormalize_path=stats
     )
-    if config.normalize_kwargs is not None and stats is None and pickled_stats is not None:
-        env = VecNormalize.load(str(pickled_stats), env.venv if isinstance(env, VecNormalize) else env)
+    if unpickle_stats is not None:
+        env = trusted_load_vecnormalize(unpickle_stats, env.venv if isinstance(env, VecNormalize) else env)
         env.training, env.norm_reward = False, False
 
     if trusted:
-        read_zip_data(path)  # a damaged file gets a one-line error, not a traceback from inside SB3's load
-        model = algo_class.load(str(path), env=env, device=device)
+        check_saved_spaces(read_zip_data(path), env, path)  # before SB3's load, which is given the env's spaces
+        model = trusted_load_model(algo_class, path, env, device)
     else:
         model_config = {"policy": config.policy, **config.model_kwargs}
         model = load_model_safely(path, algo_class, env, config=model_config, device=device)
     return Agent(model=model, env=env, run_folder=run_folder, model_path=path)
+
+
+def _pickled_statistics(run_folder: Path, env_id: str, trusted: bool) -> tuple[Path | None, Path | None]:
+    """
+    Where a normalized run without ``vecnormalize.json`` gets its statistics: its ``vecnormalize.pkl`` read by the
+    restricted unpickler when it holds only statistics, else (trusted runs only) unpickled by SB3's loader.
+
+    :return: ``(file for the safe reader, file to unpickle)``, at most one of them set.
+    :raises UnsafeModelError: When the pickle holds more than statistics and the run is not trusted.
+    """
+    pickled = vecnormalize_pickle(run_folder, env_id)
+    if pickled is None:
+        return None, None
+    try:
+        read_vecnormalize_stats(pickled)
+    except UnsafeModelError:
+        if not trusted:
+            raise
+        return None, pickled
+    return pickled, None
 
 
 @dataclass

@@ -165,17 +165,34 @@ def _rms_from_dict(data: Any, where: str) -> Any:
 
 def read_vecnormalize_stats(path: str | Path) -> dict[str, Any]:
     """
-    Read and check a ``vecnormalize.json`` (one from the Hub may hold anything).
+    Read and check a ``vecnormalize.json`` (one from the Hub may hold anything), or SB3's ``vecnormalize.pkl``
+    through the restricted unpickler of :mod:`pgzoo.zoo.safe_pickle`.
 
-    :param path: The file.
+    :param path: The file; a ``.pkl`` suffix means SB3's pickle.
     :return: Its settings, with ``obs_rms`` / ``ret_rms`` as ``RunningMeanStd`` (or a dict of them, or ``None``).
     :raises ZooError: When it is not statistics :func:`save_vecnormalize_stats` could have written.
     """
     where = str(path)
+    if Path(path).suffix == ".pkl":
+        from pgzoo.zoo.safe_pickle import read_pickled_vecnormalize
+
+        return check_vecnormalize_stats(read_pickled_vecnormalize(path), where)
     try:
         data = json.loads(Path(path).read_text())
     except (OSError, ValueError, RecursionError) as error:
         raise ZooError(f"{where}: not a readable JSON file ({one_line(error)})") from None
+    return check_vecnormalize_stats(data, where)
+
+
+def check_vecnormalize_stats(data: Any, where: str) -> dict[str, Any]:
+    """
+    Check statistics in the format of ``vecnormalize.json`` (read from that file, or from a pickle).
+
+    :param data: The decoded content.
+    :param where: How error messages name the file.
+    :return: Its settings, with ``obs_rms`` / ``ret_rms`` as ``RunningMeanStd`` (or a dict of them, or ``None``).
+    :raises ZooError: When it is not statistics :func:`save_vecnormalize_stats` could have written.
+    """
     if not isinstance(data, dict):
         raise ZooError(f"{where}: expected a JSON object of normalization statistics")
     stats: dict[str, Any] = {
@@ -224,7 +241,7 @@ def load_vecnormalize_stats(env: VecNormalize, path: str | Path) -> None:
     Load statistics written by :func:`save_vecnormalize_stats` into ``env`` (plain JSON, no pickle).
 
     :param env: A ``VecNormalize`` around an env with the same observation space.
-    :param path: The ``vecnormalize.json`` file.
+    :param path: The ``vecnormalize.json`` file (or a ``vecnormalize.pkl``: see :func:`read_vecnormalize_stats`).
     """
     stats = read_vecnormalize_stats(path)
     if stats["obs_rms"] is not None:
