@@ -370,9 +370,13 @@ def _cmd_push(args: argparse.Namespace) -> int:
 
 
 def _cmd_pull(args: argparse.Namespace) -> int:
+    from pgzoo.zoo.errors import ModelZipChoiceError
     from pgzoo.zoo.hub import pull
 
-    run = pull(args.repo_id, args.folder, algo=args.algo, env_id=args.env, revision=args.revision, filename=args.filename)
+    try:
+        run = pull(args.repo_id, args.folder, algo=args.algo, env_id=args.env, revision=args.revision, filename=args.filename)
+    except ModelZipChoiceError as error:
+        raise ModelZipChoiceError(error.repo_id, error.zips, option="--filename") from None
     algo, env_part = run.parent.name, run.name.rsplit("_", 1)[0]
     print(f"Downloaded {args.repo_id} into {run}")
     print(f"Run it with: pgzoo enjoy --algo {algo} --env {args.env or env_part} -f {args.folder}")

@@ -10,8 +10,8 @@ import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from pgzoo.zoo.algos import check_device, get_algo_class, normalize_algo_name
-from pgzoo.zoo.envs import check_env_id, make_zoo_env, read_vecnormalize_stats
-from pgzoo.zoo.errors import UnsafeModelError
+from pgzoo.zoo.envs import check_env_id, make_zoo_env, read_vecnormalize_stats, successor_env_id
+from pgzoo.zoo.errors import UnsafeModelError, ZooError
 from pgzoo.zoo.experiment import (
     find_run_folder,
     hub_origin,
@@ -75,7 +75,9 @@ def load_agent(
     :raises ZooError: When the run, the model or the env cannot be found or loaded safely.
     """
     algo = normalize_algo_name(algo)
-    check_env_id(env_id)
+    successor = successor_env_id(env_id)
+    if successor is None:
+        check_env_id(env_id)
     check_device(device)
     algo_class = get_algo_class(algo)
     run_folder = find_run_folder(log_folder, algo, env_id, exp_id)
@@ -88,8 +90,11 @@ def load_agent(
     if config.normalize_kwargs is not None and stats is None:
         stats, unpickle_stats = _pickled_statistics(run_folder, env_id, trusted)
     env = make_zoo_env(
-        env_id, config, n_envs=n_envs, seed=seed, training=False, render_mode=render_mode, vecnormalize_path=stats
-    )
+        successor or env_id, config, n_envs=n_envs, seed=seed, training=False, render_mode=render_mode,
+        vecnormalize_path=stats,
+    )  # fmt: skip
+    if successor is not None:
+        _check_successor_fits(env_id, successor, path, env)
     if unpickle_stats is not None:
         env = trusted_load_vecnormalize(unpickle_stats, env.venv if isinstance(env, VecNormalize) else env)
         env.training, env.norm_reward = False, False
@@ -101,6 +106,29 @@ def load_agent(
         model_config = {"policy": config.policy, **config.model_kwargs}
         model = load_model_safely(path, algo_class, env, config=model_config, device=device)
     return Agent(model=model, env=env, run_folder=run_folder, model_path=path)
+
+
+def _check_successor_fits(env_id: str, successor: str, path: Path, env: VecEnv) -> None:
+    """
+    Play an agent of a retired env id in its successor only when the model's saved spaces fit it, and say so.
+
+    :param env_id: The id the agent was trained on.
+    :param successor: Its current version (:func:`~pgzoo.zoo.envs.successor_env_id`).
+    :param path: The model zip.
+    :param env: The successor's env.
+    :raises ZooError: When the spaces differ.
+    """
+    try:
+        check_saved_spaces(read_zip_data(path), env, path)
+    except ZooError as error:
+        env.close()
+        raise ZooError(
+            f"{env_id} is no longer registered in gymnasium and the agent does not fit its successor {successor}: {error}"
+        ) from None
+    print(
+        f"note: {env_id} is no longer registered in gymnasium; playing the agent in {successor}, which has the same "
+        "observation and action spaces (its dynamics may differ from the ones the agent was trained on)"
+    )
 
 
 def _pickled_statistics(run_folder: Path, env_id: str, trusted: bool) -> tuple[Path | None, Path | None]:

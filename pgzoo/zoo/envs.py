@@ -60,6 +60,35 @@ def check_env_id(env_id: str) -> None:
         raise UnknownEnvError(f"unknown environment id {env_id!r} ({error}).{hint}") from None
 
 
+def successor_env_id(env_id: str) -> str | None:
+    """
+    The current version of an env id gymnasium no longer provides, or ``None``.
+
+    Covers ids gymnasium 1.x removed in favour of a newer version (``LunarLander-v2`` -> ``LunarLander-v3``,
+    ``BipedalWalker-v2`` -> ``-v3``) and the MuJoCo ``-v2`` / ``-v3`` ids that only exist to say they need the
+    retired ``mujoco-py`` (-> ``-v5``). An id that still works (MuJoCo ``-v4``) keeps its own dynamics: ``None``.
+
+    :param env_id: The env id an agent was trained on.
+    """
+    from gymnasium.envs.registration import find_highest_version, get_env_id, parse_env_id
+
+    try:
+        spec = gym.spec(env_id)
+    except (gym.error.DeprecatedEnv, gym.error.VersionNotFound):
+        pass
+    except gym.error.Error:
+        return None
+    else:
+        # gymnasium registers mujoco-py's versions with an entry point that only raises this error.
+        if "mujoco_py" not in getattr(spec.entry_point, "__name__", ""):
+            return None
+    namespace, name, version = parse_env_id(env_id)
+    highest = find_highest_version(namespace, name)
+    if version is None or highest is None or highest <= version:
+        return None
+    return get_env_id(namespace, name, highest)
+
+
 def env_folder_name(env_id: str) -> str:
     """Name used for ``env_id`` in folder and file names (``ALE/Pong-v5`` -> ``ALE-Pong-v5``)."""
     return env_id.replace("/", "-").replace(":", "-")

@@ -74,7 +74,8 @@ def set_parameters_compat(model: Any, params: dict[str, Any]) -> None:
 
     :param model: The rebuilt model.
     :param params: State dicts by attribute name (``policy``, ``policy.optimizer``...).
-    :raises ZooError: When the weights do not fit the model, naming the missing and unexpected keys.
+    :raises RuntimeError: From torch, when the weights do not fit the model (:func:`describe_error` words it).
+    :raises ValueError: From torch, when the optimizer state does not fit.
     """
     try:
         model.set_parameters(params, exact_match=True, device=model.device)
@@ -83,8 +84,7 @@ def set_parameters_compat(model: Any, params: dict[str, Any]) -> None:
         if "pi_features_extractor" in message and "Missing key(s) in state_dict" in message:
             model.set_parameters(params, exact_match=False, device=model.device)  # SB3 < 1.7 A2C / PPO
         else:
-            name = type(model).__name__
-            raise ZooError(f"the saved weights do not fit the rebuilt {name}: {_state_dict_error(error)}") from None
+            raise
     except ValueError:
         optimizer = params.get("policy.optimizer")
         groups = optimizer.get("param_groups") if isinstance(optimizer, dict) else None
