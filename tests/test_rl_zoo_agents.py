@@ -300,3 +300,51 @@ def test_shell_pull_then_enjoy(hub: FakeHub, tmp_path: Path, capsys: pytest.Capt
     assert main(["pull", "--repo-id", "sb3/a2c-MountainCarContinuous-v0", "-f", logs]) == 0
     assert main(["enjoy", "--algo", "a2c", "--env", "MountainCarContinuous-v0", "-f", logs, "--no-render", "-n", "300"]) == 0
     assert "Episode 1: reward 9" in capsys.readouterr().out
+
+
+ATARI_CONFIG = b"""!!python/object/apply:collections.OrderedDict
+- - - env_wrapper
+    - - stable_baselines3.common.atari_wrappers.AtariWrapper
+  - - frame_stack
+    - 4
+  - - n_envs
+    - 1
+  - - n_steps
+    - 16
+  - - policy
+    - CnnPolicy
+"""
+
+
+def test_atari_agent_is_rebuilt_as_the_zoo_plays_it(
+    hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An Atari agent (made here with the zoo's env: AtariWrapper, 4 stacked frames; untrained) from the Hub."""
+    pytest.importorskip("ale_py")
+    pytest.importorskip("cv2")
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_atari_env
+    from stable_baselines3.common.vec_env import VecFrameStack
+
+    env = VecFrameStack(make_atari_env("PongNoFrameskip-v4", n_envs=1, seed=0), n_stack=4)
+    trained = PPO("CnnPolicy", env, n_steps=16, batch_size=16, n_epochs=1, seed=0, device="cpu")  # weights as initialised
+    trained.save(tmp_path / "model.zip")
+    hub.add_repo("sb3/ppo-PongNoFrameskip-v4", {
+        "ppo-PongNoFrameskip-v4.zip": (tmp_path / "model.zip").read_bytes(), "config.yml": ATARI_CONFIG,
+        "env_kwargs.yml": b"{}\n", "train_eval_metrics.zip": b"PK\x05\x06" + bytes(18),
+    })  # fmt: skip
+    model = load_from_hub("sb3/ppo-PongNoFrameskip-v4", device="cpu")
+    assert model.observation_space.shape == (4, 84, 84)  # 84x84 grey frames, 4 stacked, channels first for torch
+    obs = env.reset()
+    for _ in range(5):
+        obs, *_ = env.step(np.array([env.action_space.sample()]))
+    np.testing.assert_array_equal(model.predict(obs, deterministic=True)[0], trained.predict(obs, deterministic=True)[0])
+
+    # enjoy samples Atari actions, as the zoo does, unless told otherwise.
+    modes: list[bool] = []
+    monkeypatch.setattr("pgzoo.zoo.enjoy.run_agent", lambda agent, **kwargs: modes.append(kwargs["deterministic"]))
+    logs = str(tmp_path / "logs")
+    assert main(["pull", "--repo-id", "sb3/ppo-PongNoFrameskip-v4", "-f", logs]) == 0
+    base = ["enjoy", "--algo", "ppo", "--env", "PongNoFrameskip-v4", "-f", logs, "--no-render", "-n", "20"]
+    assert main(base) == 0 and main([*base, "--deterministic"]) == 0
+    assert modes == [False, True]

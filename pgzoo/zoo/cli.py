@@ -186,7 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_selection(enjoy)
     enjoy.add_argument("-n", "--n-timesteps", type=positive_int, default=1000, help="steps to run (default 1000)")
     enjoy.add_argument("--no-render", action="store_true", help="do not open a window")
-    enjoy.add_argument("--stochastic", action="store_true", help="sample actions instead of taking the most likely")
+    enjoy.add_argument(
+        "--stochastic", action="store_true", help="sample actions instead of taking the most likely (default for Atari)"
+    )
+    enjoy.add_argument(
+        "--deterministic", action="store_true", help="take the most likely actions in Atari too (the zoo samples there)"
+    )
     enjoy.add_argument("--seed", type=non_negative_int, default=0, help="env seed (default 0)")
     _add_trust(enjoy)
     _add_common(enjoy)
@@ -302,6 +307,7 @@ def _load_selected_agent(args: argparse.Namespace, render_mode: str | None) -> A
 
 def _cmd_enjoy(args: argparse.Namespace) -> int:
     from pgzoo.zoo.enjoy import run_agent
+    from pgzoo.zoo.hyperparams import is_atari
 
     render = not args.no_render
     if render and not _render_available():
@@ -309,7 +315,9 @@ def _cmd_enjoy(args: argparse.Namespace) -> int:
         render = False
     agent = _load_selected_agent(args, render_mode="human" if render else None)
     print(f"Loaded {agent.model_path}")
-    run_agent(agent, n_timesteps=args.n_timesteps, deterministic=not args.stochastic, render=render)
+    # As the RL Zoo plays and benchmarks them: Atari agents sample their actions unless told otherwise.
+    stochastic = args.stochastic or (is_atari(agent.env_id) and not args.deterministic)
+    run_agent(agent, n_timesteps=args.n_timesteps, deterministic=not stochastic, render=render)
     agent.env.close()
     return 0
 

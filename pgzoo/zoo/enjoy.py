@@ -33,12 +33,14 @@ class Agent:
     :param env: Its vectorized env (normalization statistics loaded and frozen).
     :param run_folder: The run it came from.
     :param model_path: The zip that was loaded.
+    :param env_id: The env it plays: the one asked for, or the current version of a retired id.
     """
 
     model: Any
     env: VecEnv
     run_folder: Path
     model_path: Path
+    env_id: str = ""
 
 
 def load_agent(
@@ -105,7 +107,7 @@ def load_agent(
     else:
         model_config = {"policy": config.policy, **config.model_kwargs}
         model = load_model_safely(path, algo_class, env, config=model_config, device=device)
-    return Agent(model=model, env=env, run_folder=run_folder, model_path=path)
+    return Agent(model=model, env=env, run_folder=run_folder, model_path=path, env_id=successor or env_id)
 
 
 def _check_successor_fits(env_id: str, successor: str, path: Path, env: VecEnv) -> None:

@@ -44,6 +44,22 @@ def import_gym_packages(packages: list[str] | None) -> None:
             gym.register_envs(module)
 
 
+def register_atari_envs(env_id: str) -> None:
+    """
+    Register ale-py's Atari envs (the ``atari`` extra) when ``env_id`` is not registered yet: gymnasium 1.x no longer
+    loads them by itself, and an Atari agent from the Hub should load without ``--gym-packages ale_py``.
+
+    :param env_id: The env id about to be used.
+    """
+    if env_id in gym.registry:
+        return
+    try:
+        import ale_py
+    except ImportError:
+        return
+    gym.register_envs(ale_py)
+
+
 def check_env_id(env_id: str) -> None:
     """
     Fail early, with suggestions, when ``env_id`` is not registered in Gymnasium.
@@ -51,6 +67,7 @@ def check_env_id(env_id: str) -> None:
     :param env_id: Env id, e.g. ``"CartPole-v1"``.
     :raises UnknownEnvError: When the id is unknown.
     """
+    register_atari_envs(env_id)
     try:
         gym.spec(env_id)
     except gym.error.Error as error:
@@ -72,6 +89,7 @@ def successor_env_id(env_id: str) -> str | None:
     """
     from gymnasium.envs.registration import find_highest_version, get_env_id, parse_env_id
 
+    register_atari_envs(env_id)
     try:
         spec = gym.spec(env_id)
     except (gym.error.DeprecatedEnv, gym.error.VersionNotFound):

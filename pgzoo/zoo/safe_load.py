@@ -33,7 +33,13 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from pgzoo.zoo.errors import UnsafeModelError, ZooError, one_line
 from pgzoo.zoo.safe_eval import resolve_class_name
-from pgzoo.zoo.sb3_compat import describe_error, fix_policy_kwargs, restore_sde_kwargs, set_parameters_compat
+from pgzoo.zoo.sb3_compat import (
+    describe_error,
+    fix_policy_kwargs,
+    restore_sde_kwargs,
+    sb3_observation_space,
+    set_parameters_compat,
+)
 
 _HOW_TO_TRUST = "pass --trust-remote-code (or trust_remote_code=True) only if you trust the source of this file"
 
@@ -124,14 +130,15 @@ def _check_space(name: str, saved: Any, actual: spaces.Space, path: Path) -> Non
 
 def check_saved_spaces(data: dict[str, Any], env: VecEnv, path: str | Path) -> None:
     """
-    Check the plain shapes a model zip stores next to its pickled spaces against ``env``'s spaces.
+    Check the plain shapes a model zip stores next to its pickled spaces against ``env``'s spaces (images as SB3
+    sees them: channels first).
 
     :param data: The zip's data (:func:`read_zip_data`).
     :param env: The env the model will act in.
     :param path: The model file, for error messages.
     :raises ZooError: When a shape or a number of actions differs.
     """
-    _check_space("observation space", data.get("observation_space"), env.observation_space, Path(path))
+    _check_space("observation space", data.get("observation_space"), sb3_observation_space(env), Path(path))
     _check_space("action space", data.get("action_space"), env.action_space, Path(path))
 
 
@@ -221,8 +228,7 @@ def load_model_safely(
             f"({', '.join(getattr(algo_class, 'policy_aliases', {}))}); a custom policy class can only be unpickled. "
             + _HOW_TO_TRUST
         )
-    _check_space("observation space", data.get("observation_space"), env.observation_space, path)
-    _check_space("action space", data.get("action_space"), env.action_space, path)
+    check_saved_spaces(data, env, path)
     config_policy_kwargs = config.get("policy_kwargs") if isinstance(config.get("policy_kwargs"), dict) else None
     policy_kwargs = fix_policy_kwargs(_restore_policy_kwargs(data, config_policy_kwargs, path), path)
 

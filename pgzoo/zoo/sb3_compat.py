@@ -68,6 +68,18 @@ def restore_sde_kwargs(model: Any, policy_kwargs: dict[str, Any]) -> None:
         model.policy_kwargs["use_sde"] = policy_kwargs["use_sde"]
 
 
+def sb3_observation_space(env: Any) -> Any:
+    """
+    ``env``'s observation space as an SB3 model saves it: images channels first (SB3 wraps such an env in a
+    ``VecTransposeImage``).
+
+    :param env: A vectorized env.
+    """
+    from stable_baselines3.common.base_class import BaseAlgorithm
+
+    return BaseAlgorithm._wrap_env(env, verbose=0, monitor_wrapper=False).observation_space
+
+
 def set_parameters_compat(model: Any, params: dict[str, Any]) -> None:
     """
     ``model.set_parameters(params, exact_match=True)``, with SB3's fallbacks for older saves.
