@@ -348,3 +348,61 @@ def test_atari_agent_is_rebuilt_as_the_zoo_plays_it(
     base = ["enjoy", "--algo", "ppo", "--env", "PongNoFrameskip-v4", "-f", logs, "--no-render", "-n", "20"]
     assert main(base) == 0 and main([*base, "--deterministic"]) == 0
     assert modes == [False, True]
+
+
+def _double_optimizer_params(zip_bytes: bytes) -> bytes:
+    """The optimizer layout of DQN / QR-DQN before SB3 2.4: the target network's parameters listed after the online's."""
+    import torch as th
+
+    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
+        state = th.load(io.BytesIO(archive.read("policy.optimizer.pth")), weights_only=True)
+    params = state["param_groups"][0]["params"]
+    state["param_groups"][0]["params"] = [*params, *(index + len(params) for index in params)]
+    buffer = io.BytesIO()
+    th.save(state, buffer)
+    return _with_entry(zip_bytes, "policy.optimizer.pth", buffer.getvalue())
+
+
+@pytest.mark.parametrize(
+    ("algo", "env_id", "hyperparams"),
+    [
+        ("a2c", "Pendulum-v1", {"use_sde": True}),
+        ("ppo", "Pendulum-v1", {"use_sde": True, "policy_kwargs": {"log_std_init": -2.0}}),
+        ("sac", "Pendulum-v1", {"use_sde": True}),
+        ("tqc", "Pendulum-v1", {"use_sde": True, "policy_kwargs": {"n_critics": 2, "n_quantiles": 5}}),
+        ("td3", "Pendulum-v1", {}),
+        ("ddpg", "Pendulum-v1", {}),
+        ("trpo", "Pendulum-v1", {}),
+        ("ars", "Pendulum-v1", {}),
+        ("crossq", "Pendulum-v1", {}),
+        ("dqn", "CartPole-v1", {"old-optimizer": True}),
+        ("qrdqn", "CartPole-v1", {"old-optimizer": True}),
+        ("ppo_lstm", "CartPole-v1", {}),
+    ],
+)
+def test_every_zoo_algorithm_loads_safely(hub: FakeHub, tmp_path: Path, algo: str, env_id: str, hyperparams: dict) -> None:
+    """A model of each algorithm, saved by this SB3 (older layouts emulated), rebuilt without unpickling: same actions."""
+    import yaml
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from pgzoo.zoo.algos import get_algo_class
+
+    hyperparams = dict(hyperparams)
+    old_optimizer = hyperparams.pop("old-optimizer", False)
+    algo_class = get_algo_class(algo)
+    policy = "MlpLstmPolicy" if algo == "ppo_lstm" else "MlpPolicy"
+    original = algo_class(policy, make_vec_env(env_id, seed=0), seed=0, device="cpu", **hyperparams)
+    original.save(tmp_path / "model.zip")
+    model_bytes = (tmp_path / "model.zip").read_bytes()
+    if old_optimizer:
+        model_bytes = _double_optimizer_params(model_bytes)
+    config = {"policy": policy, **{key: str(value) if key == "policy_kwargs" else value for key, value in hyperparams.items()}}
+    files = {f"{algo}-{env_id}.zip": model_bytes, "config.yml": yaml.safe_dump(config).encode()}
+    hub.add_repo(f"gen/{algo}-{env_id}", files)
+    model = load_from_hub(f"gen/{algo}-{env_id}", device="cpu")
+    assert type(model) is algo_class and getattr(model, "use_sde", False) == hyperparams.get("use_sde", False)
+    obs = model.get_env().reset()
+    for _ in range(3):
+        expected = original.predict(obs, deterministic=True)[0]
+        np.testing.assert_allclose(model.predict(obs, deterministic=True)[0], expected, rtol=1e-5)
+        obs, *_ = model.get_env().step(expected)
