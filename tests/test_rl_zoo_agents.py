@@ -65,6 +65,9 @@ def test_agent_plays_as_published(hub: FakeHub, name: str, capsys: pytest.Captur
     mean, std = _evaluate(model)
     print(f"{agent.repo_id}: {mean:.2f} +/- {std:.2f} (published {agent.mean:.2f} +/- {agent.std:.2f})")
     assert mean >= agent.mean - agent.std
+    if name == "ppo-CartPole-v1":
+        # Schedules are only saved pickled: rebuilt from the config's lin_0.001 / lin_0.2.
+        assert model.lr_schedule(0.5) == pytest.approx(0.0005) and model.clip_range(0.5) == pytest.approx(0.1)
     if agent.env_id == "LunarLander-v2":
         assert "note: LunarLander-v2 is no longer registered in gymnasium; playing the agent in LunarLander-v3" in (
             capsys.readouterr().out
