@@ -342,6 +342,8 @@ def test_atari_agent_is_rebuilt_as_the_zoo_plays_it(
     for _ in range(5):
         obs, *_ = env.step(np.array([env.action_space.sample()]))
     np.testing.assert_array_equal(model.predict(obs, deterministic=True)[0], trained.predict(obs, deterministic=True)[0])
+    trusted = load_from_hub("sb3/ppo-PongNoFrameskip-v4", device="cpu", trust_remote_code=True)
+    np.testing.assert_array_equal(trusted.predict(obs, deterministic=True)[0], trained.predict(obs, deterministic=True)[0])
 
     # enjoy samples Atari actions, as the zoo does, unless told otherwise.
     modes: list[bool] = []

@@ -163,7 +163,7 @@ def trusted_load_model(algo_class: Any, path: str | Path, env: Any, device: str)
     :param device: Torch device.
     :raises ZooError: When SB3 cannot load it, in one line.
     """
-    custom_objects = {"observation_space": env.observation_space, "action_space": env.action_space}
+    custom_objects = {"observation_space": sb3_observation_space(env), "action_space": env.action_space}
     try:
         return algo_class.load(str(path), env=env, device=device, custom_objects=custom_objects)
     except Exception as error:
