@@ -344,6 +344,21 @@ def test_atari_agent_is_rebuilt_as_the_zoo_plays_it(
     np.testing.assert_array_equal(model.predict(obs, deterministic=True)[0], trained.predict(obs, deterministic=True)[0])
     trusted = load_from_hub("sb3/ppo-PongNoFrameskip-v4", device="cpu", trust_remote_code=True)
     np.testing.assert_array_equal(trusted.predict(obs, deterministic=True)[0], trained.predict(obs, deterministic=True)[0])
+    # Saved before SB3 1.7: the shared CNN only under features_extractor, not also pi_ / vf_features_extractor.
+    import torch as th
+
+    model_bytes = (tmp_path / "model.zip").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(model_bytes)) as archive:
+        weights = th.load(io.BytesIO(archive.read("policy.pth")), weights_only=True)
+    old = {key: value for key, value in weights.items() if not key.startswith(("pi_features", "vf_features"))}
+    assert len(old) < len(weights)
+    buffer = io.BytesIO()
+    th.save(old, buffer)
+    hub.add_repo("old/ppo-PongNoFrameskip-v4", {
+        "ppo-PongNoFrameskip-v4.zip": _with_entry(model_bytes, "policy.pth", buffer.getvalue()), "config.yml": ATARI_CONFIG,
+    })  # fmt: skip
+    old_model = load_from_hub("old/ppo-PongNoFrameskip-v4", device="cpu")
+    np.testing.assert_array_equal(old_model.predict(obs, deterministic=True)[0], trained.predict(obs, deterministic=True)[0])
 
     # enjoy samples Atari actions, as the zoo does, unless told otherwise.
     modes: list[bool] = []
