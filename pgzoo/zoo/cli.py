@@ -75,6 +75,7 @@ unless --trust-remote-code is passed to enjoy / record-video. Repos pushed by rl
 examples:
   pgzoo pull --repo-id my-org/reinforce-CartPole-v1 -f logs
   pgzoo pull --repo-id sb3/a2c-CartPole-v1 -f logs && pgzoo enjoy --algo a2c --env CartPole-v1 -f logs
+  pgzoo pull --repo-id sb3/ppo-LunarLander-v2 -f logs    # a retired env id: enjoy plays it in LunarLander-v3
   pgzoo pull --repo-id my-org/my-agent --algo ppo --env Pendulum-v1 --revision v1.0
 """
 
