@@ -289,8 +289,8 @@ def test_renamed_env_override_and_model_zip(hub: FakeHub, capsys: pytest.Capture
     assert "pass --filename NAME to say which is the model" in capsys.readouterr().err
 
 
-def test_shell_pull_then_enjoy(hub: FakeHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """`pgzoo pull --repo-id sb3/ppo-LunarLander-v2 -f logs && pgzoo enjoy --algo ppo --env LunarLander-v2 ...`"""
+def test_pull_then_enjoy(hub: FakeHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's `pgzoo pull --repo-id sb3/ppo-LunarLander-v2 -f logs && pgzoo enjoy ...`, in this process."""
     logs = str(tmp_path / "logs")
     assert main(["pull", "--repo-id", "sb3/ppo-LunarLander-v2", "-f", logs]) == 0
     assert "pgzoo enjoy --algo ppo --env LunarLander-v2" in capsys.readouterr().out
@@ -303,6 +303,21 @@ def test_shell_pull_then_enjoy(hub: FakeHub, tmp_path: Path, capsys: pytest.Capt
     assert main(["pull", "--repo-id", "sb3/a2c-MountainCarContinuous-v0", "-f", logs]) == 0
     assert main(["enjoy", "--algo", "a2c", "--env", "MountainCarContinuous-v0", "-f", logs, "--no-render", "-n", "300"]) == 0
     assert "Episode 1: reward 9" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_shell_pull_then_enjoy(hub: FakeHub, tmp_path: Path) -> None:
+    """The same line run by a shell, as a user types it (two fresh processes)."""
+    import shlex
+    import subprocess
+
+    pgzoo = f"{shlex.quote(sys.executable)} -m pgzoo"
+    line = (f"{pgzoo} pull --repo-id sb3/ppo-LunarLander-v2 -f logs && "
+            f"{pgzoo} enjoy --algo ppo --env LunarLander-v2 -f logs --no-render -n 1500")  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run(["bash", "-c", line], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "playing the agent in LunarLander-v3" in done.stdout and "Episode 1: reward" in done.stdout
 
 
 ATARI_CONFIG = b"""!!python/object/apply:collections.OrderedDict
