@@ -75,6 +75,7 @@ unless --trust-remote-code is passed to enjoy / record-video. Repos pushed by rl
 examples:
   pgzoo pull --repo-id my-org/reinforce-CartPole-v1 -f logs
   pgzoo pull --repo-id sb3/a2c-CartPole-v1 -f logs && pgzoo enjoy --algo a2c --env CartPole-v1 -f logs
+  pgzoo pull --repo-id sb3/ppo-LunarLander-v2 -f logs    # a retired env id: enjoy plays it in LunarLander-v3
   pgzoo pull --repo-id my-org/my-agent --algo ppo --env Pendulum-v1 --revision v1.0
 """
 
@@ -186,7 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_selection(enjoy)
     enjoy.add_argument("-n", "--n-timesteps", type=positive_int, default=1000, help="steps to run (default 1000)")
     enjoy.add_argument("--no-render", action="store_true", help="do not open a window")
-    enjoy.add_argument("--stochastic", action="store_true", help="sample actions instead of taking the most likely")
+    enjoy.add_argument(
+        "--stochastic", action="store_true", help="sample actions instead of taking the most likely (default for Atari)"
+    )
+    enjoy.add_argument(
+        "--deterministic", action="store_true", help="take the most likely actions in Atari too (the zoo samples there)"
+    )
     enjoy.add_argument("--seed", type=non_negative_int, default=0, help="env seed (default 0)")
     _add_trust(enjoy)
     _add_common(enjoy)
@@ -302,6 +308,7 @@ def _load_selected_agent(args: argparse.Namespace, render_mode: str | None) -> A
 
 def _cmd_enjoy(args: argparse.Namespace) -> int:
     from pgzoo.zoo.enjoy import run_agent
+    from pgzoo.zoo.hyperparams import is_atari
 
     render = not args.no_render
     if render and not _render_available():
@@ -309,7 +316,9 @@ def _cmd_enjoy(args: argparse.Namespace) -> int:
         render = False
     agent = _load_selected_agent(args, render_mode="human" if render else None)
     print(f"Loaded {agent.model_path}")
-    run_agent(agent, n_timesteps=args.n_timesteps, deterministic=not args.stochastic, render=render)
+    # As the RL Zoo plays and benchmarks them: Atari agents sample their actions unless told otherwise.
+    stochastic = args.stochastic or (is_atari(agent.env_id) and not args.deterministic)
+    run_agent(agent, n_timesteps=args.n_timesteps, deterministic=not stochastic, render=render)
     agent.env.close()
     return 0
 
@@ -370,9 +379,13 @@ def _cmd_push(args: argparse.Namespace) -> int:
 
 
 def _cmd_pull(args: argparse.Namespace) -> int:
+    from pgzoo.zoo.errors import ModelZipChoiceError
     from pgzoo.zoo.hub import pull
 
-    run = pull(args.repo_id, args.folder, algo=args.algo, env_id=args.env, revision=args.revision, filename=args.filename)
+    try:
+        run = pull(args.repo_id, args.folder, algo=args.algo, env_id=args.env, revision=args.revision, filename=args.filename)
+    except ModelZipChoiceError as error:
+        raise ModelZipChoiceError(error.repo_id, error.zips, option="--filename") from None
     algo, env_part = run.parent.name, run.name.rsplit("_", 1)[0]
     print(f"Downloaded {args.repo_id} into {run}")
     print(f"Run it with: pgzoo enjoy --algo {algo} --env {args.env or env_part} -f {args.folder}")

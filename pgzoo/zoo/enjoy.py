@@ -10,8 +10,8 @@ import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from pgzoo.zoo.algos import check_device, get_algo_class, normalize_algo_name
-from pgzoo.zoo.envs import check_env_id, make_zoo_env
-from pgzoo.zoo.errors import UnsafeModelError
+from pgzoo.zoo.envs import check_env_id, make_zoo_env, read_vecnormalize_stats, successor_env_id
+from pgzoo.zoo.errors import UnsafeModelError, ZooError
 from pgzoo.zoo.experiment import (
     find_run_folder,
     hub_origin,
@@ -20,7 +20,8 @@ from pgzoo.zoo.experiment import (
     vecnormalize_file,
     vecnormalize_pickle,
 )
-from pgzoo.zoo.safe_load import load_model_safely, read_zip_data
+from pgzoo.zoo.safe_load import check_saved_spaces, load_model_safely, read_zip_data
+from pgzoo.zoo.sb3_compat import trusted_load_model, trusted_load_vecnormalize
 
 
 @dataclass
@@ -32,12 +33,14 @@ class Agent:
     :param env: Its vectorized env (normalization statistics loaded and frozen).
     :param run_folder: The run it came from.
     :param model_path: The zip that was loaded.
+    :param env_id: The env it plays: the one asked for, or the current version of a retired id.
     """
 
     model: Any
     env: VecEnv
     run_folder: Path
     model_path: Path
+    env_id: str = ""
 
 
 def load_agent(
@@ -74,7 +77,9 @@ def load_agent(
     :raises ZooError: When the run, the model or the env cannot be found or loaded safely.
     """
     algo = normalize_algo_name(algo)
-    check_env_id(env_id)
+    successor = successor_env_id(env_id)
+    if successor is None:
+        check_env_id(env_id)
     check_device(device)
     algo_class = get_algo_class(algo)
     run_folder = find_run_folder(log_folder, algo, env_id, exp_id)
@@ -83,26 +88,69 @@ def load_agent(
     config = load_run_config(run_folder, env_id, trust_remote_code=trust_remote_code)
 
     stats = vecnormalize_file(run_folder, env_id)
-    pickled_stats = vecnormalize_pickle(run_folder, env_id)
-    if config.normalize_kwargs is not None and stats is None and pickled_stats is not None and not trusted:
-        raise UnsafeModelError(
-            f"{pickled_stats} holds the observation normalization as a pickle, which pgzoo does not load from the Hub "
-            "by default; pass --trust-remote-code (trust_remote_code=True) only if you trust its source"
-        )
+    unpickle_stats = None
+    if config.normalize_kwargs is not None and stats is None:
+        stats, unpickle_stats = _pickled_statistics(run_folder, env_id, trusted)
     env = make_zoo_env(
-        env_id, config, n_envs=n_envs, seed=seed, training=False, render_mode=render_mode, vecnormalize_path=stats
-    )
-    if config.normalize_kwargs is not None and stats is None and pickled_stats is not None:
-        env = VecNormalize.load(str(pickled_stats), env.venv if isinstance(env, VecNormalize) else env)
+        successor or env_id, config, n_envs=n_envs, seed=seed, training=False, render_mode=render_mode,
+        vecnormalize_path=stats,
+    )  # fmt: skip
+    if successor is not None:
+        _check_successor_fits(env_id, successor, path, env)
+    if unpickle_stats is not None:
+        env = trusted_load_vecnormalize(unpickle_stats, env.venv if isinstance(env, VecNormalize) else env)
         env.training, env.norm_reward = False, False
 
     if trusted:
-        read_zip_data(path)  # a damaged file gets a one-line error, not a traceback from inside SB3's load
-        model = algo_class.load(str(path), env=env, device=device)
+        check_saved_spaces(read_zip_data(path), env, path)  # before SB3's load, which is given the env's spaces
+        model = trusted_load_model(algo_class, path, env, device)
     else:
         model_config = {"policy": config.policy, **config.model_kwargs}
         model = load_model_safely(path, algo_class, env, config=model_config, device=device)
-    return Agent(model=model, env=env, run_folder=run_folder, model_path=path)
+    return Agent(model=model, env=env, run_folder=run_folder, model_path=path, env_id=successor or env_id)
+
+
+def _check_successor_fits(env_id: str, successor: str, path: Path, env: VecEnv) -> None:
+    """
+    Play an agent of a retired env id in its successor only when the model's saved spaces fit it, and say so.
+
+    :param env_id: The id the agent was trained on.
+    :param successor: Its current version (:func:`~pgzoo.zoo.envs.successor_env_id`).
+    :param path: The model zip.
+    :param env: The successor's env.
+    :raises ZooError: When the spaces differ.
+    """
+    try:
+        check_saved_spaces(read_zip_data(path), env, path)
+    except ZooError as error:
+        env.close()
+        raise ZooError(
+            f"{env_id} is no longer registered in gymnasium and the agent does not fit its successor {successor}: {error}"
+        ) from None
+    print(
+        f"note: {env_id} is no longer registered in gymnasium; playing the agent in {successor}, which has the same "
+        "observation and action spaces (its dynamics may differ from the ones the agent was trained on)"
+    )
+
+
+def _pickled_statistics(run_folder: Path, env_id: str, trusted: bool) -> tuple[Path | None, Path | None]:
+    """
+    Where a normalized run without ``vecnormalize.json`` gets its statistics: its ``vecnormalize.pkl`` read by the
+    restricted unpickler when it holds only statistics, else (trusted runs only) unpickled by SB3's loader.
+
+    :return: ``(file for the safe reader, file to unpickle)``, at most one of them set.
+    :raises UnsafeModelError: When the pickle holds more than statistics and the run is not trusted.
+    """
+    pickled = vecnormalize_pickle(run_folder, env_id)
+    if pickled is None:
+        return None, None
+    try:
+        read_vecnormalize_stats(pickled)
+    except UnsafeModelError:
+        if not trusted:
+            raise
+        return None, pickled
+    return pickled, None
 
 
 @dataclass

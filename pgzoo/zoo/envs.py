@@ -44,6 +44,22 @@ def import_gym_packages(packages: list[str] | None) -> None:
             gym.register_envs(module)
 
 
+def register_atari_envs(env_id: str) -> None:
+    """
+    Register ale-py's Atari envs (the ``atari`` extra) when ``env_id`` is not registered yet: gymnasium 1.x no longer
+    loads them by itself, and an Atari agent from the Hub should load without ``--gym-packages ale_py``.
+
+    :param env_id: The env id about to be used.
+    """
+    if env_id in gym.registry:
+        return
+    try:
+        import ale_py
+    except ImportError:
+        return
+    gym.register_envs(ale_py)
+
+
 def check_env_id(env_id: str) -> None:
     """
     Fail early, with suggestions, when ``env_id`` is not registered in Gymnasium.
@@ -51,6 +67,7 @@ def check_env_id(env_id: str) -> None:
     :param env_id: Env id, e.g. ``"CartPole-v1"``.
     :raises UnknownEnvError: When the id is unknown.
     """
+    register_atari_envs(env_id)
     try:
         gym.spec(env_id)
     except gym.error.Error as error:
@@ -58,6 +75,36 @@ def check_env_id(env_id: str) -> None:
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         # No word on how to register it: the CLI adds that for the commands that have --gym-packages.
         raise UnknownEnvError(f"unknown environment id {env_id!r} ({error}).{hint}") from None
+
+
+def successor_env_id(env_id: str) -> str | None:
+    """
+    The current version of an env id gymnasium no longer provides, or ``None``.
+
+    Covers ids gymnasium 1.x removed in favour of a newer version (``LunarLander-v2`` -> ``LunarLander-v3``,
+    ``BipedalWalker-v2`` -> ``-v3``) and the MuJoCo ``-v2`` / ``-v3`` ids that only exist to say they need the
+    retired ``mujoco-py`` (-> ``-v5``). An id that still works (MuJoCo ``-v4``) keeps its own dynamics: ``None``.
+
+    :param env_id: The env id an agent was trained on.
+    """
+    from gymnasium.envs.registration import find_highest_version, get_env_id, parse_env_id
+
+    register_atari_envs(env_id)
+    try:
+        spec = gym.spec(env_id)
+    except (gym.error.DeprecatedEnv, gym.error.VersionNotFound):
+        pass
+    except gym.error.Error:
+        return None
+    else:
+        # gymnasium registers mujoco-py's versions with an entry point that only raises this error.
+        if "mujoco_py" not in getattr(spec.entry_point, "__name__", ""):
+            return None
+    namespace, name, version = parse_env_id(env_id)
+    highest = find_highest_version(namespace, name)
+    if version is None or highest is None or highest <= version:
+        return None
+    return get_env_id(namespace, name, highest)
 
 
 def env_folder_name(env_id: str) -> str:
@@ -165,17 +212,34 @@ def _rms_from_dict(data: Any, where: str) -> Any:
 
 def read_vecnormalize_stats(path: str | Path) -> dict[str, Any]:
     """
-    Read and check a ``vecnormalize.json`` (one from the Hub may hold anything).
+    Read and check a ``vecnormalize.json`` (one from the Hub may hold anything), or SB3's ``vecnormalize.pkl``
+    through the restricted unpickler of :mod:`pgzoo.zoo.safe_pickle`.
 
-    :param path: The file.
+    :param path: The file; a ``.pkl`` suffix means SB3's pickle.
     :return: Its settings, with ``obs_rms`` / ``ret_rms`` as ``RunningMeanStd`` (or a dict of them, or ``None``).
     :raises ZooError: When it is not statistics :func:`save_vecnormalize_stats` could have written.
     """
     where = str(path)
+    if Path(path).suffix == ".pkl":
+        from pgzoo.zoo.safe_pickle import read_pickled_vecnormalize
+
+        return check_vecnormalize_stats(read_pickled_vecnormalize(path), where)
     try:
         data = json.loads(Path(path).read_text())
     except (OSError, ValueError, RecursionError) as error:
         raise ZooError(f"{where}: not a readable JSON file ({one_line(error)})") from None
+    return check_vecnormalize_stats(data, where)
+
+
+def check_vecnormalize_stats(data: Any, where: str) -> dict[str, Any]:
+    """
+    Check statistics in the format of ``vecnormalize.json`` (read from that file, or from a pickle).
+
+    :param data: The decoded content.
+    :param where: How error messages name the file.
+    :return: Its settings, with ``obs_rms`` / ``ret_rms`` as ``RunningMeanStd`` (or a dict of them, or ``None``).
+    :raises ZooError: When it is not statistics :func:`save_vecnormalize_stats` could have written.
+    """
     if not isinstance(data, dict):
         raise ZooError(f"{where}: expected a JSON object of normalization statistics")
     stats: dict[str, Any] = {
@@ -224,7 +288,7 @@ def load_vecnormalize_stats(env: VecNormalize, path: str | Path) -> None:
     Load statistics written by :func:`save_vecnormalize_stats` into ``env`` (plain JSON, no pickle).
 
     :param env: A ``VecNormalize`` around an env with the same observation space.
-    :param path: The ``vecnormalize.json`` file.
+    :param path: The ``vecnormalize.json`` file (or a ``vecnormalize.pkl``: see :func:`read_vecnormalize_stats`).
     """
     stats = read_vecnormalize_stats(path)
     if stats["obs_rms"] is not None:

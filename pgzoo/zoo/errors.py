@@ -63,3 +63,22 @@ class HubError(ZooError):
 
 class UnsafeModelError(ZooError):
     """Loading the model would unpickle data from an untrusted source and the user did not opt in."""
+
+
+class ModelZipChoiceError(HubError):
+    """
+    A repository's model zip cannot be told from its other zips: the user must name it.
+
+    :param repo_id: The repository.
+    :param zips: Its zip files (none when it has no model at all).
+    :param option: How the user names the file: ``filename=`` in Python, ``--filename`` on the command line.
+    """
+
+    def __init__(self, repo_id: str, zips: list[str], option: str = "filename=") -> None:
+        self.repo_id, self.zips, self.option = repo_id, zips, option
+        argument = f"{option} NAME" if option.startswith("--") else f"{option}'NAME.zip'"
+        if zips:
+            message = f"{repo_id} has several zip files ({', '.join(zips)}): pass {argument} to say which is the model"
+        else:
+            message = f"{repo_id} has no model zips"
+        super().__init__(message)

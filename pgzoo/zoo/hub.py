@@ -37,8 +37,9 @@ from pgzoo.zoo.envs import (
     check_env_id,
     env_folder_name,
     read_vecnormalize_stats,
+    successor_env_id,
 )
-from pgzoo.zoo.errors import HubError, UnknownEnvError, ZooError, one_line
+from pgzoo.zoo.errors import HubError, ModelZipChoiceError, UnknownEnvError, ZooError, one_line
 from pgzoo.zoo.experiment import HUB_MARKER, find_run_folder, read_run_config, vecnormalize_file
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -487,6 +488,10 @@ def _warn_if_unknown_env(env_id: str, from_repo_name: bool) -> None:
     :param env_id: The env id the run will be filed under.
     :param from_repo_name: It was guessed from the repository name rather than given.
     """
+    successor = successor_env_id(env_id)
+    if successor is not None:
+        print(f"note: {env_id} is no longer registered in gymnasium; enjoy plays the agent in {successor} if it fits")
+        return
     try:
         check_env_id(env_id)
     except UnknownEnvError:
@@ -507,6 +512,31 @@ def _download(repo_id: str, filename: str, folder: Path, revision: str | None) -
         raise _hub_error(error, repo_id, filename) from None
 
 
+#: Zips rl_zoo3's ``push_to_hub`` puts next to the model: never taken for it.
+NOT_MODEL_ZIPS = ("train_eval_metrics.zip",)
+
+
+def _model_zip(repo_id: str, files: list[str], algo: str, env_id: str) -> str:
+    """
+    The model zip of a repository: named after the repository (``sb3/ppo-LunarLander-v2`` holds
+    ``ppo-LunarLander-v2.zip``) or after the algorithm and env, else its only zip besides :data:`NOT_MODEL_ZIPS`.
+
+    :param repo_id: The repository.
+    :param files: Its files.
+    :param algo: Algorithm of the agent.
+    :param env_id: Env of the agent.
+    :raises ModelZipChoiceError: When no zip, or several, could be the model.
+    """
+    zips = [name for name in files if name.endswith(".zip") and "/" not in name]
+    for preferred in (f"{repo_id.split('/', 1)[1]}.zip", f"{default_repo_name(algo, env_id)}.zip"):
+        if preferred in zips:
+            return preferred
+    models = [name for name in zips if name not in NOT_MODEL_ZIPS]
+    if len(models) == 1:
+        return models[0]
+    raise ModelZipChoiceError(repo_id, zips)
+
+
 def pull(
     repo_id: str,
     log_folder: str | Path = "logs",
@@ -515,6 +545,7 @@ def pull(
     env_id: str | None = None,
     revision: str | None = None,
     filename: str | None = None,
+    verbose: bool = True,
 ) -> Path:
     """
     Download a model repository into the logs layout, so that ``pgzoo enjoy`` and :func:`load_agent` find it.
@@ -528,6 +559,7 @@ def pull(
     :param env_id: Env id, when the repository name does not end with it.
     :param revision: Branch, tag or commit.
     :param filename: Model zip to use, when the repository has several.
+    :param verbose: Print what is odd about the env id (unknown, or retired in favour of a newer version).
     :return: The new run folder ``<log_folder>/<algo>/<env>_<N>``; it appears only once everything was downloaded
         and checked, so a failed pull leaves no run folder.
     :raises HubError: When the repository or a file is missing, the model is not a zip, or ``config.yml`` /
@@ -544,7 +576,8 @@ def pull(
             raise HubError(f"cannot tell the algorithm and env from {repo_id!r} (not <algo>-<env>): pass --algo and --env")
         algo, env_id = algo or guessed[0], env_id or guessed[1]
     algo = normalize_algo_name(algo)
-    _warn_if_unknown_env(env_id, env_from_repo_name)
+    if verbose:
+        _warn_if_unknown_env(env_id, env_from_repo_name)
 
     from huggingface_hub import HfApi
 
@@ -553,14 +586,7 @@ def pull(
     except Exception as error:
         raise _hub_error(error, repo_id) from None
     if filename is None:
-        zips = [f for f in files if f.endswith(".zip") and "/" not in f]
-        preferred = f"{default_repo_name(algo, env_id)}.zip"
-        if preferred in zips:
-            filename = preferred
-        elif len(zips) == 1:
-            filename = zips[0]
-        else:
-            raise HubError(f"{repo_id} has {'no' if not zips else 'several'} model zips ({', '.join(files)}); pass --filename")
+        filename = _model_zip(repo_id, files, algo, env_id)
     algo_folder = Path(log_folder) / algo
     algo_folder.mkdir(parents=True, exist_ok=True)
     # Staged next to the run folder (same file system), then moved into place by one rename.
@@ -589,18 +615,24 @@ def pull(
         env_name = env_folder_name(env_id)
         cfg_folder = staged_run / env_name
         cfg_folder.mkdir(parents=True)
-        marker = {"repo_id": repo_id, "revision": revision, "filename": filename, "endpoint": endpoint()}
-        atomic_write_text(cfg_folder / HUB_MARKER, json.dumps(marker, indent=2))
+        # Where each file of the repository went, relative to the run folder (error messages name the repo's file).
+        placed = {f"{env_name}.zip": filename}
         model.replace(staged_run / f"{env_name}.zip")
         atomic_write_text(cfg_folder / "config.yml", yaml.safe_dump(config, sort_keys=True))
+        if "config.yml" in fetched:
+            placed[f"{env_name}/config.yml"] = "config.yml"
         if VECNORMALIZE_JSON in fetched:
             fetched[VECNORMALIZE_JSON].replace(cfg_folder / VECNORMALIZE_JSON)
+            placed[f"{env_name}/{VECNORMALIZE_JSON}"] = VECNORMALIZE_JSON
         for pickled in ("vec_normalize.pkl", VECNORMALIZE_PKL):
-            if pickled in fetched:  # kept, but only loaded with trust_remote_code
+            if pickled in fetched:  # read by the restricted unpickler; SB3's only with trust_remote_code
                 fetched[pickled].replace(cfg_folder / VECNORMALIZE_PKL)
+                placed[f"{env_name}/{VECNORMALIZE_PKL}"] = pickled
         for name in ("results.json", "README.md"):
             if name in fetched:
                 fetched[name].replace(staged_run / name)
+        marker = {"repo_id": repo_id, "revision": revision, "filename": filename, "endpoint": endpoint(), "files": placed}
+        atomic_write_text(cfg_folder / HUB_MARKER, json.dumps(marker, indent=2))
 
         run_folder = new_run_folder(log_folder, algo, env_id)  # reserves the next run number (an empty folder)
         try:
@@ -645,15 +677,44 @@ def load_from_hub(
     from pgzoo.zoo.enjoy import load_agent
 
     with tempfile.TemporaryDirectory(prefix="pgzoo-hub-") as tmp:
-        run_folder = pull(repo_id, tmp, algo=algo, env_id=env_id, revision=revision, filename=filename)
+        # Quiet: loading the agent reports what is odd about its env id.
+        run_folder = pull(repo_id, tmp, algo=algo, env_id=env_id, revision=revision, filename=filename, verbose=False)
         algo_name, env_name = run_folder.parent.name, run_folder.name.rsplit("_", 1)[0]
         guessed = _split_repo_name(repo_id)
-        agent = load_agent(
-            algo or algo_name,
-            env_id or (guessed[1] if guessed else env_name),
-            tmp,
-            trust_remote_code=trust_remote_code,
-            device=device,
-            seed=seed,
-        )
+        try:
+            agent = load_agent(
+                algo or algo_name,
+                env_id or (guessed[1] if guessed else env_name),
+                tmp,
+                trust_remote_code=trust_remote_code,
+                device=device,
+                seed=seed,
+            )
+        except ZooError as error:
+            raise _without_download_folder(error, Path(tmp), repo_id, run_folder) from None
     return agent.model
+
+
+def _without_download_folder(error: ZooError, folder: Path, repo_id: str, run_folder: Path) -> ZooError:
+    """
+    ``error`` naming the repository's files instead of the temporary folder they were downloaded to (it is gone
+    by the time the user reads the message).
+
+    :param error: Raised while loading the downloaded run.
+    :param folder: The temporary logs folder.
+    :param repo_id: The repository.
+    :param run_folder: The run folder in ``folder``; its ``hub.json`` names the model file of the repository.
+    """
+    marker = next(run_folder.glob(f"*/{HUB_MARKER}"), None)
+    placed = json.loads(marker.read_text()).get("files", {}) if marker is not None else {}
+
+    def repository_name(match: re.Match[str]) -> str:
+        path = Path(match.group(0))
+        local = path.relative_to(run_folder).as_posix() if path.is_relative_to(run_folder) else ""
+        return f"{placed.get(local, path.name)} of {repo_id}"
+
+    message = re.sub(re.escape(str(folder)) + r"[^\s:,;'\"]*", repository_name, str(error))
+    try:
+        return type(error)(message)
+    except TypeError:  # a subclass with other arguments
+        return ZooError(message)

@@ -181,7 +181,12 @@ def hyperparams_file(algo: str, file: str | Path | None = None) -> Path:
     return path
 
 
-def _is_atari(env_id: str) -> bool:
+def is_atari(env_id: str) -> bool:
+    """
+    Whether ``env_id`` is one of ale-py's Atari envs.
+
+    :param env_id: A registered env id.
+    """
     try:
         import gymnasium as gym
 
@@ -208,7 +213,7 @@ def get_env_hyperparams(algo: str, env_id: str, file: str | Path | None = None) 
     content = load_yaml(path)
     if not isinstance(content, dict):
         raise HyperparamsError(f"malformed hyperparameter file {path}: expected a mapping of env ids to entries")
-    key = env_id if env_id in content else ("atari" if "atari" in content and _is_atari(env_id) else None)
+    key = env_id if env_id in content else ("atari" if "atari" in content and is_atari(env_id) else None)
     if key is None:
         envs = sorted(str(k) for k in content)
         close = difflib.get_close_matches(env_id, envs, n=1)

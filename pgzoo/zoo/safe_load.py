@@ -33,6 +33,13 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from pgzoo.zoo.errors import UnsafeModelError, ZooError, one_line
 from pgzoo.zoo.safe_eval import resolve_class_name
+from pgzoo.zoo.sb3_compat import (
+    describe_error,
+    fix_policy_kwargs,
+    restore_sde_kwargs,
+    sb3_observation_space,
+    set_parameters_compat,
+)
 
 _HOW_TO_TRUST = "pass --trust-remote-code (or trust_remote_code=True) only if you trust the source of this file"
 
@@ -121,6 +128,20 @@ def _check_space(name: str, saved: Any, actual: spaces.Space, path: Path) -> Non
         raise ZooError(f"{path}: the model's {name} has {n} actions but the env's has {actual.n}")
 
 
+def check_saved_spaces(data: dict[str, Any], env: VecEnv, path: str | Path) -> None:
+    """
+    Check the plain shapes a model zip stores next to its pickled spaces against ``env``'s spaces (images as SB3
+    sees them: channels first).
+
+    :param data: The zip's data (:func:`read_zip_data`).
+    :param env: The env the model will act in.
+    :param path: The model file, for error messages.
+    :raises ZooError: When a shape or a number of actions differs.
+    """
+    _check_space("observation space", data.get("observation_space"), sb3_observation_space(env), Path(path))
+    _check_space("action space", data.get("action_space"), env.action_space, Path(path))
+
+
 def _guess_policy(observation_space: spaces.Space) -> str:
     if isinstance(observation_space, spaces.Dict):
         return "MultiInputPolicy"
@@ -207,10 +228,9 @@ def load_model_safely(
             f"({', '.join(getattr(algo_class, 'policy_aliases', {}))}); a custom policy class can only be unpickled. "
             + _HOW_TO_TRUST
         )
-    _check_space("observation space", data.get("observation_space"), env.observation_space, path)
-    _check_space("action space", data.get("action_space"), env.action_space, path)
+    check_saved_spaces(data, env, path)
     config_policy_kwargs = config.get("policy_kwargs") if isinstance(config.get("policy_kwargs"), dict) else None
-    policy_kwargs = _restore_policy_kwargs(data, config_policy_kwargs, path)
+    policy_kwargs = fix_policy_kwargs(_restore_policy_kwargs(data, config_policy_kwargs, path), path)
 
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
@@ -229,7 +249,7 @@ def load_model_safely(
     except ZooError:
         raise
     except Exception as error:  # anything else the file's values make SB3 or torch refuse
-        raise ZooError(f"{path}: cannot rebuild {algo_class.__name__} from it: {one_line(error)}") from None
+        raise ZooError(f"{path}: cannot rebuild {algo_class.__name__} from it: {describe_error(error)}") from None
 
 
 def _rebuild(
@@ -244,7 +264,9 @@ def _rebuild(
     variables: Any,
 ) -> Any:
     """Create the model from the plain saved values, then give it the saved tensors."""
-    model = algo_class(policy, env, device=device, policy_kwargs=policy_kwargs, _init_setup_model=False)
+    # A copy: off-policy constructors write their default use_sde into the dict they are given.
+    model = algo_class(policy, env, device=device, policy_kwargs=dict(policy_kwargs), _init_setup_model=False)
+    restore_sde_kwargs(model, policy_kwargs)
     for key, value in data.items():
         if key in _NOT_RESTORED or key not in model.__dict__:
             continue
@@ -255,7 +277,7 @@ def _rebuild(
             continue
         setattr(model, key, value)
     model._setup_model()
-    model.set_parameters(params, exact_match=True, device=model.device)
+    set_parameters_compat(model, params)
     if isinstance(variables, dict):
         _, variable_names = model._get_torch_save_params()
         for name in variable_names:
