@@ -92,7 +92,9 @@ def check_shell(block: Block) -> None:
     """Parse each ``pgzoo`` line with the CLI's parser; check the scripts and extras other lines name."""
     from pgzoo.zoo.cli import build_parser
 
-    for raw in block.code.splitlines():
+    # `a && b` on one line is two commands, each checked on its own.
+    commands = [part for line in block.code.splitlines() for part in line.split(" && ")]
+    for raw in commands:
         words = shlex.split(raw, comments=True)
         while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):  # VAR=value before a command
             words = words[1:]
