@@ -23,6 +23,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -70,8 +71,9 @@ class Settings:
     seeds: tuple[int, ...]
     #: Seed of the step-size search, kept apart from the seeds that are reported.
     tune_seed: int
-    #: Learning rates tried per method and m (Adam; DPG's critic keeps its own fixed rate).
-    lr_grid: tuple[float, ...]
+    #: Learning rates tried per m (Adam): DPG's actor (its critic keeps a fixed rate), and both REINFORCE variants.
+    dpg_lr_grid: tuple[float, ...]
+    reinforce_lr_grid: tuple[float, ...]
     bandit_steps: int
     eval_every: int
     #: "Fixed costs" of the table: steps until the deterministic action's cost is at most each of these.
@@ -84,12 +86,17 @@ class Settings:
     variance_every: int
     variance_batches: int
 
+    def lr_grid(self, method: str) -> tuple[float, ...]:
+        """The learning rates tried for ``method``."""
+        return self.dpg_lr_grid if method == DETERMINISTIC else self.reinforce_lr_grid
+
 
 FULL = Settings(
     action_dims=(10, 25, 50),
     seeds=(0, 1, 2, 3, 4),
     tune_seed=1000,
-    lr_grid=(1e-3, 3e-3, 1e-2, 3e-2, 1e-1),
+    dpg_lr_grid=(1e-3, 3e-3, 1e-2),
+    reinforce_lr_grid=(1e-2, 3e-2, 1e-1),
     bandit_steps=32_768,
     eval_every=1024,
     cost_thresholds=(10.0, 1.0),
@@ -104,7 +111,8 @@ SMOKE = Settings(
     action_dims=(2, 4),
     seeds=(0, 1),
     tune_seed=1000,
-    lr_grid=(1e-2, 3e-2),
+    dpg_lr_grid=(1e-2,),
+    reinforce_lr_grid=(1e-2, 3e-2),
     bandit_steps=512,
     eval_every=128,
     cost_thresholds=(10.0, 1.0),
@@ -478,7 +486,7 @@ def tune_step_sizes(out: Path, settings: Settings) -> dict[tuple[str, int], floa
     for action_dim in settings.action_dims:
         for method in METHODS:
             scores = {}
-            for learning_rate in settings.lr_grid:
+            for learning_rate in settings.lr_grid(method):
                 run = BanditRun(
                     method, action_dim, learning_rate, settings.tune_seed, settings.bandit_steps, settings.eval_every
                 )
@@ -498,7 +506,37 @@ def steps_to_reach(steps: Sequence[int], costs: Sequence[float], threshold: floa
     return float("inf")
 
 
+def score_function_spread(action_dim: int, n_batches: int = 2000, seed: int = 0) -> dict[str, float]:
+    """
+    The mechanism behind claim 1, without training: at the common starting policy (mean a = 0, std
+    :data:`EXPLORATION_STD`), how noisy is one batch's (``N_ENVS`` samples) REINFORCE estimate of the gradient with
+    respect to the mean? The exact gradient is ``2 C (a* - mu) / c(0)`` (scaled reward); the deterministic policy
+    gradient with an exact critic is that, with no noise at all.
+
+    :return: The relative variance ``trace(Cov) / |true gradient|^2`` without baseline and with the exact baseline
+        (the expected reward), and the cosine between one batch's estimate and the true gradient (median).
+    """
+    problem = QuadraticBanditEnv(action_dim)
+    initial_cost = float(problem.cost(np.zeros(action_dim)))
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(scale=EXPLORATION_STD, size=(n_batches, N_ENVS, action_dim))
+    rewards = -np.asarray(problem.cost(noise.reshape(-1, action_dim))).reshape(n_batches, N_ENVS) / initial_cost
+    true_gradient = 2.0 * problem.cost_matrix @ problem.target / initial_cost
+    expected_reward = -(initial_cost + EXPLORATION_STD**2 * np.trace(problem.cost_matrix)) / initial_cost
+    result = {}
+    for key, advantage in (("no_baseline", rewards), ("baseline", rewards - expected_reward)):
+        # d log N(a; mu, s^2) / d mu = (a - mu) / s^2, averaged over the batch as REINFORCE.train() does.
+        estimates = np.einsum("bn,bni->bi", advantage, noise) / (N_ENVS * EXPLORATION_STD**2)
+        spread = ((estimates - true_gradient) ** 2).sum(axis=1).mean()
+        cosine = estimates @ true_gradient / (np.linalg.norm(estimates, axis=1) * np.linalg.norm(true_gradient))
+        result[f"{key}_relative_variance"] = float(spread / (true_gradient @ true_gradient))
+        result[f"{key}_median_cosine"] = float(np.median(cosine))
+    return result
+
+
 def bandit_experiment(out: Path, settings: Settings) -> dict[str, Any]:
+    spread = {action_dim: score_function_spread(action_dim) for action_dim in settings.action_dims}
+    (out / "bandit_gradient_spread.json").write_text(json.dumps(spread, indent=1))
     chosen = tune_step_sizes(out, settings)
     curves: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for action_dim in settings.action_dims:
@@ -723,8 +761,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help=f"results folder (default {DEFAULT_OUT}; smoke: add /smoke)")
     parser.add_argument("--smoke", action="store_true", help="tiny budgets and dimensions, for a quick test")
     parser.add_argument("--only", choices=("bandit", "baseline"), default=None, help="run one of the two experiments")
+    parser.add_argument(
+        "--action-dims",
+        type=int,
+        nargs="+",
+        default=None,
+        help="bandit: run only these m (e.g. one m per process, in parallel); a last run without it draws all of them",
+    )
     args = parser.parse_args(argv)
     settings = SMOKE if args.smoke else FULL
+    if args.action_dims:
+        settings = dataclasses.replace(settings, action_dims=tuple(args.action_dims))
     out = args.out or (DEFAULT_OUT / "smoke" if args.smoke else DEFAULT_OUT)
     out.mkdir(parents=True, exist_ok=True)
     limit_torch_threads(1)
