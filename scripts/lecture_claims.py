@@ -447,16 +447,26 @@ def train_variance(run: VarianceRun) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------------ caching
 
 
-def cached(folder: Path, name: str, config: dict[str, Any], compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+class NotCached(LookupError):
+    """A run asked for with ``cached_only`` has no stored result."""
+
+
+def cached(
+    folder: Path, name: str, config: dict[str, Any], compute: Callable[[], dict[str, Any]], cached_only: bool = False
+) -> dict[str, Any]:
     """
     Return the result stored in ``folder/name.json`` if it was made with the same ``config``; otherwise compute it and
     store it (written to a temporary file first, so an interrupted run leaves no half-written result behind).
+
+    :param cached_only: Raise :class:`NotCached` instead of computing a missing result.
     """
     path = folder / f"{name}.json"
     if path.exists():
         stored = json.loads(path.read_text())
         if stored.get("config") == config:
             return stored["result"]
+    if cached_only:
+        raise NotCached(name)
     print(f"  run {name}", flush=True)
     result = compute()
     folder.mkdir(parents=True, exist_ok=True)
@@ -466,8 +476,8 @@ def cached(folder: Path, name: str, config: dict[str, Any], compute: Callable[[]
     return result
 
 
-def bandit_result(out: Path, run: BanditRun) -> dict[str, Any]:
-    return cached(out / "runs", run.name, asdict(run), lambda: train_bandit(run))
+def bandit_result(out: Path, run: BanditRun, cached_only: bool = False) -> dict[str, Any]:
+    return cached(out / "runs", run.name, asdict(run), lambda: train_bandit(run), cached_only)
 
 
 def variance_result(out: Path, run: VarianceRun) -> dict[str, Any]:
@@ -477,14 +487,14 @@ def variance_result(out: Path, run: VarianceRun) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------- experiments
 
 
-def tune_step_sizes(out: Path, settings: Settings) -> dict[tuple[str, int], float]:
+def tune_step_sizes(out: Path, settings: Settings, methods: Sequence[str] = METHODS) -> dict[tuple[str, int], float]:
     """
     Pick each method's learning rate per m on the tuning seed: the one with the lowest mean log-cost over the run
     (the area under the curve of the plot, so both speed and final cost count).
     """
     chosen = {}
     for action_dim in settings.action_dims:
-        for method in METHODS:
+        for method in methods:
             scores = {}
             for learning_rate in settings.lr_grid(method):
                 run = BanditRun(
@@ -534,18 +544,33 @@ def score_function_spread(action_dim: int, n_batches: int = 2000, seed: int = 0)
     return result
 
 
-def bandit_experiment(out: Path, settings: Settings) -> dict[str, Any]:
-    spread = {action_dim: score_function_spread(action_dim) for action_dim in settings.action_dims}
-    (out / "bandit_gradient_spread.json").write_text(json.dumps(spread, indent=1))
-    chosen = tune_step_sizes(out, settings)
+def bandit_experiment(
+    out: Path, settings: Settings, methods: Sequence[str] = METHODS, cached_only: bool = False
+) -> dict[str, Any] | None:
+    """
+    Tune, train and report claim 1. With only some ``methods`` (to spread runs over processes), only train them.
+    With ``cached_only``, report the seeds whose runs are finished and train nothing more (the table says how many).
+
+    :return: The summary, or ``None`` when only some methods were run.
+    """
+    chosen = tune_step_sizes(out, settings, methods)
     curves: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for action_dim in settings.action_dims:
-        for method in METHODS:
+        for method in methods:
             runs = [
                 BanditRun(method, action_dim, chosen[(method, action_dim)], seed, settings.bandit_steps, settings.eval_every)
                 for seed in settings.seeds
             ]
-            curves[(method, action_dim)] = [bandit_result(out, run) for run in runs]
+            curves[(method, action_dim)] = []
+            for run in runs:
+                try:
+                    curves[(method, action_dim)].append(bandit_result(out, run, cached_only))
+                except NotCached:
+                    continue
+    if tuple(methods) != METHODS:
+        return None
+    spread = {action_dim: score_function_spread(action_dim) for action_dim in settings.action_dims}
+    (out / "bandit_gradient_spread.json").write_text(json.dumps(spread, indent=1))
     rows = []
     for threshold in settings.cost_thresholds:
         for action_dim in settings.action_dims:
@@ -706,7 +731,9 @@ def plot_bandit(path: Path, curves: dict[tuple[str, int], list[dict[str, Any]]],
         ax.set_xlabel("env steps")
     axes[0][0].set_ylabel("cost of the deterministic action")
     axes[0][0].legend(fontsize=7)
-    fig.suptitle(f"QuadraticBandit: median and min-max over {len(settings.seeds)} seeds", fontsize=10)
+    counts = sorted({len(runs) for runs in curves.values()})
+    seeds = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+    fig.suptitle(f"QuadraticBandit: median and min-max over {seeds} seeds", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)
@@ -768,6 +795,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="bandit: run only these m (e.g. one m per process, in parallel); a last run without it draws all of them",
     )
+    parser.add_argument(
+        "--methods", nargs="+", choices=METHODS, default=list(METHODS), help="bandit: train only these methods (no report)"
+    )
+    parser.add_argument("--cached-only", action="store_true", help="bandit: report the finished runs only, train nothing")
     args = parser.parse_args(argv)
     settings = SMOKE if args.smoke else FULL
     if args.action_dims:
@@ -778,8 +809,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.process_time()
     if args.only in (None, "bandit"):
         print("claim 1: deterministic vs stochastic policy gradient on the quadratic bandit", flush=True)
-        bandit_experiment(out, settings)
-        print((out / "bandit_table.md").read_text(), flush=True)
+        methods = [m for m in METHODS if m in args.methods]
+        if bandit_experiment(out, settings, methods, args.cached_only) is not None:
+            print((out / "bandit_table.md").read_text(), flush=True)
     if args.only in (None, "baseline"):
         print("claim 2: REINFORCE's baseline and the variance of its gradient", flush=True)
         summary = variance_experiment(out, settings)
