@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import pgzoo.envs  # noqa: F401  (registers pgzoo's envs with Gymnasium)
 from pgzoo.a3c import A3C
 from pgzoo.dpg import DPG
 from pgzoo.reinforce import REINFORCE
