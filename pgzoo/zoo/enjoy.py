@@ -11,7 +11,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from pgzoo.zoo.algos import check_device, get_algo_class, normalize_algo_name
 from pgzoo.zoo.envs import check_env_id, make_zoo_env
-from pgzoo.zoo.errors import UnsafeModelError
+from pgzoo.zoo.errors import UnsafeModelError, ZooError, one_line
 from pgzoo.zoo.experiment import (
     find_run_folder,
     hub_origin,
@@ -98,11 +98,29 @@ def load_agent(
 
     if trusted:
         read_zip_data(path)  # a damaged file gets a one-line error, not a traceback from inside SB3's load
-        model = algo_class.load(str(path), env=env, device=device)
+        model = _load_trusted(algo_class, path, env, device)
     else:
         model_config = {"policy": config.policy, **config.model_kwargs}
         model = load_model_safely(path, algo_class, env, config=model_config, device=device)
     return Agent(model=model, env=env, run_folder=run_folder, model_path=path)
+
+
+def _load_trusted(algo_class: Any, path: Path, env: VecEnv, device: str) -> Any:
+    """
+    SB3's ``load`` of a model trained here, its failures as one line: a damaged file (flipped bytes, a garbage
+    ``policy.pth``) or a model for another observation space.
+
+    :param algo_class: The algorithm class.
+    :param path: The model zip.
+    :param env: The env it will act in.
+    :param device: Torch device.
+    :raises ZooError: When SB3 or torch cannot load it.
+    """
+    try:
+        return algo_class.load(str(path), env=env, device=device)
+    except Exception as error:
+        env.close()
+        raise ZooError(f"cannot load {path}: {type(error).__name__}: {one_line(error)}") from error
 
 
 @dataclass

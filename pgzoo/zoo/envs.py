@@ -80,7 +80,7 @@ class ReportEnvFailures(gym.Wrapper):
         super().__init__(env)
         self.env_id = env_id
 
-    @property
+    @property  # type: ignore[override]  # gymnasium's Env declares it as an attribute, Wrapper as a property
     def spec(self) -> Any:
         """The wrapped env's spec: this wrapper changes nothing a copy of the env (an A3C worker's) would need."""
         return self.env.spec
