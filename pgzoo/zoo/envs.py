@@ -80,8 +80,9 @@ class ReportEnvFailures(gym.Wrapper):
         super().__init__(env)
         self.env_id = env_id
 
-    @property  # type: ignore[override]  # gymnasium's Env declares it as an attribute, Wrapper as a property
-    def spec(self) -> Any:
+    # gymnasium's Env declares spec an attribute, its Wrapper a property: mypy sees an override.
+    @property
+    def spec(self) -> Any:  # type: ignore[override]
         """The wrapped env's spec: this wrapper changes nothing a copy of the env (an A3C worker's) would need."""
         return self.env.spec
 

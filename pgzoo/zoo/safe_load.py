@@ -162,9 +162,7 @@ def _check_inflation(infos: list[zipfile.ZipInfo], what: str) -> None:
     compressed = sum(info.compress_size for info in infos)
     limit = min(MAX_WEIGHTS_BYTES, max(_SMALL_BYTES, MAX_COMPRESSION_RATIO * compressed))
     if size > limit:
-        raise ZooError(
-            f"{what} would unpack to {size} bytes from {compressed}, more than a model's weights hold ({limit})"
-        )
+        raise ZooError(f"{what} would unpack to {size} bytes from {compressed}, more than a model's weights hold ({limit})")
 
 
 def _check_member_size(archive: zipfile.ZipFile, member: str, limit: int, name: str | Path) -> None:
