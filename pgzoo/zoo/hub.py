@@ -400,7 +400,7 @@ def push(
             )
     find_run_folder(log_folder, algo, env_id, exp_id)  # fail before evaluating when the run is missing
     if target is not None:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        check_writable_folder(target.parent, f"--local-dir {target}")
     # Packaged next to --local-dir, then renamed into place: a failed packaging leaves no half-filled folder.
     staging = Path(tempfile.mkdtemp(prefix=".pgzoo-push-", dir=target.parent if target is not None else None))
     folder = staging / "package"  # made by package() with mkdir: a plain folder's permissions, unlike mkdtemp's
