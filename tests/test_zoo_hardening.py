@@ -449,3 +449,11 @@ def test_hyperparams_bounds_have_one_home() -> None:
             {"env_wrapper": [{"stable_baselines3.common.atari_wrappers.AtariWrapper": {"screen_size": 10**6}}]},
             trust_imports=False,
         )
+
+
+def test_a_video_too_long_for_memory_is_refused_before_recording(logs: Path, tmp_path: Path, capsys) -> None:
+    start = time.perf_counter()
+    args = ["record-video", "--algo", "a2c", "--env", "CartPole-v1", "-f", str(logs), "-o", str(tmp_path / "v.mp4")]
+    assert main([*args, "-n", "100000000"]) == 2
+    assert "would take" in _one_error_line(capsys) and time.perf_counter() - start < 30
+    assert not (tmp_path / "v.mp4").exists()
