@@ -457,3 +457,12 @@ def test_a_video_too_long_for_memory_is_refused_before_recording(logs: Path, tmp
     assert main([*args, "-n", "100000000"]) == 2
     assert "would take" in _one_error_line(capsys) and time.perf_counter() - start < 30
     assert not (tmp_path / "v.mp4").exists()
+
+
+@pytest.mark.parametrize("name", ["config.yml", "vecnormalize.json"])
+def test_huge_downloaded_text_files_are_refused_unread(hub: FakeHub, logs: Path, tmp_path: Path, name: str, capsys) -> None:
+    files = {"a2c-CartPole-v1.zip": _model(logs), "config.yml": b"normalize: true\n"}
+    files[name] = b"#" * (65 * 2**20) if name == "vecnormalize.json" else b"# padding\n" * (2 * 2**20)
+    hub.add_repo(REPO, files)
+    assert main(["pull", "--repo-id", REPO, "-f", str(tmp_path)]) == 2
+    assert "bytes, more than" in _one_error_line(capsys)

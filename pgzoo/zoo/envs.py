@@ -191,6 +191,8 @@ def make_zoo_env(
     return env
 
 
+#: Largest ``vecnormalize.json`` read (an image env's statistics take a few MB).
+_MAX_STATS_BYTES = 64 * 2**20
 #: Deepest nesting of statistics in ``vecnormalize.json``: one level per ``Dict`` observation space in another.
 _MAX_STATS_DEPTH = 8
 
@@ -232,6 +234,9 @@ def read_vecnormalize_stats(path: str | Path) -> dict[str, Any]:
     """
     where = str(path)
     try:
+        size = Path(path).stat().st_size
+        if size > _MAX_STATS_BYTES:
+            raise ZooError(f"{where}: {size} bytes, more than normalization statistics take ({_MAX_STATS_BYTES})")
         data = json.loads(Path(path).read_text())
     except (OSError, ValueError, RecursionError) as error:
         raise ZooError(f"{where}: not a readable JSON file ({one_line(error)})") from None

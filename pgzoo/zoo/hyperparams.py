@@ -101,6 +101,8 @@ def load_yaml(path: str | Path) -> Any:
     """
     path = Path(path)
     try:
+        if path.is_file() and path.stat().st_size > MAX_YAML_BYTES:
+            raise HyperparamsError(f"{path} is {path.stat().st_size} bytes, more than a hyperparameter file holds")
         text = path.read_text()
     except FileNotFoundError:
         raise HyperparamsError(f"hyperparameter file {path} does not exist") from None
@@ -117,6 +119,9 @@ def load_yaml(path: str | Path) -> Any:
     _check_expanded_size(content, path)
     return content
 
+
+#: Largest YAML file read (the packaged ones are a few kB; one from the Hub could be gigabytes).
+MAX_YAML_BYTES = 16 * 2**20
 
 #: Most frames ``frame_stack`` (or a wrapper's ``stack_size``) may stack (Atari agents stack 4).
 MAX_FRAME_STACK = 1000
