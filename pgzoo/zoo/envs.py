@@ -143,6 +143,8 @@ def make_zoo_env(
     :param training: ``False`` freezes VecNormalize statistics and reports raw rewards (evaluation / replay).
     :param render_mode: Passed to ``gym.make`` (``"human"``, ``"rgb_array"``).
     :param vecnormalize_path: Statistics to load (``vecnormalize.json``) when the config normalizes.
+    :raises EnvFailedError: When the env or a wrapper cannot be created with these arguments; the envs made then
+        raise it when their ``step()`` or ``reset()`` fails (see :class:`ReportEnvFailures`).
     """
     env_kwargs = dict(config.env_kwargs)
     if render_mode is not None:

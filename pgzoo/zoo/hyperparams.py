@@ -97,7 +97,7 @@ def load_yaml(path: str | Path) -> Any:
     Read a YAML file safely (no Python object construction), accepting rl-zoo3's OrderedDict config files.
 
     :param path: File to read.
-    :raises HyperparamsError: When the file is missing or is not valid YAML.
+    :raises HyperparamsError: When the file is missing, larger than :data:`MAX_YAML_BYTES` or not valid YAML.
     """
     path = Path(path)
     try:
