@@ -56,3 +56,17 @@ class FailingEnv(gym.Env):
         if self.fail_after_steps is not None and self.total_steps > self.fail_after_steps:
             raise RuntimeError("the simulator crashed in step")
         return np.zeros(2, dtype=np.float32), 1.0, False, self.steps >= 10, {}
+
+
+class WrongShapeEnv(gym.Env):
+    """Its observations have 3 values though its observation space says 2 (a user's env with a stale space)."""
+
+    observation_space = spaces.Box(-1.0, 1.0, (2,), dtype=np.float32)
+    action_space = spaces.Discrete(2)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        return np.zeros(2, dtype=np.float32), {}
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict]:
+        return np.zeros(3, dtype=np.float32), 0.0, False, False, {}

@@ -25,7 +25,7 @@ import pytest
 import torch as th
 
 sys.path.insert(0, str(Path(__file__).parent))
-from broken_envs import FailingEnv, NanRewardEnv
+from broken_envs import FailingEnv, NanRewardEnv, WrongShapeEnv
 from hub_server import FakeHub
 
 os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
@@ -316,6 +316,18 @@ def test_an_env_that_raises_stops_training_with_one_line_and_the_model_saved(
     err = capsys.readouterr().err
     assert "Traceback (most recent call last)" in err and "broken_envs.py" in err
     assert err.strip().splitlines()[-1].startswith("error: the env")
+
+
+def test_an_observation_of_the_wrong_shape_is_one_line(tmp_path: Path, capsys) -> None:
+    if "WrongShape-v0" not in gym.registry:
+        gym.register("WrongShape-v0", entry_point=WrongShapeEnv)
+    file = tmp_path / "hp.yml"
+    file.write_text("WrongShape-v0:\n  n_timesteps: 100\n")
+    args = ["train", "--algo", "a2c", "--env", "WrongShape-v0", "-f", str(tmp_path), "--hyperparams", str(file)]
+    assert main([*args, "--eval-freq", "0", "--verbose", "0"]) == 2
+    assert "returned an observation of shape (3,) from step(), but its observation space has shape (2,)" in (
+        _one_error_line(capsys)
+    )
 
 
 def test_an_env_that_raises_in_the_evaluation_env_of_a3c_is_one_line(tmp_path: Path, capsys) -> None:

@@ -89,21 +89,34 @@ class ReportEnvFailures(gym.Wrapper):
     def _failed(self, method: str, error: Exception) -> EnvFailedError:
         return EnvFailedError(f"the env {self.env_id} failed in {method}(): {type(error).__name__}: {one_line(error)}")
 
+    def _check_shape(self, observation: Any, method: str) -> None:
+        # A Box observation of another shape would fail deep inside the VecEnv's buffers instead.
+        space = self.observation_space
+        if isinstance(space, gym.spaces.Box) and np.shape(observation) != space.shape:
+            raise EnvFailedError(
+                f"the env {self.env_id} returned an observation of shape {np.shape(observation)} from {method}(), "
+                f"but its observation space has shape {space.shape}"
+            )
+
     def step(self, action: Any) -> Any:
         try:
-            return self.env.step(action)
+            result = self.env.step(action)
         except ZooError:
             raise
         except Exception as error:
             raise self._failed("step", error) from error
+        self._check_shape(result[0], "step")
+        return result
 
     def reset(self, **kwargs: Any) -> Any:
         try:
-            return self.env.reset(**kwargs)
+            result = self.env.reset(**kwargs)
         except ZooError:
             raise
         except Exception as error:
             raise self._failed("reset", error) from error
+        self._check_shape(result[0], "reset")
+        return result
 
 
 class _ApplyWrappers:
