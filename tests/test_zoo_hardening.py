@@ -287,7 +287,12 @@ def test_paths_under_a_file_are_one_line(logs: Path, tmp_path: Path, hub: FakeHu
 
 
 def _register_failing_envs() -> None:
-    for env_id, kwargs in {"FailingStep-v0": {"fail_after_steps": 150}, "FailingReset-v0": {"fail_on_reset": 3}}.items():
+    failing = {
+        "FailingStep-v0": {"fail_after_steps": 150},
+        "FailingReset-v0": {"fail_on_reset": 3},
+        "FailingFirstReset-v0": {"fail_on_reset": 1},
+    }
+    for env_id, kwargs in failing.items():
         if env_id not in gym.registry:
             gym.register(env_id, entry_point=FailingEnv, kwargs=kwargs)
 
@@ -330,14 +335,15 @@ def test_an_observation_of_the_wrong_shape_is_one_line(tmp_path: Path, capsys) -
     )
 
 
-def test_an_env_that_raises_in_the_evaluation_env_of_a3c_is_one_line(tmp_path: Path, capsys) -> None:
+def test_an_env_that_raises_in_a3cs_main_process_is_one_line(tmp_path: Path, capsys) -> None:
+    """A3C resets the main process's env (for its spaces and callbacks) before its workers start."""
     _register_failing_envs()
     file = tmp_path / "hp.yml"
-    file.write_text("FailingReset-v0:\n  n_timesteps: 3000\n  n_workers: 1\n  policy_kwargs: 'dict(net_arch=[8])'\n")
-    args = ["train", "--algo", "a3c", "--env", "FailingReset-v0", "-f", str(tmp_path), "--hyperparams", str(file)]
-    assert main([*args, "--eval-freq", "100", "--eval-episodes", "1", "--verbose", "0"]) == 2
-    assert "the simulator crashed in reset" in _one_error_line(capsys)
-    assert (tmp_path / "a3c" / "FailingReset-v0_1" / "FailingReset-v0.zip").is_file()
+    file.write_text("FailingFirstReset-v0:\n  n_timesteps: 3000\n  n_workers: 1\n  policy_kwargs: 'dict(net_arch=[8])'\n")
+    args = ["train", "--algo", "a3c", "--env", "FailingFirstReset-v0", "-f", str(tmp_path), "--hyperparams", str(file)]
+    assert main([*args, "--eval-freq", "0", "--verbose", "0"]) == 2
+    assert "failed in reset(): RuntimeError: the simulator crashed in reset" in _one_error_line(capsys)
+    assert (tmp_path / "a3c" / "FailingFirstReset-v0_1" / "FailingFirstReset-v0.zip").is_file()
 
 
 # --- The user's own damaged or mismatched model ------------------------------------------------------------------
