@@ -90,9 +90,10 @@ class ReportEnvFailures(gym.Wrapper):
         return EnvFailedError(f"the env {self.env_id} failed in {method}(): {type(error).__name__}: {one_line(error)}")
 
     def _check_shape(self, observation: Any, method: str) -> None:
-        # A Box observation of another shape would fail deep inside the VecEnv's buffers instead.
+        # A Box observation that does not fit its space's shape would fail deep inside the VecEnv's buffers instead
+        # (one that broadcasts to it, a scalar for shape (1,) say, is stored there as it always was).
         space = self.observation_space
-        if isinstance(space, gym.spaces.Box) and np.shape(observation) != space.shape:
+        if isinstance(space, gym.spaces.Box) and not _broadcasts(np.shape(observation), space.shape):
             raise EnvFailedError(
                 f"the env {self.env_id} returned an observation of shape {np.shape(observation)} from {method}(), "
                 f"but its observation space has shape {space.shape}"
@@ -117,6 +118,14 @@ class ReportEnvFailures(gym.Wrapper):
             raise self._failed("reset", error) from error
         self._check_shape(result[0], "reset")
         return result
+
+
+def _broadcasts(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether an array of ``shape`` can be stored into one of ``target`` (NumPy broadcasting)."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
 
 
 class _ApplyWrappers:
