@@ -232,7 +232,6 @@ def test_train_errors(tmp_path: Path) -> None:
         ("reinforce", "CartPole-v1", {"policy": "FooPolicy"}, r"cannot build REINFORCE .*Policy FooPolicy unknown"),
         ("reinforce", "CartPole-v1", {"policy": "CnnPolicy"}, r"cannot build REINFORCE .*NatureCNN only with images"),
         ("reinforce", "CartPole-v1", {"learning_rate": "abc"}, r"schedule must be a float or a callable, not abc"),
-        ("reinforce", "CartPole-v1", {"n_steps": 0}, r"cannot build REINFORCE .*n_steps"),
         ("dpg", "CartPole-v1", {}, r"cannot build DPG for CartPole-v1 in .*x.yml: DPG needs a continuous Box"),
         ("dqn", "Pendulum-v1", {}, r"cannot build DQN for Pendulum-v1 in .*x.yml: The algorithm only supports"),
         ("a2c", "CartPole-v1", {"normalize": "dict(norm_obs_keys=['a'])"}, r"normalize .*VecNormalize rejected it"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -173,7 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--hyperparams", "-conf", dest="hyperparams_file", metavar="FILE", help="rl-zoo3 style YAML file")
     train.add_argument("-tb", "--tensorboard-log", metavar="DIR", help="TensorBoard log folder")
-    train.add_argument("--verbose", type=int, default=1, help="0 quiet, 1 training logs (default)")
+    train.add_argument(
+        "--verbose",
+        type=int,
+        default=1,
+        help="0 quiet, 1 training logs (default), 2 also the traceback behind an error (an env's failure, say)",
+    )
     train.add_argument(
         "--progress-bar",
         action=argparse.BooleanOptionalAction,
@@ -431,6 +437,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(_COMMANDS[args.command](args))
     except ZooError as error:
         message = str(error)
+        if getattr(args, "verbose", 0) >= 2 and error.__cause__ is not None:
+            # The failure behind the message (an env's own exception, say), for whoever debugs it.
+            traceback.print_exception(error.__cause__, file=sys.stderr)
         if isinstance(error, UnknownEnvError) and hasattr(args, "gym_packages"):
             message += " Use --gym-packages to import a package that registers it"
         print(f"error: {message}", file=sys.stderr)

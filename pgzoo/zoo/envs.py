@@ -14,11 +14,12 @@ from typing import Any, BinaryIO
 
 import gymnasium as gym
 import numpy as np
+import torch as th
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecFrameStack, VecNormalize
 
-from pgzoo.zoo.errors import HyperparamsError, UnknownEnvError, ZooError, one_line
+from pgzoo.zoo.errors import DivergedError, EnvFailedError, HyperparamsError, UnknownEnvError, ZooError, one_line
 from pgzoo.zoo.hyperparams import ZooConfig
 
 #: File name of the VecNormalize statistics in JSON (safe to load); the ``.pkl`` is SB3's pickle, kept for rl-zoo3.
@@ -112,16 +113,81 @@ def env_folder_name(env_id: str) -> str:
     return env_id.replace("/", "-").replace(":", "-")
 
 
-class _ApplyWrappers:
-    """Picklable callable applying a list of (wrapper class, kwargs) to an env, innermost first."""
+class ReportEnvFailures(gym.Wrapper):
+    """
+    Turn an exception raised by the env's ``step()`` or ``reset()`` into an :class:`EnvFailedError` naming it (the
+    original is its ``__cause__``), so that the zoo tells a failing env from a failure of its own and can stop with
+    one line, the model trained so far saved.
 
-    def __init__(self, wrappers: list[tuple[type, dict[str, Any]]]) -> None:
-        self.wrappers = wrappers
+    :param env: The env (with its wrappers).
+    :param env_id: Its id, for the message.
+    """
+
+    def __init__(self, env: gym.Env, env_id: str) -> None:
+        super().__init__(env)
+        self.env_id = env_id
+
+    # gymnasium's Env declares spec an attribute, its Wrapper a property: mypy sees an override.
+    @property
+    def spec(self) -> Any:  # type: ignore[override]
+        """The wrapped env's spec: this wrapper changes nothing a copy of the env (an A3C worker's) would need."""
+        return self.env.spec
+
+    def _failed(self, method: str, error: Exception) -> EnvFailedError:
+        return EnvFailedError(f"the env {self.env_id} failed in {method}(): {type(error).__name__}: {one_line(error)}")
+
+    def _check_shape(self, observation: Any, method: str) -> None:
+        # A Box observation that does not fit its space's shape would fail deep inside the VecEnv's buffers instead
+        # (one that broadcasts to it, a scalar for shape (1,) say, is stored there as it always was).
+        space = self.observation_space
+        if isinstance(space, gym.spaces.Box) and not _broadcasts(np.shape(observation), space.shape):
+            raise EnvFailedError(
+                f"the env {self.env_id} returned an observation of shape {np.shape(observation)} from {method}(), "
+                f"but its observation space has shape {space.shape}"
+            )
+
+    def step(self, action: Any) -> Any:
+        try:
+            result = self.env.step(action)
+        except ZooError:
+            raise
+        except Exception as error:
+            raise self._failed("step", error) from error
+        self._check_shape(result[0], "step")
+        return result
+
+    def reset(self, **kwargs: Any) -> Any:
+        try:
+            result = self.env.reset(**kwargs)
+        except ZooError:
+            raise
+        except Exception as error:
+            raise self._failed("reset", error) from error
+        self._check_shape(result[0], "reset")
+        return result
+
+
+def _broadcasts(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether an array of ``shape`` can be stored into one of ``target`` (NumPy broadcasting)."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
+class _ApplyWrappers:
+    """
+    Picklable callable applying a list of (wrapper class, kwargs) to an env, innermost first, then
+    :class:`ReportEnvFailures` around them all.
+    """
+
+    def __init__(self, wrappers: list[tuple[type, dict[str, Any]]], env_id: str) -> None:
+        self.wrappers, self.env_id = wrappers, env_id
 
     def __call__(self, env: gym.Env) -> gym.Env:
         for wrapper_class, kwargs in self.wrappers:
             env = wrapper_class(env, **kwargs)
-        return env
+        return ReportEnvFailures(env, self.env_id)
 
 
 def make_zoo_env(
@@ -146,6 +212,8 @@ def make_zoo_env(
     :param training: ``False`` freezes VecNormalize statistics and reports raw rewards (evaluation / replay).
     :param render_mode: Passed to ``gym.make`` (``"human"``, ``"rgb_array"``).
     :param vecnormalize_path: Statistics to load (``vecnormalize.json``) when the config normalizes.
+    :raises EnvFailedError: When the env or a wrapper cannot be created with these arguments; the envs made then
+        raise it when their ``step()`` or ``reset()`` fails (see :class:`ReportEnvFailures`).
     """
     env_kwargs = dict(config.env_kwargs)
     if render_mode is not None:
@@ -153,18 +221,27 @@ def make_zoo_env(
     if render_mode == "rgb_array":
         # pygame opens an audio device on init; headless machines have none and SDL prints an error about it.
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            # Drawing off screen needs no display, but SDL still tries one and prints "error: XDG_RUNTIME_DIR is
+            # invalid or not set" on a headless machine.
+            os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     try:
         env = make_vec_env(
             env_id,
             n_envs=n_envs,
             seed=seed,
             monitor_dir=str(monitor_dir) if monitor_dir is not None else None,
-            wrapper_class=_ApplyWrappers(config.wrappers) if config.wrappers else None,
+            wrapper_class=_ApplyWrappers(config.wrappers, env_id),
             env_kwargs=env_kwargs,
             vec_env_cls=DummyVecEnv,
         )
-    except TypeError as error:
-        raise ZooError(f"cannot create {env_id} with env_kwargs {env_kwargs}: {error}") from None
+    except ZooError:
+        raise
+    except Exception as error:  # the env or a wrapper refused its arguments, or its constructor failed
+        wrappers = f" and wrappers {[cls.__name__ for cls, _ in config.wrappers]}" if config.wrappers else ""
+        raise EnvFailedError(
+            f"cannot create {env_id} with env_kwargs {env_kwargs}{wrappers}: {type(error).__name__}: {one_line(error)}"
+        ) from error
     if config.frame_stack:
         env = VecFrameStack(env, n_stack=config.frame_stack)
     if config.normalize_kwargs is not None:
@@ -185,17 +262,25 @@ def make_zoo_env(
     return env
 
 
+#: Largest ``vecnormalize.json`` read (an image env's statistics take a few MB).
+_MAX_STATS_BYTES = 64 * 2**20
+#: Deepest nesting of statistics in ``vecnormalize.json``: one level per ``Dict`` observation space in another.
+_MAX_STATS_DEPTH = 8
+
+
 def _rms_to_dict(rms: Any) -> Any:
     if isinstance(rms, dict):
         return {key: _rms_to_dict(value) for key, value in rms.items()}
     return {"mean": np.asarray(rms.mean).tolist(), "var": np.asarray(rms.var).tolist(), "count": float(rms.count)}
 
 
-def _rms_from_dict(data: Any, where: str) -> Any:
+def _rms_from_dict(data: Any, where: str, depth: int = 0) -> Any:
     if not isinstance(data, dict):
         raise ZooError(f"{where}: expected statistics (mean, var, count), got {type(data).__name__}")
     if "mean" not in data:
-        return {str(key): _rms_from_dict(value, f"{where}[{key!r}]") for key, value in data.items()}
+        if depth >= _MAX_STATS_DEPTH:
+            raise ZooError(f"{where.split('[')[0]}: statistics nested more than {_MAX_STATS_DEPTH} deep")
+        return {str(key): _rms_from_dict(value, f"{where}[{key!r}]", depth + 1) for key, value in data.items()}
     try:
         mean, var = np.asarray(data["mean"], dtype=np.float64), np.asarray(data["var"], dtype=np.float64)
         count = float(data["count"])
@@ -225,6 +310,9 @@ def read_vecnormalize_stats(path: str | Path) -> dict[str, Any]:
 
         return check_vecnormalize_stats(read_pickled_vecnormalize(path), where)
     try:
+        size = Path(path).stat().st_size
+        if size > _MAX_STATS_BYTES:
+            raise ZooError(f"{where}: {size} bytes, more than normalization statistics take ({_MAX_STATS_BYTES})")
         data = json.loads(Path(path).read_text())
     except (OSError, ValueError, RecursionError) as error:
         raise ZooError(f"{where}: not a readable JSON file ({one_line(error)})") from None
@@ -379,5 +467,23 @@ def atomic_save_model(model: Any, path: str | Path) -> Path:
     path = Path(path)
     if path.suffix != ".zip":
         path = path.with_name(path.name + ".zip")
+    check_finite_weights(model, path)
     atomic_write(path, model.save)
     return path
+
+
+def check_finite_weights(model: Any, path: str | Path) -> None:
+    """
+    Refuse to save a model whose policy holds NaN or inf (weights, or buffers such as normalization statistics): it
+    would be picked as the final model, the best one or a checkpoint to resume from, and only fail when used.
+
+    :param model: The algorithm instance.
+    :param path: Where it was to be saved, for the message.
+    :raises DivergedError: When a floating-point tensor of the policy is not finite.
+    """
+    for name, tensor in model.policy.state_dict().items():
+        if th.is_floating_point(tensor) and not th.isfinite(tensor).all():
+            raise DivergedError(
+                f"training diverged: the weights hold NaN or inf ({name}) after {model.num_timesteps} steps; "
+                f"{Path(path).name} was not saved"
+            )

@@ -53,6 +53,18 @@ class UnsafeValueError(HyperparamsError):
     """A hyperparameter string uses Python that the restricted evaluator does not allow."""
 
 
+class UntrustedClassError(UnsafeValueError):
+    """A file that is not trusted (from the Hub) names a class outside the allow-list; ``--trust-remote-code`` allows it."""
+
+
+class DivergedError(ZooError):
+    """Training diverged: the weights hold NaN or inf (never saved as a model or a checkpoint)."""
+
+
+class EnvFailedError(ZooError):
+    """The env raised an exception in ``step()`` or ``reset()``; the original exception is its ``__cause__``."""
+
+
 class ExperimentNotFoundError(ZooError):
     """No trained model was found in the log folder for the requested algo / env / experiment id."""
 

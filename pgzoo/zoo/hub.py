@@ -35,6 +35,7 @@ from pgzoo.zoo.envs import (
     VECNORMALIZE_PKL,
     atomic_write_text,
     check_env_id,
+    check_writable_folder,
     env_folder_name,
     read_vecnormalize_stats,
     successor_env_id,
@@ -65,6 +66,18 @@ def endpoint() -> str:
     return os.environ.get("HF_ENDPOINT", "").rstrip("/") or "https://huggingface.co"
 
 
+def public_endpoint() -> str:
+    """:func:`endpoint` without the ``user:password@`` it may hold: what files and messages may show."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(endpoint())
+    if parts.username is None and parts.password is None:
+        return endpoint()
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    return urlunsplit(parts._replace(netloc=netloc + (f":{parts.port}" if parts.port else "")))
+
+
 def default_repo_name(algo: str, env_id: str) -> str:
     """Repository name used by default: ``<algo>-<env>`` (``a3c-CartPole-v1``)."""
     return f"{algo}-{env_folder_name(env_id)}"
@@ -91,14 +104,19 @@ def _hub_error(error: Exception, repo_id: str, filename: str | None = None) -> H
     )
 
     if isinstance(error, RepositoryNotFoundError):
-        return HubError(f"repository {repo_id} not found on {endpoint()} (check the id; private repos need a token)")
+        return HubError(f"repository {repo_id} not found on {public_endpoint()} (check the id; private repos need a token)")
     if isinstance(error, RevisionNotFoundError):
-        return HubError(f"revision not found in {repo_id} on {endpoint()}")
+        return HubError(f"revision not found in {repo_id} on {public_endpoint()}")
     if isinstance(error, EntryNotFoundError):
-        return HubError(f"file {filename!r} not found in {repo_id} on {endpoint()}")
+        return HubError(f"file {filename!r} not found in {repo_id} on {public_endpoint()}")
     if isinstance(error, HfHubHTTPError):
-        return HubError(f"Hub request for {repo_id} failed: {one_line(error)}")
-    return HubError(f"cannot reach the Hub at {endpoint()} for {repo_id}: {error}")
+        return HubError(f"Hub request for {repo_id} failed: {_redact(one_line(error))}")
+    return HubError(f"cannot reach the Hub at {public_endpoint()} for {repo_id}: {_redact(one_line(error))}")
+
+
+def _redact(text: str) -> str:
+    """``text`` with the endpoint's credentials (a URL quoted by ``huggingface_hub``) left out."""
+    return text.replace(endpoint(), public_endpoint())
 
 
 @dataclass
@@ -383,7 +401,7 @@ def push(
             )
     find_run_folder(log_folder, algo, env_id, exp_id)  # fail before evaluating when the run is missing
     if target is not None:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        check_writable_folder(target.parent, f"--local-dir {target}")
     # Packaged next to --local-dir, then renamed into place: a failed packaging leaves no half-filled folder.
     staging = Path(tempfile.mkdtemp(prefix=".pgzoo-push-", dir=target.parent if target is not None else None))
     folder = staging / "package"  # made by package() with mkdir: a plain folder's permissions, unlike mkdtemp's
@@ -478,6 +496,26 @@ def _read_mapping(path: Path, repo_id: str) -> dict[str, Any]:
     if not isinstance(content, Mapping):
         raise HubError(f"{where} holds a YAML {type(content).__name__}, not a mapping of names to values")
     return dict(content)
+
+
+def _check_pulled_config(config: dict[str, Any], repo_id: str) -> None:
+    """
+    Check a downloaded ``config.yml`` as ``enjoy`` will read it, so that a value it cannot use is refused by ``pull``
+    rather than left for ``enjoy``; a class outside the allow-list is left for ``enjoy --trust-remote-code``.
+
+    :param config: Its content.
+    :param repo_id: Its repository, for the message.
+    :raises HubError: When a value is one the zoo cannot use.
+    """
+    from pgzoo.zoo.errors import HyperparamsError, UntrustedClassError
+    from pgzoo.zoo.hyperparams import preprocess_hyperparams
+
+    try:
+        preprocess_hyperparams(config, where=f"config.yml of {repo_id}", trust_imports=False)
+    except UntrustedClassError:
+        pass
+    except HyperparamsError as error:
+        raise HubError(str(error)) from None
 
 
 def _warn_if_unknown_env(env_id: str, from_repo_name: bool) -> None:
@@ -588,7 +626,7 @@ def pull(
     if filename is None:
         filename = _model_zip(repo_id, files, algo, env_id)
     algo_folder = Path(log_folder) / algo
-    algo_folder.mkdir(parents=True, exist_ok=True)
+    check_writable_folder(algo_folder, f"-f {log_folder}")
     # Staged next to the run folder (same file system), then moved into place by one rename.
     staging = Path(tempfile.mkdtemp(prefix=".pgzoo-pull-", dir=algo_folder))
     try:
@@ -601,6 +639,7 @@ def pull(
         except ZooError as error:
             raise HubError(str(error)) from None
         config = _read_mapping(fetched["config.yml"], repo_id) if "config.yml" in fetched else {}
+        _check_pulled_config(config, repo_id)
         if VECNORMALIZE_JSON in fetched:
             try:
                 read_vecnormalize_stats(fetched[VECNORMALIZE_JSON])
@@ -631,7 +670,8 @@ def pull(
         for name in ("results.json", "README.md"):
             if name in fetched:
                 fetched[name].replace(staged_run / name)
-        marker = {"repo_id": repo_id, "revision": revision, "filename": filename, "endpoint": endpoint(), "files": placed}
+        marker = {"repo_id": repo_id, "revision": revision, "filename": filename, "endpoint": public_endpoint(),
+                  "files": placed}  # fmt: skip
         atomic_write_text(cfg_folder / HUB_MARKER, json.dumps(marker, indent=2))
 
         run_folder = new_run_folder(log_folder, algo, env_id)  # reserves the next run number (an empty folder)

@@ -38,7 +38,7 @@ from typing import Any
 import yaml
 
 from pgzoo.common.noise import NOISE_TYPES
-from pgzoo.zoo.errors import HyperparamsError, MissingEntryError, UnsafeValueError
+from pgzoo.zoo.errors import HyperparamsError, MissingEntryError, UnsafeValueError, UntrustedClassError
 from pgzoo.zoo.safe_eval import safe_eval
 
 #: Keys handled by the zoo rather than passed to the algorithm.
@@ -100,10 +100,12 @@ def load_yaml(path: str | Path) -> Any:
     Read a YAML file safely (no Python object construction), accepting rl-zoo3's OrderedDict config files.
 
     :param path: File to read.
-    :raises HyperparamsError: When the file is missing or is not valid YAML.
+    :raises HyperparamsError: When the file is missing, larger than :data:`MAX_YAML_BYTES` or not valid YAML.
     """
     path = Path(path)
     try:
+        if path.is_file() and path.stat().st_size > MAX_YAML_BYTES:
+            raise HyperparamsError(f"{path} is {path.stat().st_size} bytes, more than a hyperparameter file holds")
         text = path.read_text()
     except FileNotFoundError:
         raise HyperparamsError(f"hyperparameter file {path} does not exist") from None
@@ -121,8 +123,46 @@ def load_yaml(path: str | Path) -> Any:
     return content
 
 
-#: Most frames ``frame_stack`` may stack (Atari agents stack 4).
+#: Largest YAML file read (the packaged ones are a few kB; one from the Hub could be gigabytes).
+MAX_YAML_BYTES = 16 * 2**20
+
+#: Most frames ``frame_stack`` (or a wrapper's ``stack_size``) may stack (Atari agents stack 4).
 MAX_FRAME_STACK = 1000
+#: Most envs one process steps (``n_envs``, A3C's ``n_envs_per_worker``): each is a whole env (rl-zoo3's largest use 64).
+MAX_ENVS = 1024
+#: Most A3C worker processes.
+MAX_WORKERS = 256
+#: Most steps of one rollout (``n_steps``): the rollout buffer holds ``n_steps * n_envs`` observations.
+MAX_ROLLOUT_STEPS = 1_000_000
+#: Largest side of an image a wrapper is asked to make (``screen_size``, ``shape``); Atari's are 84 or 210.
+MAX_IMAGE_SIDE = 4096
+
+#: Bounds (inclusive; ``None``: no upper bound) of the entry's values that size something: checked before anything is
+#: built, since a few bytes of a file (one from the Hub, say) could ask for millions of envs or processes, and a
+#: zero would only fail deep inside training.
+SIZE_BOUNDS: dict[str, tuple[int, int | None]] = {
+    "n_envs": (0, MAX_ENVS),  # 0 is taken as 1
+    "n_envs_per_worker": (1, MAX_ENVS),
+    "n_workers": (1, MAX_WORKERS),
+    "frame_stack": (0, MAX_FRAME_STACK),  # 0 (or false): no stacking
+    "n_steps": (1, MAX_ROLLOUT_STEPS),
+    "batch_size": (1, None),
+    "n_epochs": (1, None),
+    "n_episodes": (1, None),
+}
+
+#: Upper bounds of the arguments of ``env_wrapper`` classes that size buffers or images (the allow-listed
+#: ``FrameStackObservation``, ``ResizeObservation``, ``AtariWrapper``...): the same limits as the entry's own keys.
+WRAPPER_ARG_LIMITS: dict[str, int] = {
+    "stack_size": MAX_FRAME_STACK,
+    "n_stack": MAX_FRAME_STACK,
+    "num_stack": MAX_FRAME_STACK,
+    "frame_skip": MAX_FRAME_STACK,
+    "skip": MAX_FRAME_STACK,
+    "noop_max": MAX_FRAME_STACK,
+    "screen_size": MAX_IMAGE_SIDE,
+    "shape": MAX_IMAGE_SIDE,
+}
 
 #: Values a YAML file may hold once its aliases are expanded. A zoo file holds a few hundred; nested aliases (each
 #: repeating the previous one several times: an "alias bomb", say in a downloaded config.yml) reach billions from
@@ -315,7 +355,7 @@ def import_dotted(path: str, *, allowed: frozenset[str] | None, what: str) -> An
     :param what: Description of the value, for errors.
     :raises HyperparamsError: When the path is refused or cannot be imported.
     """
-    refused = UnsafeValueError(
+    refused = UntrustedClassError(
         f"{what}: {path!r} is not among the classes a downloaded file may name ({', '.join(sorted(allowed or ()))}); "
         "this file is not trusted, pass --trust-remote-code (trust_remote_code=True) to allow it"
     )
@@ -357,10 +397,41 @@ def _parse_class_list(value: Any, *, key: str, trust_imports: bool, what: str) -
                 kwargs = safe_eval(kwargs, what=what)
             if not isinstance(kwargs, dict | None):
                 raise HyperparamsError(f"{what}: the arguments of {path!r} must be a mapping, got {kwargs!r}")
+            if key == "env_wrapper":
+                _check_wrapper_args(kwargs or {}, str(path), what)
             result.append((import_dotted(str(path), allowed=allowed, what=what), kwargs or {}))
         else:
             raise HyperparamsError(f"{what}: expected a dotted class path or {{path: kwargs}}, got {item!r}")
     return result
+
+
+def _check_wrapper_args(kwargs: dict[str, Any], path: str, what: str) -> None:
+    """Refuse a wrapper argument of :data:`WRAPPER_ARG_LIMITS` above its limit (a number or a list of numbers)."""
+    for name, limit in WRAPPER_ARG_LIMITS.items():
+        value = kwargs.get(name)
+        numbers = value if isinstance(value, list | tuple) else [value]
+        too_big = [n for n in numbers if isinstance(n, int | float) and not isinstance(n, bool) and not n <= limit]
+        if too_big:
+            raise HyperparamsError(f"{what}: {name} of {path} must be at most {limit}, got {value!r}")
+
+
+def _check_size_bounds(raw: dict[str, Any], where: str) -> None:
+    """
+    Check (and turn into ``int``) the values of :data:`SIZE_BOUNDS` that ``raw`` holds.
+
+    :param raw: The entry; changed in place.
+    :param where: Where it comes from, for errors.
+    :raises HyperparamsError: When one is not an integer within its bounds.
+    """
+    for key, (low, high) in SIZE_BOUNDS.items():
+        if raw.get(key) is None or raw[key] is False:
+            continue
+        value = _to_int(raw[key], key, where)
+        if value < low:
+            raise HyperparamsError(f"{key} in {where} must be at least {low}, got {value}")
+        if high is not None and value > high:
+            raise HyperparamsError(f"{key} in {where} must be at most {high}, got {value}")
+        raw[key] = value
 
 
 def _to_int(value: Any, key: str, where: str) -> int:
@@ -429,6 +500,7 @@ def preprocess_hyperparams(raw: dict[str, Any], *, where: str = "hyperparameters
     raw = dict(raw)
     if not all(isinstance(key, str) for key in raw):
         raise HyperparamsError(f"{where}: every key must be a name, got {[k for k in raw if not isinstance(k, str)]}")
+    _check_size_bounds(raw, where)
     config = ZooConfig()
     config.policy = str(raw.pop("policy", "MlpPolicy"))
     config.n_timesteps = _to_int(raw.pop("n_timesteps", 0), "n_timesteps", where)
@@ -453,10 +525,7 @@ def preprocess_hyperparams(raw: dict[str, Any], *, where: str = "hyperparameters
         for key in ("env_wrapper", "callback")
     )
     frame_stack = raw.pop("frame_stack", None)
-    config.frame_stack = _to_int(frame_stack, "frame_stack", where) if frame_stack not in (None, False) else None
-    if config.frame_stack is not None and config.frame_stack > MAX_FRAME_STACK:
-        # Stacked frames live in memory for every env: 10**8 of them (a few bytes of a downloaded file) would not fit.
-        raise HyperparamsError(f"frame_stack in {where} must be at most {MAX_FRAME_STACK}, got {config.frame_stack}")
+    config.frame_stack = frame_stack if frame_stack not in (None, False) else None  # bounded by SIZE_BOUNDS
 
     env_kwargs = raw.pop("env_kwargs", None) or {}
     if isinstance(env_kwargs, str):

@@ -31,7 +31,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecNormalize
 
-from pgzoo.zoo.envs import atomic_write_text, load_vecnormalize_stats, save_vecnormalize_stats
+from pgzoo.zoo.envs import atomic_write_text, check_finite_weights, load_vecnormalize_stats, save_vecnormalize_stats
 from pgzoo.zoo.errors import ZooError
 
 STATE_FILE = "checkpoint.json"
@@ -112,7 +112,9 @@ class Resume:
         :param model: The model being trained.
         :param train_time_s: Wall-clock training time so far, earlier sittings included.
         :return: The new checkpoint.
+        :raises DivergedError: When the weights hold NaN or inf (the current checkpoint stays the one to resume from).
         """
+        check_finite_weights(model, MODEL_FILE)
         self.folder.mkdir(parents=True, exist_ok=True)
         # A name of its own, even at the same step count: the current checkpoint is never touched.
         name = f"steps_{model.num_timesteps:012d}-{uuid.uuid4().hex[:8]}"

@@ -152,14 +152,23 @@ def safe_eval(source: str, *, what: str = "value") -> Any:
     """
     try:
         tree = ast.parse(source.strip(), mode="eval")
+        return _eval_node(tree.body, source, what)
     except SyntaxError as error:
-        raise UnsafeValueError(f"cannot parse {what} {source!r}: {error.msg}") from None
-    return _eval_node(tree.body, source, what)
+        raise UnsafeValueError(f"cannot parse {what} {_shorten(source)}: {error.msg}") from None
+    except (RecursionError, MemoryError):
+        # `1+1+...+1` a hundred thousand times, or brackets nested as deep: the parser or the evaluator recurses.
+        raise UnsafeValueError(f"{what} {_shorten(source)}: nested too deeply; {ALLOWED_SUMMARY}") from None
+
+
+def _shorten(source: str, limit: int = 80) -> str:
+    """``repr`` of ``source``, cut to ``limit`` characters: an error line must stay one readable line."""
+    text = repr(source)
+    return text if len(text) <= limit else text[: limit - 5] + "...'"
 
 
 def _refuse(node: ast.AST, source: str, what: str, reason: str) -> UnsafeValueError:
     snippet = ast.get_source_segment(source.strip(), node) or type(node).__name__
-    return UnsafeValueError(f"{what} {source!r}: {reason} ({snippet!r}); {ALLOWED_SUMMARY}")
+    return UnsafeValueError(f"{what} {_shorten(source)}: {reason} ({_shorten(snippet)}); {ALLOWED_SUMMARY}")
 
 
 def _eval_node(node: ast.expr, source: str, what: str) -> Any:
@@ -170,14 +179,20 @@ def _eval_node(node: ast.expr, source: str, what: str) -> Any:
     if isinstance(node, ast.Tuple):
         return tuple(_eval_node(item, source, what) for item in node.elts)
     if isinstance(node, ast.Set):
-        return {_eval_node(item, source, what) for item in node.elts}
+        try:
+            return {_eval_node(item, source, what) for item in node.elts}
+        except TypeError as error:  # an unhashable item: {[1]}
+            raise _refuse(node, source, what, str(error)) from None
     if isinstance(node, ast.Dict):
         if any(key is None for key in node.keys):
             raise _refuse(node, source, what, "`**` unpacking is not allowed")
-        return {
-            _eval_node(key, source, what): _eval_node(value, source, what)  # type: ignore[arg-type]
-            for key, value in zip(node.keys, node.values, strict=True)
-        }
+        try:
+            return {
+                _eval_node(key, source, what): _eval_node(value, source, what)  # type: ignore[arg-type]
+                for key, value in zip(node.keys, node.values, strict=True)
+            }
+        except TypeError as error:  # an unhashable key: {[1]: 2}
+            raise _refuse(node, source, what, str(error)) from None
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         operand = _eval_node(node.operand, source, what)
         if not isinstance(operand, int | float) or isinstance(operand, bool):
@@ -217,5 +232,8 @@ def _eval_node(node: ast.expr, source: str, what: str) -> Any:
             if keyword.arg is None:
                 raise _refuse(node, source, what, "`**` unpacking is not allowed")
             kwargs[keyword.arg] = _eval_node(keyword.value, source, what)
-        return _SAFE_CALLS[func](*args, **kwargs)
+        try:
+            return _SAFE_CALLS[func](*args, **kwargs)
+        except (TypeError, ValueError, ArithmeticError) as error:  # int('x'), int(float('inf')), dict(1)
+            raise _refuse(node, source, what, f"{func}() refused its arguments: {error}") from None
     raise _refuse(node, source, what, f"{type(node).__name__} expressions are not allowed")

@@ -21,9 +21,11 @@ Anything that cannot be rebuilt this way raises :class:`~pgzoo.zoo.errors.Unsafe
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import pickle
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,10 @@ _HOW_TO_TRUST = "pass --trust-remote-code (or trust_remote_code=True) only if yo
 MAX_DATA_BYTES = 16 * 2**20
 #: Most bytes of weights read from one model zip, all its tensor files together.
 MAX_WEIGHTS_BYTES = 2 * 2**30
+#: Most a zip's entries may inflate, all together: trained weights hardly compress, while a file of zeros compresses a
+#: thousandfold (a few kB asking for gigabytes). Below ``_SMALL_BYTES`` any ratio is fine (fresh zero-filled states).
+MAX_COMPRESSION_RATIO = 100
+_SMALL_BYTES = 16 * 2**20
 
 # Attributes never copied from the saved data: they come from the env and the current process.
 _NOT_RESTORED = {
@@ -76,14 +82,19 @@ def read_zip_data(path: str | Path, *, name: str | None = None) -> dict[str, Any
     :raises ZooError: When the file is not an SB3 model zip.
     """
     name = name or str(path)
+    opened = False
     try:
         with zipfile.ZipFile(path) as archive:
+            opened = True
+            _check_complete(archive, name)
             if "data" not in archive.namelist():
                 raise ZooError(f"{name} is not a Stable-Baselines3 model zip (no 'data' entry)")
             _check_member_size(archive, "data", MAX_DATA_BYTES, name)
             data = json.loads(archive.read("data").decode())
-    except zipfile.BadZipFile:
-        raise ZooError(f"{name} is not a zip file") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        if not opened:
+            raise ZooError(f"{name} is not a zip file") from None
+        raise ZooError(f"{name} is damaged: {one_line(error)}") from None
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
         raise ZooError(f"{name}: the 'data' entry is not JSON a model saves: {one_line(error)}") from None
     if not isinstance(data, dict):
@@ -150,6 +161,31 @@ def _guess_policy(observation_space: spaces.Space) -> str:
     return "MlpPolicy"
 
 
+def _check_complete(archive: zipfile.ZipFile, name: str | Path) -> None:
+    """
+    Refuse a zip whose first entry does not start the file: a truncated model zip whose end happens to be the end of
+    a zip inside it (``policy.pth`` is one) reads as that inner zip, with the rest taken for bytes put in front.
+    """
+    infos = archive.infolist()
+    if infos and min(info.header_offset for info in infos) > 0:
+        raise ZooError(f"{name} is truncated or damaged: its entries do not start the file (not a complete model zip)")
+
+
+def _check_inflation(infos: list[zipfile.ZipInfo], what: str) -> None:
+    """
+    Refuse zip entries that would inflate beyond what tensors can (see :data:`MAX_COMPRESSION_RATIO`), or beyond
+    :data:`MAX_WEIGHTS_BYTES`, before any is read.
+
+    :param infos: The entries, read together.
+    :param what: How the message names them (e.g. ``"model.zip: its tensor files"``).
+    """
+    size = sum(info.file_size for info in infos)
+    compressed = sum(info.compress_size for info in infos)
+    limit = min(MAX_WEIGHTS_BYTES, max(_SMALL_BYTES, MAX_COMPRESSION_RATIO * compressed))
+    if size > limit:
+        raise ZooError(f"{what} would unpack to {size} bytes from {compressed}, more than a model's weights hold ({limit})")
+
+
 def _check_member_size(archive: zipfile.ZipFile, member: str, limit: int, name: str | Path) -> None:
     size = archive.getinfo(member).file_size
     if size > limit:
@@ -159,14 +195,36 @@ def _check_member_size(archive: zipfile.ZipFile, member: str, limit: int, name: 
 def _load_tensors(archive: zipfile.ZipFile, name: str, path: Path) -> Any:
     try:
         with archive.open(name) as file:
-            return th.load(io.BytesIO(file.read()), map_location="cpu", weights_only=True)
+            content = io.BytesIO(file.read())
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise ZooError(f"{path} is damaged: {one_line(error)}") from None
+    _check_torch_archive(content, f"{path}: {name}")
+    try:
+        return th.load(content, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         raise UnsafeModelError(
-            f"{path}: {name} holds objects other than tensors, which would run code when loaded "
-            f"({one_line(error)}). {_HOW_TO_TRUST}"
+            f"{path}: {name} holds objects other than tensors, which only unpickling (running code from the file) "
+            f"could load ({one_line(error)}). {_HOW_TO_TRUST}"
         ) from None
-    except Exception as error:  # not a torch file at all
+    except Exception as error:  # a damaged torch file
         raise ZooError(f"{path}: {name} is not a file of tensors: {one_line(error)}") from None
+
+
+def _check_torch_archive(content: io.BytesIO, what: str) -> None:
+    """
+    Check a tensor file before ``torch.load`` reads it: it must be the zip archive ``torch.save`` writes, whose
+    entries unpack to no more than :func:`_check_inflation` allows (a small file could hold a zip of gigabytes).
+
+    :param content: The file's bytes.
+    :param what: How the message names it.
+    """
+    try:
+        with zipfile.ZipFile(content) as inner:
+            _check_inflation(inner.infolist(), f"{what}'s entries")
+    except zipfile.BadZipFile:
+        raise ZooError(f"{what} is not a file of tensors saved by torch (not torch's zip format)") from None
+    finally:
+        content.seek(0)
 
 
 def _sizes(value: Any) -> list[int]:
@@ -196,6 +254,24 @@ def _check_sizes_fit(policy_kwargs: dict[str, Any], weights: dict[str, Any], pat
     too_wide = [size for size in _sizes(policy_kwargs) if size > widest]
     if too_wide:
         raise ZooError(f"{path}: policy_kwargs asks for sizes {too_wide}, larger than any saved weight ({widest})")
+    # Layers of width W each fit one tensor of W values; two in a row make a W x W matrix that must be saved too.
+    asked, saved = _layer_parameters(policy_kwargs), sum(t.numel() for t in stored)
+    if asked > saved:
+        raise ZooError(f"{path}: policy_kwargs asks for layers of {asked} weights, more than the {saved} saved")
+
+
+def _layer_parameters(value: Any) -> int:
+    """
+    A lower bound on the weights the layer sizes in a ``policy_kwargs`` value make: the matrices between consecutive
+    sizes of each list (``net_arch=[64, 64]``, ``dict(pi=[...], vf=[...])``), however nested.
+    """
+    if isinstance(value, dict):
+        return sum(_layer_parameters(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        sizes = [item if isinstance(item, int) and not isinstance(item, bool) else None for item in value]
+        pairs = sum(a * b for a, b in itertools.pairwise(sizes) if a is not None and b is not None and a > 0 and b > 0)
+        return pairs + sum(_layer_parameters(item) for item in value if isinstance(item, dict | list | tuple))
+    return 0
 
 
 def load_model_safely(
@@ -234,9 +310,7 @@ def load_model_safely(
 
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
-        weights_bytes = sum(archive.getinfo(name).file_size for name in names if name.endswith(".pth"))
-        if weights_bytes > MAX_WEIGHTS_BYTES:
-            raise ZooError(f"{path}: its tensor files would unpack to {weights_bytes} bytes, more than a model holds")
+        _check_inflation([archive.getinfo(name) for name in names if name.endswith(".pth")], f"{path}: its tensor files")
         params = {
             name[: -len(".pth")]: _load_tensors(archive, name, path)
             for name in names

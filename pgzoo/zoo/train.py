@@ -11,12 +11,12 @@ import contextlib
 import os
 import pickle
 import time
+import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch as th
 import yaml
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList, EvalCallback
 from stable_baselines3.common.evaluation import evaluate_policy
@@ -33,11 +33,12 @@ from pgzoo.zoo.envs import (
     atomic_write,
     atomic_write_text,
     check_env_id,
+    check_writable_folder,
     env_folder_name,
     make_zoo_env,
     save_vecnormalize_stats,
 )
-from pgzoo.zoo.errors import HyperparamsError, ZooError, check_seed_range, one_line
+from pgzoo.zoo.errors import DivergedError, EnvFailedError, HyperparamsError, ZooError, check_seed_range, one_line
 from pgzoo.zoo.experiment import new_run_folder
 from pgzoo.zoo.hyperparams import (
     get_env_hyperparams,
@@ -156,6 +157,26 @@ class _AtomicCheckpoint(BaseCallback):
         return True
 
 
+def _env_failed(error: EnvFailedError, num_timesteps: int, model_path: Path, run_folder: Path) -> EnvFailedError:
+    """
+    The one-line error for an env that failed during training, its traceback written to ``<run>/error.log``.
+
+    :param error: What the env wrapper raised (the env's own exception is its ``__cause__``).
+    :param num_timesteps: Steps trained.
+    :param model_path: Where the model trained so far was saved.
+    :param run_folder: The run folder.
+    """
+    log = run_folder / "error.log"
+    cause = error.__cause__ or error
+    atomic_write_text(log, "".join(traceback.format_exception(type(cause), cause, cause.__traceback__)))
+    failed = EnvFailedError(
+        f"{one_line(error)} after {num_timesteps} steps; the model trained so far is saved to {model_path} "
+        f"(traceback in {log})"
+    )
+    failed.__cause__ = cause
+    return failed
+
+
 def _seed_everything(seed: int) -> None:
     from stable_baselines3.common.utils import set_random_seed
 
@@ -267,6 +288,8 @@ def train(
         raise ZooError(f"final_eval_episodes must be >= 0 (0 skips the final evaluation), got {final_eval_episodes}")
     if seed is not None:
         check_seed_range("seed", seed)
+    if tensorboard_log is not None:
+        check_writable_folder(tensorboard_log, f"-tb {tensorboard_log}")
     algo_class = get_algo_class(algo)
     raw, source = get_env_hyperparams(algo, env_id, hyperparams_file)
     raw.update(hyperparams or {})
@@ -371,43 +394,48 @@ def train(
         if eval_env is not None:
             closing.callback(eval_env.close)
         interrupted = False
+        env_failure: EnvFailedError | None = None
         start = time.perf_counter()
         try:
-            if config.n_timesteps > resumed_from:
-                model.learn(
-                    total_timesteps=config.n_timesteps - resumed_from,
-                    callback=CallbackList(callbacks) if callbacks else None,
-                    progress_bar=progress_bar and _progress_bar_available(),
-                    tb_log_name=algo,
-                    reset_num_timesteps=checkpoint is None,
-                )
-        except KeyboardInterrupt:
-            # Ctrl-C: keep what was learned so far; the model is saved below like a finished run.
-            interrupted = True
-            if verbose:
-                print("\nInterrupted: saving the model trained so far")
-            if resume_callback is not None:
-                resume.save(model, resume_callback.train_time())  # type: ignore[union-attr]
-        except WorkerError as error:
-            # A worker died: its traceback is in the message; keep what the others learned, as Ctrl-C does.
-            atomic_save_model(model, run_folder / f"{env_name}.zip")
-            last_line = str(error).strip().splitlines()[-1].strip()
-            hint = f" {_DIVERGED}" if "nan" in last_line.lower() else ""
-            raise ZooError(f"an A3C worker failed after {model.num_timesteps} steps: {last_line}{hint}") from None
-        except ValueError as error:
-            if "nan" not in str(error).lower():
-                raise
-            raise ZooError(f"training diverged after {model.num_timesteps} steps: {one_line(error)} {_DIVERGED}") from None
-        train_time = time.perf_counter() - start + (checkpoint.train_time_s if checkpoint is not None else 0.0)
-        if not all(th.isfinite(parameter).all() for parameter in model.policy.parameters()):
-            raise ZooError(f"training diverged: the weights hold NaN or inf after {model.num_timesteps} steps {_DIVERGED}")
-
-        model_path = atomic_save_model(model, run_folder / f"{env_name}.zip")
+            try:
+                if config.n_timesteps > resumed_from:
+                    model.learn(
+                        total_timesteps=config.n_timesteps - resumed_from,
+                        callback=CallbackList(callbacks) if callbacks else None,
+                        progress_bar=progress_bar and _progress_bar_available(),
+                        tb_log_name=algo,
+                        reset_num_timesteps=checkpoint is None,
+                    )
+            except (KeyboardInterrupt, EnvFailedError) as error:
+                # Ctrl-C, or the env failed: keep what was learned so far; the model is saved below like a finished run.
+                interrupted = True
+                env_failure = error if isinstance(error, EnvFailedError) else None
+                if verbose and env_failure is None:
+                    print("\nInterrupted: saving the model trained so far")
+                if resume_callback is not None:
+                    resume.save(model, resume_callback.train_time())  # type: ignore[union-attr]
+            except WorkerError as error:
+                # A worker died: its traceback is in the message; keep what the others learned, as Ctrl-C does.
+                atomic_save_model(model, run_folder / f"{env_name}.zip")
+                last_line = str(error).strip().splitlines()[-1].strip()
+                hint = f" {_DIVERGED}" if "nan" in last_line.lower() else ""
+                raise ZooError(f"an A3C worker failed after {model.num_timesteps} steps: {last_line}{hint}") from None
+            except ValueError as error:
+                if "nan" not in str(error).lower():
+                    raise
+                raise DivergedError(f"training diverged after {model.num_timesteps} steps: {one_line(error)}") from None
+            train_time = time.perf_counter() - start + (checkpoint.train_time_s if checkpoint is not None else 0.0)
+            # Refused (DivergedError) when the weights hold NaN or inf, as every checkpoint is.
+            model_path = atomic_save_model(model, run_folder / f"{env_name}.zip")
+        except DivergedError as error:
+            raise DivergedError(f"{error} {_DIVERGED}") from None
         train_env = model.get_env()
         if isinstance(train_env, VecNormalize):
             save_vecnormalize_stats(train_env, cfg_folder / VECNORMALIZE_JSON)
             # The pickle is what rl-zoo3 and plain SB3 read (`VecNormalize.load`); it is never uploaded to the Hub.
             atomic_write(cfg_folder / VECNORMALIZE_PKL, lambda file: pickle.dump(train_env, file))
+        if env_failure is not None:
+            raise _env_failed(env_failure, model.num_timesteps, model_path, run_folder)
 
         mean_reward = std_reward = float("nan")
         if eval_env is not None and final_eval_episodes > 0:

@@ -25,7 +25,7 @@ import numpy as np
 import yaml
 from stable_baselines3.common.callbacks import BaseCallback
 
-from pgzoo.zoo.errors import ZooError, check_seed_range, one_line
+from pgzoo.zoo.errors import DivergedError, ZooError, check_seed_range, one_line
 
 _GAMMAS = [0.9, 0.95, 0.98, 0.99, 0.995, 0.999]
 _NET_ARCHS = {"small": [64, 64], "medium": [128, 128], "large": [256, 256]}
@@ -332,11 +332,12 @@ def tune(
             per_seed = f" per seed {', '.join(f'{score:.2f}' for score in seeds)}" if seeds and len(seeds) > 1 else ""
             print(f"trial {trial.number}: {value}{per_seed} (best {best}) {trial.params}", flush=True)
 
-    # A sampled combination may be rejected by the algorithm (e.g. an unstable network raising on NaN): that trial
-    # fails and the search goes on.
+    # A sampled combination may be rejected by the algorithm (e.g. an unstable network raising on NaN), or make
+    # training diverge (train() saves no NaN model and raises DivergedError): that trial fails and the search goes on.
     interrupted = False
     try:
-        study.optimize(objective, n_trials=n_trials, timeout=timeout, callbacks=[log_trial], catch=(ValueError, RuntimeError))
+        failures = (ValueError, RuntimeError, DivergedError)
+        study.optimize(objective, n_trials=n_trials, timeout=timeout, callbacks=[log_trial], catch=failures)
     except KeyboardInterrupt:
         # Ctrl-C ends the search, not its result: the best trial completed so far is written as usual.
         interrupted = True
