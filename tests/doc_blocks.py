@@ -98,6 +98,8 @@ def check_shell(block: Block) -> None:
         words = shlex.split(raw, comments=True)
         while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):  # VAR=value before a command
             words = words[1:]
+        if words[:1] == ["nice"]:  # nice [-n N] command
+            words = words[3:] if words[1:2] == ["-n"] else words[1:]
         if not words:
             continue
         where = f"{block.id}: {raw.strip()}"
@@ -107,7 +109,7 @@ def check_shell(block: Block) -> None:
                 build_parser().parse_args(args)
             except SystemExit as stop:  # argparse exits 0 for --help, 2 for an unknown option
                 assert stop.code == 0, f"{where}: the CLI refuses these arguments"
-        elif words[0] == "bash":
+        elif words[0] == "bash" or (words[0] == "python" and words[1:2] and words[1].startswith("scripts/")):
             assert (ROOT / words[1]).is_file(), f"{where}: no such script"
         elif words[:2] == ["pip", "install"]:
             for extra_list in re.findall(r"\[([\w,]+)\]", raw):
