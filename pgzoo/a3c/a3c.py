@@ -21,12 +21,12 @@ from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize, unwrap_vec_wrapper
 
 from pgzoo.a3c.envs import EnvSource, check_sendable, env_source
 from pgzoo.a3c.learner import LearnerConfig, Report
 from pgzoo.a3c.local import LocalRunner, default_start_method
-from pgzoo.a3c.normalization import NormalizedFlattenExtractor, ReturnNormalizer
+from pgzoo.a3c.normalization import NormalizedFlattenExtractor, ReturnNormalizer, VecNormalizeStatistics
 from pgzoo.a3c.policies import CnnPolicy, MlpPolicy, MultiInputPolicy, ReturnNormalizing
 from pgzoo.a3c.runner import Runner
 from pgzoo.a3c.shared_optim import SharedAdam, SharedRMSprop, _SharedStateMixin
@@ -214,6 +214,7 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
                     "`env`; the main process keeps one worker's worth of envs, so make them equal (or pass an env id)."
                 )
             self._env_source = env_source(env, env_kwargs, n_envs_per_worker)
+            _check_one_normalization(self._env_source, normalize_obs, normalize_reward)
             # The main process keeps one worker's worth of envs (callbacks get their dones and infos): built from the
             # recipe unless the user's VecEnv already is that, or a single env instance is all that's asked for.
             if not isinstance(env, VecEnv) and (not isinstance(env, gym.Env) or n_envs_per_worker > 1):
@@ -259,6 +260,7 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
         self._n_updates = 0
         self.worker_pids: list[int] = []
         self._runner: Runner | None = None
+        self._env_normalization: tuple[VecNormalize, VecNormalizeStatistics] | None = None
         if _init_setup_model:
             self._setup_model()
 
@@ -290,6 +292,7 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
             "_runner",
             "_monitor_files",
             "_pending_episodes",
+            "_env_normalization",
         ]
         return [*excluded, "n_workers"] if self._workers_per_core else excluded
 
@@ -363,6 +366,7 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
         :param force_reset: Force a ``reset()`` before training.
         """
         source = env_source(env, None, env.num_envs if isinstance(env, VecEnv) else 1)
+        _check_one_normalization(source, self.normalize_obs, self.normalize_reward)
         super().set_env(env, force_reset)
         self._env_source = source
 
@@ -402,7 +406,12 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
             # As SB3's learn(): nothing left to train (learn(0), or a budget already reached); no worker is started.
             callback.on_training_end()
             return self
-        runner = self._make_runner(total_timesteps)
+        self._env_normalization = self._attach_env_normalization()
+        try:
+            runner = self._make_runner(total_timesteps)
+        except BaseException:
+            self._detach_env_normalization()
+            raise
         self._pending_steps = 0
         self._pending_episodes: collections.deque[dict[str, Any]] = collections.deque()
         self._log_sums: Report = Report()
@@ -433,9 +442,35 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
                         runner.sync_model()
                 self._runner = None
                 runner.close()
+                self._detach_env_normalization()
         callback.on_rollout_end()
         callback.on_training_end()
         return self
+
+    def _attach_env_normalization(self) -> tuple[VecNormalize, VecNormalizeStatistics] | None:
+        """
+        With a ``VecNormalize`` env: its statistics, as buffers of the policy that the backends share with the
+        workers as they share the weights (see :mod:`pgzoo.a3c.normalization`).
+        """
+        assert self._env_source is not None
+        env = unwrap_vec_wrapper(self.env, VecNormalize) if self.env is not None else None
+        if self._env_source.vec_normalize is None or not isinstance(env, VecNormalize):
+            return None
+        statistics = VecNormalizeStatistics(env)
+        self.policy.vec_normalize_statistics = statistics
+        return env, statistics
+
+    def _sync_env_normalization(self) -> None:
+        """Give the user's ``VecNormalize`` the workers' latest statistics (the policy's copy has them)."""
+        if self._env_normalization is not None:
+            env, statistics = self._env_normalization
+            statistics.copy_to(env)
+
+    def _detach_env_normalization(self) -> None:
+        self._sync_env_normalization()
+        if self._env_normalization is not None:
+            del self.policy.vec_normalize_statistics
+            self._env_normalization = None
 
     def _learner_config(self, total_timesteps: int) -> LearnerConfig:
         """The settings sent to every worker for a run of ``total_timesteps`` env steps."""
@@ -491,6 +526,8 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
         :return: False if a callback asked to stop.
         """
         assert self.ep_info_buffer is not None and self.ep_success_buffer is not None
+        # Before the callbacks: an EvalCallback copies the training env's statistics to its own env.
+        self._sync_env_normalization()
         self.ep_info_buffer.extend(report.episodes)
         self._write_monitor_rows(report.episodes)
         self.ep_success_buffer.extend(report.successes)
@@ -544,6 +581,15 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
             self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())
         self._log_sums = Report()
         self.dump_logs(self._n_updates)
+
+
+def _check_one_normalization(source: EnvSource, normalize_obs: bool, normalize_reward: bool) -> None:
+    """Refuse normalizing twice: with a ``VecNormalize`` env and with A3C's own ``normalize_obs``/``normalize_reward``."""
+    if source.vec_normalize is not None and (normalize_obs or normalize_reward):
+        raise ValueError(
+            "The env is wrapped in VecNormalize, which already normalizes (with statistics shared by all workers): "
+            "leave normalize_obs and normalize_reward False, or pass the env unwrapped."
+        )
 
 
 def _episode_infos(report: Report) -> list[dict[str, Any]]:

@@ -63,12 +63,27 @@ class ParameterServer:
         self.normalizers = normalizers(policy)
         self.config = config
         self.steps_done = config.initial_timesteps
+        #: Env steps of the rollouts workers have started: a worker claims its next rollout before running it.
+        self.steps_claimed = config.initial_timesteps
         self.stop = False
         self.pending = Report()
 
+    def claim(self, rollout_steps: int) -> bool:
+        """
+        Claim the steps of a worker's next rollout from the budget.
+
+        :param rollout_steps: Env steps of one rollout.
+        :return: Whether the worker may run it (False: the budget is spent, or a stop was requested).
+        """
+        self.stop = self.stop or self.steps_claimed >= self.config.total_timesteps
+        if self.stop:
+            return False
+        self.steps_claimed += rollout_steps
+        return True
+
     def push(self, gradients: np.ndarray, report: Report, stats: RolloutStats | None = None) -> tuple[np.ndarray, bool]:
         """
-        Apply one worker's gradients and record its progress.
+        Apply one worker's gradients, record its progress and claim its next rollout (see :meth:`claim`).
 
         :param gradients: The worker's flattened gradients.
         :param report: Progress of the rollout they come from.
@@ -87,8 +102,7 @@ class ParameterServer:
             group["lr"] = float(self.config.lr_schedule(progress_remaining))
         self.policy.optimizer.step()
         self.pending.merge(report)
-        self.stop = self.stop or self.steps_done >= self.config.total_timesteps
-        return flatten(self.state_tensors), self.stop
+        return flatten(self.state_tensors), not self.claim(report.steps)
 
     def poll(self) -> tuple[Report, np.ndarray]:
         """Progress since the previous poll, and the current flattened weights (and normalization statistics)."""
@@ -131,6 +145,8 @@ class RayWorker:
         learner = self.learner
         state = state_tensors(learner.policy)
         try:
+            if not ray.get(server.claim.remote(learner.rollout_steps)):
+                return
             while True:
                 report = learner.compute_gradients()
                 gradients = flatten([param.grad for param in learner.parameters])  # type: ignore[misc]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import importlib
 import json
@@ -66,7 +67,12 @@ def env_folder_name(env_id: str) -> str:
 
 
 class _ApplyWrappers:
-    """Picklable callable applying a list of (wrapper class, kwargs) to an env, innermost first."""
+    """
+    Picklable callable applying a list of (wrapper class, kwargs) to an env, innermost first.
+
+    Each wrapper's spec records its arguments, also for wrappers that don't record them themselves (SB3's
+    ``AtariWrapper``): an env's spec then says how to rebuild it, which A3C's workers do.
+    """
 
     def __init__(self, wrappers: list[tuple[type, dict[str, Any]]]) -> None:
         self.wrappers = wrappers
@@ -74,6 +80,12 @@ class _ApplyWrappers:
     def __call__(self, env: gym.Env) -> gym.Env:
         for wrapper_class, kwargs in self.wrappers:
             env = wrapper_class(env, **kwargs)
+            spec = env.spec
+            if isinstance(env, gym.Wrapper) and spec is not None and spec.additional_wrappers[-1].kwargs is None:
+                recorded = dataclasses.replace(spec.additional_wrappers[-1], kwargs=dict(kwargs))
+                # gymnasium caches a wrapper's spec there; it can't know the arguments of a wrapper that doesn't
+                # record them (RecordConstructorArgs), and the zoo does.
+                env._cached_spec = dataclasses.replace(spec, additional_wrappers=(*spec.additional_wrappers[:-1], recorded))
         return env
 
 
