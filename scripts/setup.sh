@@ -13,5 +13,5 @@ source .venv/bin/activate
 python -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
 # torch first and pinned: this CPU wheel is on disk; an unpinned torch would download a CUDA build.
 python -m pip install --quiet "torch==2.13.0" 2>&1 | grep -v "is ignored" || true
-python -m pip install --quiet -e ".[test,extra,ray]" 2>&1 | grep -v "is ignored" || true
+python -m pip install --quiet -e ".[test,extra,ray,atari]" 2>&1 | grep -v "is ignored" || true
 python -c "import pgzoo, torch, stable_baselines3; print(f'pgzoo {pgzoo.__version__}, torch {torch.__version__}, SB3 {stable_baselines3.__version__}')"

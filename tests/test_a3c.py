@@ -1061,3 +1061,12 @@ def test_rollout_sampling_and_loss_terms_match_the_policy(action_space: spaces.S
         evaluate_actions(policy, batch, loss_actions), policy.evaluate_actions(batch, loss_actions), strict=True
     ):
         th.testing.assert_close(ours, sb3)
+
+
+def test_the_zoos_env_wrappers_are_rebuilt_in_the_workers(in_process_learner: None) -> None:
+    from pgzoo.zoo.envs import _ApplyWrappers
+
+    # DictObservation doesn't record its arguments; the zoo's env_wrapper records them for it (and AtariWrapper).
+    env = make_vec_env("CartPole-v1", n_envs=2, wrapper_class=_ApplyWrappers([(DictObservation, {})]))
+    model = A3C("MultiInputPolicy", env, n_workers=1, n_steps=5, seed=0)
+    assert set(_worker_observations(model)) == {"state"}

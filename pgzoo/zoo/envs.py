@@ -15,10 +15,12 @@ from typing import Any, BinaryIO
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.envs.registration import WrapperSpec
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.running_mean_std import RunningMeanStd
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecFrameStack, VecNormalize
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecFrameStack, VecNormalize, VecTransposeImage
 
+from pgzoo.a3c.envs import needs_transpose
 from pgzoo.zoo.errors import HyperparamsError, UnknownEnvError, ZooError, one_line
 from pgzoo.zoo.hyperparams import ZooConfig
 
@@ -79,13 +81,20 @@ class _ApplyWrappers:
 
     def __call__(self, env: gym.Env) -> gym.Env:
         for wrapper_class, kwargs in self.wrappers:
+            inner_spec = env.spec
             env = wrapper_class(env, **kwargs)
-            spec = env.spec
-            if isinstance(env, gym.Wrapper) and spec is not None and spec.additional_wrappers[-1].kwargs is None:
-                recorded = dataclasses.replace(spec.additional_wrappers[-1], kwargs=dict(kwargs))
-                # gymnasium caches a wrapper's spec there; it can't know the arguments of a wrapper that doesn't
-                # record them (RecordConstructorArgs), and the zoo does.
-                env._cached_spec = dataclasses.replace(spec, additional_wrappers=(*spec.additional_wrappers[:-1], recorded))
+            if isinstance(env, gym.Wrapper) and inner_spec is not None and env.spec is not None:
+                # gymnasium caches a wrapper's spec there. It lists the wrappers this one built inside itself
+                # (AtariWrapper's six), without arguments unless they record them (RecordConstructorArgs): the zoo
+                # knows the one call that rebuilds them all.
+                recorded = WrapperSpec(
+                    name=wrapper_class.__name__,
+                    entry_point=f"{wrapper_class.__module__}:{wrapper_class.__name__}",
+                    kwargs=dict(kwargs),
+                )
+                env._cached_spec = dataclasses.replace(
+                    inner_spec, additional_wrappers=(*inner_spec.additional_wrappers, recorded)
+                )
         return env
 
 
@@ -132,6 +141,10 @@ def make_zoo_env(
         raise ZooError(f"cannot create {env_id} with env_kwargs {env_kwargs}: {error}") from None
     if config.frame_stack:
         env = VecFrameStack(env, n_stack=config.frame_stack)
+    if needs_transpose(env.observation_space):
+        # As SB3 wraps a training env of channel-last images: the evaluation env must be wrapped the same way, or
+        # synchronizing their normalization fails.
+        env = VecTransposeImage(env)
     if config.normalize_kwargs is not None:
         # Evaluation and replay report raw rewards.
         kwargs = config.normalize_kwargs if training else {**config.normalize_kwargs, "norm_reward": False}
