@@ -958,6 +958,22 @@ def test_cartpole_reaches_475(no_leftover_workers: list[A3C]) -> None:
     assert callback.result.reached, callback.result.evaluations
 
 
+@pytest.mark.timeout(300)
+def test_cartpole_with_vec_normalize_passed_in_reaches_475(no_leftover_workers: list[A3C]) -> None:
+    kwargs, n_timesteps = a3c_kwargs("CartPole-v1")
+    kwargs["n_workers"] = 2
+    n_envs = kwargs.pop("n_envs_per_worker")
+    env = VecNormalize(make_vec_env("CartPole-v1", n_envs=n_envs, seed=0), norm_reward=False)
+    model = A3C("MlpPolicy", env, seed=0, **kwargs)
+    no_leftover_workers.append(model)
+    eval_env = VecNormalize(make_vec_env("CartPole-v1", n_envs=10, seed=1_000), training=False, norm_reward=False)
+    # Evaluations copy the training statistics to eval_env (sync_envs_normalization), as with A2C.
+    callback = StopAtRewardThreshold(eval_env, threshold=475, eval_freq=10_000, n_eval_episodes=10, deterministic=True)
+    model.learn(n_timesteps, callback=callback)
+    assert callback.result.reached, callback.result.evaluations
+    assert eval_env.obs_rms.count > n_envs  # the evaluations normalized with the training statistics
+
+
 # --- Shared observation normalization ----------------------------------------------------------------------------
 
 

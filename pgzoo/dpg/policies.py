@@ -87,9 +87,9 @@ class LeanSequential(nn.Sequential):
         return x
 
 
-class Actor(BaseModel):
+class _Network(BaseModel):
     """
-    Deterministic policy network mu(s), with outputs in [-1, 1] (tanh).
+    What actor and critic share: their own features extractor, then an MLP built by the subclass.
 
     :param observation_space: Observation space.
     :param action_space: Action space (a bounded ``Box``).
@@ -98,6 +98,7 @@ class Actor(BaseModel):
     :param features_dim: Size of that feature vector.
     :param activation_fn: Activation function of the hidden layers.
     :param normalize_images: Whether to divide image observations by 255.
+    :param kwargs: Further arguments of the base class (the actor, a ``BasePolicy``, passes ``squash_output``).
     """
 
     features_extractor: BaseFeaturesExtractor
@@ -111,18 +112,79 @@ class Actor(BaseModel):
         features_dim: int,
         activation_fn: type[nn.Module] = nn.ReLU,
         normalize_images: bool = True,
+        **kwargs: Any,
     ):
         super().__init__(
-            observation_space, action_space, features_extractor=features_extractor, normalize_images=normalize_images
+            observation_space,
+            action_space,
+            features_extractor=features_extractor,
+            normalize_images=normalize_images,
+            **kwargs,
         )
-        action_dim = get_action_dim(action_space)
-        self.mu = LeanSequential(*create_mlp(features_dim, action_dim, net_arch, activation_fn, squash_output=True))
+        self.net_arch = net_arch
+        self.features_dim = features_dim
+        self.activation_fn = activation_fn
+        self.action_dim = get_action_dim(action_space)
+
+    def _mlp(self, input_dim: int, output_dim: int, squash_output: bool = False) -> LeanSequential:
+        return LeanSequential(*create_mlp(input_dim, output_dim, self.net_arch, self.activation_fn, squash_output))
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        data.update(
+            net_arch=self.net_arch,
+            features_dim=self.features_dim,
+            activation_fn=self.activation_fn,
+            features_extractor=self.features_extractor,
+        )
+        return data
+
+
+class Actor(_Network, BasePolicy):
+    """
+    Deterministic policy network mu(s), with outputs in [-1, 1] (tanh). A policy of its own, as TD3's actor is:
+    ``predict`` returns actions in the env's bounds, and ``save`` / ``Actor.load`` work on it alone.
+
+    :param observation_space: Observation space.
+    :param action_space: Action space (a bounded ``Box``).
+    :param net_arch: Sizes of the hidden layers.
+    :param features_extractor: Network that turns observations into a flat feature vector.
+    :param features_dim: Size of that feature vector.
+    :param activation_fn: Activation function of the hidden layers.
+    :param normalize_images: Whether to divide image observations by 255.
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Box,
+        net_arch: list[int],
+        features_extractor: BaseFeaturesExtractor,
+        features_dim: int,
+        activation_fn: type[nn.Module] = nn.ReLU,
+        normalize_images: bool = True,
+    ):
+        super().__init__(
+            observation_space,
+            action_space,
+            net_arch,
+            features_extractor,
+            features_dim,
+            activation_fn,
+            normalize_images,
+            squash_output=True,
+        )
+        self.mu = self._mlp(features_dim, self.action_dim, squash_output=True)
 
     def forward(self, obs: PyTorchObs) -> th.Tensor:
         return self.mu(self.extract_features(obs, self.features_extractor))
 
+    def _predict(self, observation: PyTorchObs, deterministic: bool = True) -> th.Tensor:
+        # Deterministic by construction: exploration noise is added by the algorithm.
+        return self(observation)
 
-class Critic(BaseModel):
+
+class Critic(_Network):
     """
     Action-value network Q(s, a); the action enters next to the observation features.
 
@@ -135,8 +197,6 @@ class Critic(BaseModel):
     :param normalize_images: Whether to divide image observations by 255.
     """
 
-    features_extractor: BaseFeaturesExtractor
-
     def __init__(
         self,
         observation_space: spaces.Space,
@@ -148,10 +208,9 @@ class Critic(BaseModel):
         normalize_images: bool = True,
     ):
         super().__init__(
-            observation_space, action_space, features_extractor=features_extractor, normalize_images=normalize_images
+            observation_space, action_space, net_arch, features_extractor, features_dim, activation_fn, normalize_images
         )
-        action_dim = get_action_dim(action_space)
-        self.q_net = LeanSequential(*create_mlp(features_dim + action_dim, 1, net_arch, activation_fn))
+        self.q_net = self._mlp(features_dim + self.action_dim, 1)
 
     def forward(self, obs: PyTorchObs, actions: th.Tensor) -> th.Tensor:
         features = self.extract_features(obs, self.features_extractor)
