@@ -319,7 +319,6 @@ def test_training_mode_reaches_mode_dependent_layers(dropout: bool) -> None:
     if dropout:
         policy_kwargs["features_extractor_class"] = DropoutExtractor
     model = DPG("MlpPolicy", "Pendulum-v1", buffer_size=10, policy_kwargs=policy_kwargs)
-    assert model.policy._mode_matters is dropout
     model.policy.set_training_mode(True)
     if dropout:
         assert all(m.training for m in [*model.actor.modules(), *model.critic.modules()])

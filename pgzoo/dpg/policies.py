@@ -19,29 +19,6 @@ from stable_baselines3.common.torch_layers import (
 )
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
-from torch.nn import functional as F
-
-# Module types whose forward pass ignores train/eval mode. Exact types only: a subclass may read `self.training`.
-MODE_INDEPENDENT_TYPES = frozenset(
-    {
-        FlattenExtractor,
-        NatureCNN,
-        CombinedExtractor,
-        nn.Sequential,
-        nn.ModuleDict,
-        nn.Linear,
-        nn.Conv2d,
-        nn.Flatten,
-        nn.Identity,
-        nn.ReLU,
-        nn.Tanh,
-        nn.ELU,
-        nn.LeakyReLU,
-        nn.SiLU,
-        nn.GELU,
-        nn.LayerNorm,
-    }
-)
 
 
 def check_box_action_space(action_space: spaces.Space) -> None:
@@ -62,29 +39,6 @@ def check_box_action_space(action_space: spaces.Space) -> None:
             f"DPG needs finite bounds on its Box action space (the actor output is squashed with tanh), "
             f"got {action_space!r}. Rescale the actions, e.g. with gymnasium.wrappers.RescaleAction."
         )
-
-
-class LeanSequential(nn.Sequential):
-    """
-    ``nn.Sequential`` whose forward pass calls linear layers and ReLU/tanh activations as functions.
-
-    Each environment step runs six forward passes of these small networks, and for a 64-unit MLP nn.Module's call
-    machinery costs about a seventh of a pass. Only layers of exactly these types take the short path (a subclass may
-    override ``forward``); forward hooks registered on them are not run (hooks on the container itself are).
-    """
-
-    def forward(self, x: th.Tensor) -> th.Tensor:
-        for layer in self._modules.values():
-            kind = type(layer)
-            if kind is nn.Linear:
-                x = F.linear(x, layer.weight, layer.bias)  # type: ignore[arg-type]
-            elif kind is nn.ReLU:
-                x = F.relu(x)
-            elif kind is nn.Tanh:
-                x = th.tanh(x)
-            else:
-                x = layer(x)  # type: ignore[misc]
-        return x
 
 
 class _Network(BaseModel):
@@ -126,8 +80,8 @@ class _Network(BaseModel):
         self.activation_fn = activation_fn
         self.action_dim = get_action_dim(action_space)
 
-    def _mlp(self, input_dim: int, output_dim: int, squash_output: bool = False) -> LeanSequential:
-        return LeanSequential(*create_mlp(input_dim, output_dim, self.net_arch, self.activation_fn, squash_output))
+    def _mlp(self, input_dim: int, output_dim: int, squash_output: bool = False) -> nn.Sequential:
+        return nn.Sequential(*create_mlp(input_dim, output_dim, self.net_arch, self.activation_fn, squash_output))
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
@@ -303,14 +257,6 @@ class DPGPolicy(BasePolicy):
             target.set_training_mode(False)
             target.requires_grad_(False)
 
-        # The mode flips twice per environment step (collection, then update) and nn.Module.train() walks the whole
-        # module tree each time, which costs as much as a small network's forward pass. Networks made only of
-        # layers that ignore the mode skip it; any other module (dropout, batch norm, custom code) keeps it.
-        mode_independent = MODE_INDEPENDENT_TYPES | {Actor, Critic, LeanSequential}
-        self._mode_matters = any(
-            type(module) not in mode_independent for network in (self.actor, self.critic) for module in network.modules()
-        )
-
     def _network_kwargs(self, net_arch: list[int]) -> dict[str, Any]:
         features_extractor = self.make_features_extractor()
         return dict(
@@ -359,9 +305,8 @@ class DPGPolicy(BasePolicy):
 
         :param mode: ``True`` for training mode.
         """
-        if self._mode_matters:
-            self.actor.set_training_mode(mode)
-            self.critic.set_training_mode(mode)
+        self.actor.set_training_mode(mode)
+        self.critic.set_training_mode(mode)
         self.training = mode
 
 
