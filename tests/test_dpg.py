@@ -24,6 +24,7 @@ from stable_baselines3.common.noise import (
     OrnsteinUhlenbeckActionNoise,
     VectorizedActionNoise,
 )
+from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
@@ -286,6 +287,36 @@ def test_update_rules() -> None:
     critic_grads = [p.grad for p in model.critic.parameters()]
     assert all(g is not None for g in critic_grads)  # from the critic loss, not overwritten by the actor loss
     assert all(not p.requires_grad for p in model.actor_target.parameters())
+
+
+def test_collection_shortcut_equals_the_base_class_path() -> None:
+    """_sample_action runs the actor directly (the benchmark needs it): the actions equal predict()'s path."""
+    model = DPG("MlpPolicy", "Pendulum-v1", **SMALL)
+    model.learn(80)
+    ours = model._sample_action(learning_starts=0, action_noise=None, n_envs=1)
+    plain = OffPolicyAlgorithm._sample_action(model, learning_starts=0, action_noise=None, n_envs=1)
+    for fast, reference in zip(ours, plain, strict=True):
+        np.testing.assert_allclose(fast, reference, rtol=1e-5, atol=1e-6)
+
+
+def test_fused_adam_equals_plain_adam() -> None:
+    """The fused Adam step (kept: the benchmark shows it) updates as torch's plain Adam does, on the same gradients."""
+    policies = [
+        DPG("MlpPolicy", "Pendulum-v1", seed=3, **{**SMALL, "policy_kwargs": {**kwargs, "net_arch": [16]}}).policy
+        for kwargs in ({}, {"optimizer_kwargs": {"foreach": False}})
+    ]
+    assert policies[0].optimizer.defaults["fused"] and not policies[1].optimizer.defaults.get("fused")
+    generator = th.Generator().manual_seed(0)
+    for _ in range(5):
+        for fast, plain in zip(policies[0].parameters(), policies[1].parameters(), strict=True):
+            assert th.equal(fast, plain)
+            fast.grad = th.randn(fast.shape, generator=generator)
+            plain.grad = fast.grad.clone()
+        for policy in policies:
+            policy.optimizer.step()
+        for fast, plain in zip(policies[0].parameters(), policies[1].parameters(), strict=True):
+            assert th.allclose(fast, plain, rtol=1e-6, atol=1e-7)
+            plain.data.copy_(fast.data)  # rounding differences don't pile up over the steps
 
 
 def test_both_gradients_come_from_the_critic_before_the_step() -> None:
