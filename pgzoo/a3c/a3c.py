@@ -73,7 +73,12 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
 
     :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy, or an ActorCriticPolicy class).
     :param env: The environment: an env id, a picklable callable returning a ``gymnasium.Env`` (wrappers applied
-        inside), or a ``gymnasium.Env`` / ``VecEnv`` made with ``gym.make`` that workers can rebuild from its spec.
+        inside), or a ``gymnasium.Env`` / ``VecEnv`` (``DummyVecEnv`` or ``SubprocVecEnv``) whose envs workers can
+        rebuild from their spec (``gym.make``, ``make_vec_env`` with an id; wrappers that record their arguments),
+        possibly wrapped in ``VecFrameStack``, ``VecTransposeImage`` and ``VecNormalize``, which every worker applies
+        again around its own envs. A ``VecNormalize`` normalizes with statistics shared by all workers and synced
+        into the given wrapper whenever they report (see :mod:`pgzoo.a3c.normalization`); its ``training`` flag is
+        read when ``learn()`` starts. An env that can't be rebuilt is refused here with an error saying what to pass.
         The main process keeps a copy of it for spaces and evaluation only. If that copy is a ``DummyVecEnv`` whose
         envs write monitor files (``make_vec_env(..., monitor_dir=...)``), the workers' training episodes are
         written to those files.
@@ -93,7 +98,7 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
         units), a fixed alternative to ``normalize_reward``; e.g. 0.1 on Pendulum-v1, whose rewards reach -16 per
         step. Logged episode rewards are unscaled.
     :param normalize_obs: Normalize observations with running mean and variance shared by all workers (what
-        ``VecNormalize(norm_obs=True)`` does for other algorithms, which A3C can't use). The statistics are part of
+        ``VecNormalize(norm_obs=True)`` does, with the statistics in the model instead of the env). They are part of
         the policy (its features extractor, :class:`~pgzoo.a3c.normalization.NormalizedFlattenExtractor`), so
         ``predict``, ``save`` and ``load`` apply them. Needs a non-image Box observation space.
     :param normalize_reward: Divide the rewards the loss sees by the standard deviation of the envs' discounted
@@ -362,7 +367,7 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
         """
         Set the environment, which workers will rebuild from its spec (see ``env`` in the class docstring).
 
-        :param env: A ``gymnasium.Env`` or ``VecEnv`` made with ``gym.make``.
+        :param env: A ``gymnasium.Env`` or ``VecEnv`` the workers can rebuild (see ``env`` in the class docstring).
         :param force_reset: Force a ``reset()`` before training.
         """
         source = env_source(env, None, env.num_envs if isinstance(env, VecEnv) else 1)
