@@ -878,6 +878,28 @@ def test_eval_callback_is_synchronized_with_the_training_vec_normalize(no_leftov
     assert seen[-1][0] > seen[0][0]  # the statistics grew between evaluations
 
 
+@pytest.mark.timeout(120)
+def test_freezing_vec_normalize_during_learn_reaches_the_workers(no_leftover_workers: list[A3C]) -> None:
+    env = VecNormalize(make_vec_env("CartPole-v1", n_envs=2, seed=0))
+
+    class Freeze(BaseCallback):
+        frozen_at: float | None = None
+
+        def _on_step(self) -> bool:
+            if self.num_timesteps >= 400 and self.frozen_at is None:
+                env.training = False  # as a user's callback would: from now on A2C's statistics stay put
+                self.frozen_at = env.ret_rms.count
+            return True
+
+    freeze = Freeze()
+    model = A3C("MlpPolicy", env, n_workers=2, n_steps=8, seed=0)
+    no_leftover_workers.append(model)
+    model.learn(4_000, callback=freeze)
+    assert freeze.frozen_at is not None and not env.training
+    # Rollouts already under way when the flag changed still count; the other ~3.5k steps don't.
+    assert freeze.frozen_at <= env.ret_rms.count < freeze.frozen_at + 1_000 < model.num_timesteps
+
+
 def _worker_observations(model: A3C) -> Any:
     """The observations of an in-process worker's rollout, as its policy sees them."""
     learner = ActorLearner(model.policy, model._learner_config(1_000), rank=0)

@@ -77,9 +77,10 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
         rebuild from their spec (``gym.make``, ``make_vec_env`` with an id; wrappers that record their arguments),
         possibly wrapped in ``VecFrameStack``, ``VecTransposeImage`` and ``VecNormalize``, which every worker applies
         again around its own envs. A ``VecNormalize`` normalizes with statistics shared by all workers and synced
-        into the given wrapper whenever they report (see :mod:`pgzoo.a3c.normalization`); its ``training`` flag is
-        read when ``learn()`` starts. An env that can't be rebuilt is refused here with an error saying what to pass.
-        The main process keeps a copy of it for spaces and evaluation only. If that copy is a ``DummyVecEnv`` whose
+        into the given wrapper whenever they report (see :mod:`pgzoo.a3c.normalization`); its ``training`` flag
+        reaches the workers (at the start of ``learn()`` and whenever they report). An env that can't be rebuilt is
+        refused here with an error saying what to pass. The main process keeps a copy of it for spaces and
+        evaluation only. If that copy is a ``DummyVecEnv`` whose
         envs write monitor files (``make_vec_env(..., monitor_dir=...)``), the workers' training episodes are
         written to those files.
     :param learning_rate: Learning rate, constant or a function of the remaining progress (1 to 0), computed in the
@@ -466,10 +467,16 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
         return env, statistics
 
     def _sync_env_normalization(self) -> None:
-        """Give the user's ``VecNormalize`` the workers' latest statistics (the policy's copy has them)."""
+        """
+        Give the user's ``VecNormalize`` the workers' latest statistics (the policy's copy has them), and the workers
+        its ``training`` flag if it changed (a callback freezing the statistics, say).
+        """
         if self._env_normalization is not None:
             env, statistics = self._env_normalization
             statistics.copy_to(env)
+            if bool(env.training) != statistics.updates_stats and self._runner is not None:
+                self._runner.set_env_statistics_updating(bool(env.training))
+                statistics.updating.fill_(bool(env.training))
 
     def _detach_env_normalization(self) -> None:
         self._sync_env_normalization()

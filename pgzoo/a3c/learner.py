@@ -254,6 +254,8 @@ class ActorLearner:
             # The distribution's log_prob takes flat actions; a multi-dimensional Box was reshaped for the env.
             batch_actions = batch_actions.reshape(len(batch_actions), -1)
         batch_obs = _stack_obs(observations, device)
+        # None unless this rollout adds to statistics: a frozen VecNormalize must not get the last rollout's again.
+        self.rollout_stats = None
         if self.normalizes_obs or self.return_normalizer is not None or updates_env_stats:
             self.rollout_stats = RolloutStats(
                 # A Box space (normalize_obs refuses others): the batch is one tensor.

@@ -24,7 +24,7 @@ import torch as th
 from stable_baselines3.common.policies import ActorCriticPolicy
 
 from pgzoo.a3c.learner import ActorLearner, LearnerConfig, Report
-from pgzoo.a3c.normalization import normalizers, update_normalizers
+from pgzoo.a3c.normalization import normalizers, update_normalizers, vec_normalize_statistics
 from pgzoo.a3c.runner import Runner, WorkerError, copy_tensors_, state_tensors
 from pgzoo.common.utils import limit_torch_threads
 
@@ -179,6 +179,11 @@ class LocalRunner(Runner):
     def sync_model(self) -> None:
         copy_tensors_(self._main_state, self._shared_state)
         self.policy.optimizer.load_state_dict(copy.deepcopy(self.shared_policy.optimizer.state_dict()))
+
+    def set_env_statistics_updating(self, updating: bool) -> None:
+        statistics = vec_normalize_statistics(self.shared_policy)
+        if statistics is not None:
+            statistics.updating.fill_(updating)
 
     def request_stop(self) -> None:
         self._stop.set()

@@ -165,12 +165,14 @@ class VecNormalizeStatistics(nn.Module):
     ``VecNormalize.save``.
 
     :param env: The user's ``VecNormalize``; its statistics are the starting point, and its ``training`` flag says
-        whether workers update them.
+        whether workers update them (the main process forwards later changes of it, see ``Runner``).
     """
 
     def __init__(self, env: VecNormalize) -> None:
         super().__init__()
-        self.updates_stats = bool(env.training)
+        # The wrapper's `training` flag, shared with the workers like the statistics (a buffer, so it travels).
+        self.updating: th.Tensor
+        self.register_buffer("updating", th.tensor(bool(env.training)), persistent=False)
         obs_rms = env.obs_rms if env.norm_obs else {}
         #: Keys of the normalized observations (``""`` for a Box space), in buffer order.
         self.keys: list[str] = list(obs_rms) if isinstance(obs_rms, dict) else [""]
@@ -188,6 +190,11 @@ class VecNormalizeStatistics(nn.Module):
 
     def _buffers_of(self, prefix: str) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
         return getattr(self, f"{prefix}_mean"), getattr(self, f"{prefix}_var"), getattr(self, f"{prefix}_count")
+
+    @property
+    def updates_stats(self) -> bool:
+        """Whether workers merge their rollouts into the statistics (the user's wrapper has ``training=True``)."""
+        return bool(self.updating.item())
 
     def copy_to(self, env: VecNormalize) -> None:
         """Set ``env``'s running statistics to these (the workers' latest)."""

@@ -19,7 +19,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 
 from pgzoo.a3c.learner import ActorLearner, LearnerConfig, Report
 from pgzoo.a3c.local import private_copy
-from pgzoo.a3c.normalization import RolloutStats, normalizers, update_normalizers
+from pgzoo.a3c.normalization import RolloutStats, normalizers, update_normalizers, vec_normalize_statistics
 from pgzoo.a3c.runner import Runner, WorkerError, state_tensors
 from pgzoo.common.utils import limit_torch_threads, remaining_progress
 
@@ -113,6 +113,12 @@ class ParameterServer:
         """Make every worker stop at its next push."""
         self.stop = True
 
+    def set_env_statistics_updating(self, updating: bool) -> None:
+        """Whether workers merge into the ``VecNormalize`` statistics (they get it with the next weights)."""
+        statistics = vec_normalize_statistics(self.policy)
+        if statistics is not None:
+            statistics.updating.fill_(updating)
+
     def state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """The policy's and the optimizer's ``state_dict``."""
         return self.policy.state_dict(), self.policy.optimizer.state_dict()
@@ -205,6 +211,10 @@ class RayRunner(Runner):
 
     def request_stop(self) -> None:
         self.server.request_stop.remote()
+
+    def set_env_statistics_updating(self, updating: bool) -> None:
+        # Waited for: the next poll's weights must not bring back the old flag.
+        ray.get(self.server.set_env_statistics_updating.remote(updating))
 
     def poll(self, timeout: float) -> Report | None:
         ready, _ = ray.wait(self._runs, num_returns=len(self._runs), timeout=timeout)
