@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -315,6 +316,24 @@ def test_a3c_with_workers(tmp_path: Path) -> None:
     obs = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
     np.testing.assert_array_equal(safe.predict(obs, deterministic=True)[0], agent.model.predict(obs, deterministic=True)[0])
     assert safe.policy.features_extractor.obs_count.item() == agent.model.policy.features_extractor.obs_count.item() > 400
+
+
+@pytest.mark.timeout(180)
+def test_a3c_with_vec_normalize_frame_stack_and_an_env_wrapper(tmp_path: Path) -> None:
+    """The zoo's normalize, frame_stack and env_wrapper (one that doesn't record its arguments) reach A3C's workers."""
+    hyperparams_file = tmp_path / "a3c.yml"
+    hyperparams_file.write_text(
+        "CartPole-v1:\n  n_timesteps: 400\n  policy: MlpPolicy\n  normalize: true\n  frame_stack: 2\n"
+        "  env_wrapper: sb3_contrib.common.wrappers.TimeFeatureWrapper\n"
+    )
+    result = train("a3c", "CartPole-v1", seed=0, log_folder=tmp_path, hyperparams_file=hyperparams_file, n_workers=1,
+                   eval_freq=200, final_eval_episodes=1, hyperparams=TINY, verbose=0)  # fmt: skip
+    assert result.n_timesteps >= 400 and result.model_path.is_file()
+    stats = json.loads((result.run_folder / "CartPole-v1" / "vecnormalize.json").read_text())
+    # The workers' observations (CartPole's 4 + the time feature, stacked twice) reached the saved statistics.
+    assert stats["obs_rms"]["count"] > 400 and len(stats["obs_rms"]["mean"]) == 10
+    agent = load_agent("a3c", "CartPole-v1", tmp_path)
+    assert agent.model.observation_space.shape == (10,)
 
 
 def test_dpg_from_packaged_file_with_noise(tmp_path: Path) -> None:
