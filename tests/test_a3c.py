@@ -900,6 +900,20 @@ def test_freezing_vec_normalize_during_learn_reaches_the_workers(no_leftover_wor
     assert freeze.frozen_at <= env.ret_rms.count < freeze.frozen_at + 1_000 < model.num_timesteps
 
 
+def test_workers_normalize_from_their_first_observation_with_the_shared_statistics(in_process_learner: None) -> None:
+    env = VecNormalize(make_vec_env("CartPole-v1", n_envs=2, seed=0))
+    env.obs_rms.mean, env.obs_rms.var = np.full(4, 3.0), np.full(4, 4.0)  # as VecNormalize.load would set them
+    model = A3C("MlpPolicy", env, n_workers=1, n_steps=5, seed=0)
+    model._env_normalization = model._attach_env_normalization()  # as learn() does before starting workers
+    learner = ActorLearner(model.policy, model._learner_config(100), rank=0)
+    try:
+        assert learner.vec_normalize is not None
+        raw = learner.vec_normalize.get_original_obs()
+        np.testing.assert_allclose(learner.obs, np.clip((raw - 3.0) / np.sqrt(4.0 + 1e-8), -10, 10), rtol=1e-5)
+    finally:
+        learner.close()
+
+
 def _worker_observations(model: A3C) -> Any:
     """The observations of an in-process worker's rollout, as its policy sees them."""
     learner = ActorLearner(model.policy, model._learner_config(1_000), rank=0)

@@ -138,6 +138,12 @@ class ActorLearner:
         # Seeds of envs: worker `rank` gets n_envs consecutive seeds of its own, disjoint from other workers.
         env_seed = None if seed is None else seed * config.env_source.n_envs
         self.env: VecEnv = config.env_source.make(env_seed)
+        #: With a ``VecNormalize`` env: the worker's copy of the wrapper, which normalizes with the shared statistics
+        #: (copied into it before each rollout) and doesn't update them itself: workers merge what they saw instead.
+        self.vec_normalize: VecNormalize | None = unwrap_vec_wrapper(self.env, VecNormalize)  # type: ignore[assignment]
+        self.env_statistics = vec_normalize_statistics(policy) if self.vec_normalize is not None else None
+        if self.vec_normalize is not None and self.env_statistics is not None:
+            self.env_statistics.copy_to(self.vec_normalize)  # the first observations too
         self.obs: Any = self.env.reset()
         self.policy.set_training_mode(False)
         # Looked up once: `policy.device` and `parameters()` walk the module tree at every call.
@@ -147,14 +153,10 @@ class ActorLearner:
         self.return_normalizer = return_normalizer(policy)
         #: Discounted return of each env's episode so far, for the return statistics (with ``normalize_reward``).
         self.discounted_returns = np.zeros(self.env.num_envs, dtype=np.float64)
-        #: With a ``VecNormalize`` env: the worker's copy of the wrapper, which normalizes with the shared statistics
-        #: (copied into it before each rollout) and doesn't update them itself: workers merge what they saw instead.
-        self.vec_normalize: VecNormalize | None = unwrap_vec_wrapper(self.env, VecNormalize)  # type: ignore[assignment]
-        self.env_statistics = vec_normalize_statistics(policy) if self.vec_normalize is not None else None
         #: Raw discounted return of each env's episode so far, as ``VecNormalize`` keeps it (with its ``gamma``).
         self.raw_returns = np.zeros(self.env.num_envs, dtype=np.float64)
         #: What the last rollout adds to the shared normalizers (with ``normalize_obs`` or ``normalize_reward``, or a
-        #: ``VecNormalize`` env whose ``training`` flag was set when ``learn()`` started).
+        #: ``VecNormalize`` env whose ``training`` flag is set), or None.
         self.rollout_stats: RolloutStats | None = None
         # Argument validation of torch distributions costs more than the small networks' forward pass. The
         # setting is global, but this process only runs this worker.
