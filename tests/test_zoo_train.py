@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import yaml
@@ -334,6 +335,23 @@ def test_a3c_with_vec_normalize_frame_stack_and_an_env_wrapper(tmp_path: Path) -
     assert stats["obs_rms"]["count"] > 400 and len(stats["obs_rms"]["mean"]) == 10
     agent = load_agent("a3c", "CartPole-v1", tmp_path)
     assert agent.model.observation_space.shape == (10,)
+
+
+@pytest.mark.timeout(300)
+def test_a3c_starts_training_on_atari_with_frame_stack(tmp_path: Path) -> None:
+    """Issue #25: A3C on Pong through the zoo (AtariWrapper + frame_stack 4 + CnnPolicy), with the atari extra."""
+    ale_py = pytest.importorskip("ale_py")
+    gym.register_envs(ale_py)
+    hyperparams_file = tmp_path / "a3c.yml"
+    hyperparams_file.write_text(
+        "PongNoFrameskip-v4:\n  n_timesteps: 40\n  policy: CnnPolicy\n  n_envs: 2\n  frame_stack: 4\n"
+        "  env_wrapper: stable_baselines3.common.atari_wrappers.AtariWrapper\n"
+    )
+    result = train("a3c", "PongNoFrameskip-v4", seed=0, log_folder=tmp_path, hyperparams_file=hyperparams_file,
+                   n_workers=1, eval_freq=0, final_eval_episodes=0, verbose=0)  # fmt: skip
+    assert result.n_timesteps >= 40 and result.model_path.is_file()
+    agent = load_agent("a3c", "PongNoFrameskip-v4", tmp_path)
+    assert agent.model.observation_space.shape == (4, 84, 84)
 
 
 def test_dpg_from_packaged_file_with_noise(tmp_path: Path) -> None:
