@@ -24,11 +24,17 @@ from gymnasium import spaces
 from matrix_env import MatrixActionEnv
 from stable_baselines3.common.callbacks import BaseCallback, EvalCallback, StopTrainingOnMaxEpisodes
 from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.envs import FakeImageEnv, SimpleMultiObsEnv
+from stable_baselines3.common.envs import BitFlippingEnv, FakeImageEnv, SimpleMultiObsEnv
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.torch_layers import FlattenExtractor
-from stable_baselines3.common.vec_env import VecNormalize
+from stable_baselines3.common.vec_env import (
+    SubprocVecEnv,
+    VecFrameStack,
+    VecMonitor,
+    VecNormalize,
+    VecTransposeImage,
+)
 
 from pgzoo import A3C
 from pgzoo.a3c import MlpPolicy, SharedAdam, SharedRMSprop, WorkerError
@@ -91,6 +97,17 @@ def make_dict_cartpole() -> gym.Env:
 
 def make_channel_last_images() -> gym.Env:
     return gym.wrappers.TimeLimit(FakeImageEnv(screen_height=36, screen_width=36, n_channels=1, discrete=True), 10)
+
+
+# Registered, so that a VecEnv of them can be rebuilt from its spec as SB3 users build them (make_vec_env(id)).
+gym.register("A3CTestImages-v0", entry_point=make_channel_last_images)
+gym.register("A3CTestDictCartPole-v0", entry_point=make_dict_cartpole)
+gym.register(
+    "A3CTestMultiObs-v0",
+    entry_point=SimpleMultiObsEnv,
+    kwargs={"discrete_actions": True},
+    max_episode_steps=20,
+)
 
 
 class Unpicklable:
@@ -185,12 +202,27 @@ def test_unsupported_action_space() -> None:
 def test_unsendable_envs() -> None:
     with pytest.raises(ValueError, match="env id"):
         A3C("MlpPolicy", Unpicklable(), n_workers=1)
-    with pytest.raises(ValueError, match=r"A3C can't use VecNormalize.*normalize_obs=True, normalize_reward=True"):
-        A3C("MlpPolicy", VecNormalize(make_vec_env("CartPole-v1", n_envs=2)), n_workers=1)
-    with pytest.raises(ValueError, match="wrappers"):
-        A3C("MlpPolicy", gym.wrappers.ClipReward(gym.make("CartPole-v1"), 0, 0.5), n_workers=1)
     with pytest.raises(ValueError, match="n_envs_per_worker"):
         A3C("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2), n_envs_per_worker=3, n_workers=1)
+
+
+@pytest.mark.parametrize(
+    "make_env, match",
+    [
+        # A wrapper that doesn't record its arguments can't be rebuilt in the workers.
+        (lambda: DictObservation(gym.make("CartPole-v1")), r"wrappers \['DictObservation'\]"),
+        (lambda: VecMonitor(make_vec_env("CartPole-v1")), "VecMonitor"),
+        # SB3's BitFlippingEnv has a placeholder spec: refused here, not in a worker.
+        (lambda: BitFlippingEnv(), "placeholder"),
+        (lambda: make_vec_env(lambda: FakeImageEnv()), "no registry spec"),
+        (lambda: VecNormalize(make_vec_env("CartPole-v1"), gamma=0.9), "already normalizes"),
+    ],
+    ids=["unrecorded-wrapper", "vec-monitor", "placeholder-spec", "no-spec", "normalizing-twice"],
+)
+def test_envs_that_cannot_be_rebuilt_are_refused_at_construction(make_env: Any, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        # normalize_obs matters to the last case only: the others are refused before it is looked at.
+        A3C("MlpPolicy", make_env(), n_workers=1, normalize_obs=True)
 
 
 def test_default_workers_is_core_count() -> None:
@@ -765,6 +797,188 @@ def test_killed_main_process_leaves_no_workers(signum: int, tmp_path: Path) -> N
     assert set(worker_pids) <= set(helpers)
 
 
+# --- The VecEnvs SB3 users pass ------------------------------------------------------------------------------
+
+
+def _rms(env: VecNormalize, key: str | None) -> Any:
+    return env.obs_rms[key] if key is not None else env.obs_rms
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    "env_id, policy, kwargs, key",
+    [
+        ("CartPole-v1", "MlpPolicy", {"clip_obs": 5.0, "clip_reward": 3.0, "gamma": 0.9, "epsilon": 1e-6}, None),
+        ("CartPole-v1", "MlpPolicy", {"norm_obs": False}, None),
+        ("A3CTestDictCartPole-v0", "MultiInputPolicy", {"norm_obs_keys": ["state"]}, "state"),
+    ],
+    ids=["box", "reward-only", "dict"],
+)
+def test_vec_normalize_is_shared_by_the_workers(
+    env_id: str, policy: str, kwargs: dict[str, Any], key: str | None, tmp_path: Path, no_leftover_workers: list[A3C]
+) -> None:
+    env = VecNormalize(make_vec_env(env_id, n_envs=2, seed=0), **kwargs)
+    model = A3C(policy, env, n_workers=2, n_steps=8, seed=0)
+    no_leftover_workers.append(model)
+    # The workers' envs: the same wrapper and settings, normalizing with the shared statistics only.
+    worker_env = model._env_source.make(0)  # type: ignore[union-attr]
+    assert isinstance(worker_env, VecNormalize) and not worker_env.training
+    for name in ("norm_obs", "norm_reward", "clip_obs", "clip_reward", "gamma", "epsilon", "norm_obs_keys"):
+        assert getattr(worker_env, name) == getattr(env, name), name
+    worker_env.close()
+
+    model.learn(1_000)
+    assert model.get_env() is env
+    # Every step of every worker reached the user's wrapper: its statistics count them, as A2C's would.
+    assert env.ret_rms.count == pytest.approx(model.num_timesteps, abs=1e-3)
+    if env.norm_obs:
+        rms = _rms(env, key)
+        # Plus the observations of learn()'s reset of the main env, as A2C's count includes them.
+        assert rms.count == pytest.approx(model.num_timesteps + env.num_envs, abs=1e-3)
+        assert np.abs(rms.mean).max() > 0.0 and rms.var.shape == (4,)
+    # The policy stays SB3's: no statistics in its state dict (VecNormalize.save is their home).
+    assert not any("obs_" in name or "ret_" in name for name in model.policy.state_dict())
+    assert not hasattr(model.policy, "vec_normalize_statistics")
+
+    # save/load as with A2C: the model, and the statistics with VecNormalize.save/load.
+    model.save(tmp_path / "model.zip")
+    env.save(str(tmp_path / "vecnormalize.pkl"))
+    loaded_env = VecNormalize.load(str(tmp_path / "vecnormalize.pkl"), make_vec_env(env_id, n_envs=2, seed=1))
+    loaded = A3C.load(tmp_path / "model.zip", env=loaded_env, n_workers=1)
+    no_leftover_workers.append(loaded)
+    counted = loaded_env.ret_rms.count
+    loaded.learn(160, reset_num_timesteps=False)
+    assert loaded_env.ret_rms.count == pytest.approx(counted + 160, abs=1e-3)
+
+    # A frozen wrapper (training=False) stays frozen: workers normalize with it and don't update it.
+    loaded_env.training = False
+    frozen = copy.deepcopy(loaded_env.ret_rms)
+    loaded.learn(160, reset_num_timesteps=False)
+    assert loaded_env.ret_rms.count == frozen.count and np.array_equal(loaded_env.ret_rms.var, frozen.var)
+
+
+@pytest.mark.timeout(120)
+def test_eval_callback_is_synchronized_with_the_training_vec_normalize(no_leftover_workers: list[A3C]) -> None:
+    env = VecNormalize(make_vec_env("CartPole-v1", n_envs=2, seed=0))
+    eval_env = VecNormalize(make_vec_env("CartPole-v1", n_envs=1, seed=5), training=False, norm_reward=False)
+    seen: list[tuple[float, float]] = []
+
+    class RecordSync(BaseCallback):
+        def _on_step(self) -> bool:
+            # Called after the EvalCallback in the list: what it copied to eval_env is the training env's now.
+            if eval_callback.n_calls % eval_callback.eval_freq == 0:
+                seen.append((eval_env.obs_rms.count, env.obs_rms.count))
+            return True
+
+    eval_callback = EvalCallback(eval_env, eval_freq=100, n_eval_episodes=1, warn=False)
+    model = A3C("MlpPolicy", env, n_workers=2, n_steps=8, seed=0)
+    no_leftover_workers.append(model)
+    model.learn(1_000, callback=[eval_callback, RecordSync()])
+    assert len(seen) >= 3 and all(ours == theirs > 1 for ours, theirs in seen)
+    assert seen[-1][0] > seen[0][0]  # the statistics grew between evaluations
+
+
+@pytest.mark.timeout(120)
+def test_freezing_vec_normalize_during_learn_reaches_the_workers(no_leftover_workers: list[A3C]) -> None:
+    env = VecNormalize(make_vec_env("CartPole-v1", n_envs=2, seed=0))
+
+    class Freeze(BaseCallback):
+        frozen_at: float | None = None
+
+        def _on_step(self) -> bool:
+            if self.num_timesteps >= 400 and self.frozen_at is None:
+                env.training = False  # as a user's callback would: from now on A2C's statistics stay put
+                self.frozen_at = env.ret_rms.count
+            return True
+
+    freeze = Freeze()
+    model = A3C("MlpPolicy", env, n_workers=2, n_steps=8, seed=0)
+    no_leftover_workers.append(model)
+    model.learn(4_000, callback=freeze)
+    assert freeze.frozen_at is not None and not env.training
+    # Rollouts already under way when the flag changed still count; the other ~3.5k steps don't.
+    assert freeze.frozen_at <= env.ret_rms.count < freeze.frozen_at + 1_000 < model.num_timesteps
+
+
+def test_workers_normalize_from_their_first_observation_with_the_shared_statistics(in_process_learner: None) -> None:
+    env = VecNormalize(make_vec_env("CartPole-v1", n_envs=2, seed=0))
+    env.obs_rms.mean, env.obs_rms.var = np.full(4, 3.0), np.full(4, 4.0)  # as VecNormalize.load would set them
+    model = A3C("MlpPolicy", env, n_workers=1, n_steps=5, seed=0)
+    model._env_normalization = model._attach_env_normalization()  # as learn() does before starting workers
+    learner = ActorLearner(model.policy, model._learner_config(100), rank=0)
+    try:
+        assert learner.vec_normalize is not None
+        raw = learner.vec_normalize.get_original_obs()
+        np.testing.assert_allclose(learner.obs, np.clip((raw - 3.0) / np.sqrt(4.0 + 1e-8), -10, 10), rtol=1e-5)
+    finally:
+        learner.close()
+
+
+def _worker_observations(model: A3C) -> Any:
+    """The observations of an in-process worker's rollout, as its policy sees them."""
+    learner = ActorLearner(model.policy, model._learner_config(1_000), rank=0)
+    try:
+        learner.compute_gradients()
+        return learner.obs
+    finally:
+        learner.close()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    "make_env, policy",
+    [
+        (lambda: VecFrameStack(make_vec_env("A3CTestImages-v0", n_envs=2), 4), "CnnPolicy"),
+        (lambda: VecFrameStack(make_vec_env("A3CTestMultiObs-v0", n_envs=2), 3), "MultiInputPolicy"),
+        (lambda: VecTransposeImage(make_vec_env("A3CTestImages-v0", n_envs=2)), "CnnPolicy"),
+        (
+            lambda: VecNormalize(VecFrameStack(make_vec_env("A3CTestMultiObs-v0", n_envs=2), 2), norm_obs_keys=["vec"]),
+            "MultiInputPolicy",
+        ),
+    ],
+    ids=["frame-stack-images", "frame-stack-dict", "transpose", "frame-stack-dict-normalized"],
+)
+def test_frame_stacking_and_transposition_happen_in_the_workers(
+    make_env: Any, policy: str, in_process_learner: None, no_leftover_workers: list[A3C]
+) -> None:
+    env = make_env()
+    model = A3C(policy, env, n_workers=2, n_steps=5, seed=0)
+    no_leftover_workers.append(model)
+    # The workers' observations are the main env's: stacked, channels first, images still uint8.
+    obs = _worker_observations(model)
+    expected = model.get_env().reset()  # type: ignore[union-attr]
+    if isinstance(expected, dict):
+        assert {key: (value.shape, value.dtype) for key, value in obs.items()} == {
+            key: (value.shape, value.dtype) for key, value in expected.items()
+        }
+    else:
+        assert obs.shape == expected.shape == (2, *model.observation_space.shape) and obs.dtype == np.uint8
+    model.learn(100)
+    assert model.num_timesteps >= 100
+
+
+@pytest.mark.timeout(120)
+def test_subproc_vec_env_from_make_vec_env(no_leftover_workers: list[A3C]) -> None:
+    env = make_vec_env("CartPole-v1", n_envs=2, vec_env_cls=SubprocVecEnv, vec_env_kwargs={"start_method": "forkserver"})
+    try:
+        model = A3C("MlpPolicy", env, n_workers=2, n_steps=5, seed=0)
+        no_leftover_workers.append(model)
+        model.learn(200)
+        assert model.num_timesteps >= 200 and len(model.ep_info_buffer) > 0  # type: ignore[arg-type]
+    finally:
+        env.close()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("n_steps, total", [(64, 64), (5, 123)])
+def test_learn_stops_within_one_rollout_of_the_budget(n_steps: int, total: int, no_leftover_workers: list[A3C]) -> None:
+    model = A3C("MlpPolicy", "CartPole-v1", n_workers=2, n_steps=n_steps, seed=0)
+    no_leftover_workers.append(model)
+    model.learn(total)
+    # Workers claim a rollout from the budget before running it: at most one rollout more is taken.
+    assert total <= model.num_timesteps < total + n_steps
+
+
 # --- Learning -----------------------------------------------------------------------------------------------
 
 
@@ -778,6 +992,22 @@ def test_cartpole_reaches_475(no_leftover_workers: list[A3C]) -> None:
     callback = StopAtRewardThreshold(eval_env, threshold=475, eval_freq=10_000, n_eval_episodes=10, deterministic=True)
     model.learn(n_timesteps, callback=callback)
     assert callback.result.reached, callback.result.evaluations
+
+
+@pytest.mark.timeout(300)
+def test_cartpole_with_vec_normalize_passed_in_reaches_475(no_leftover_workers: list[A3C]) -> None:
+    kwargs, n_timesteps = a3c_kwargs("CartPole-v1")
+    kwargs["n_workers"] = 2
+    n_envs = kwargs.pop("n_envs_per_worker")
+    env = VecNormalize(make_vec_env("CartPole-v1", n_envs=n_envs, seed=0), norm_reward=False)
+    model = A3C("MlpPolicy", env, seed=0, **kwargs)
+    no_leftover_workers.append(model)
+    eval_env = VecNormalize(make_vec_env("CartPole-v1", n_envs=10, seed=1_000), training=False, norm_reward=False)
+    # Evaluations copy the training statistics to eval_env (sync_envs_normalization), as with A2C.
+    callback = StopAtRewardThreshold(eval_env, threshold=475, eval_freq=10_000, n_eval_episodes=10, deterministic=True)
+    model.learn(n_timesteps, callback=callback)
+    assert callback.result.reached, callback.result.evaluations
+    assert eval_env.obs_rms.count > n_envs  # the evaluations normalized with the training statistics
 
 
 # --- Shared observation normalization ----------------------------------------------------------------------------
@@ -883,3 +1113,12 @@ def test_rollout_sampling_and_loss_terms_match_the_policy(action_space: spaces.S
         evaluate_actions(policy, batch, loss_actions), policy.evaluate_actions(batch, loss_actions), strict=True
     ):
         th.testing.assert_close(ours, sb3)
+
+
+def test_the_zoos_env_wrappers_are_rebuilt_in_the_workers(in_process_learner: None) -> None:
+    from pgzoo.zoo.envs import _ApplyWrappers
+
+    # DictObservation doesn't record its arguments; the zoo's env_wrapper records them for it (and AtariWrapper).
+    env = make_vec_env("CartPole-v1", n_envs=2, wrapper_class=_ApplyWrappers([(DictObservation, {})]))
+    model = A3C("MultiInputPolicy", env, n_workers=1, n_steps=5, seed=0)
+    assert set(_worker_observations(model)) == {"state"}

@@ -11,6 +11,7 @@ import pytest
 import test_a3c
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.vec_env import VecNormalize
 from test_a3c import FaultyEnv, StopAfter, a3c_kwargs
 
 from pgzoo import A3C
@@ -68,6 +69,19 @@ def test_ray_smoke(local_ray: None, tmp_path: Path) -> None:
     assert any(not (old == new).all() for old, new in zip(before, model.policy.parameters(), strict=True))
     # The final weights and optimizer state came back from the parameter server.
     assert any(state for state in model.policy.optimizer.state.values())
+
+
+@pytest.mark.timeout(300)
+def test_ray_vec_normalize_and_budget(local_ray: None) -> None:
+    env = VecNormalize(make_vec_env("CartPole-v1", n_envs=2, seed=0))
+    model = A3C("MlpPolicy", env, n_workers=2, n_steps=64, backend="ray", seed=0)
+    # Workers claim their rollout from the parameter server before running it: one rollout of 2 x 64 steps.
+    model.learn(128)
+    assert model.num_timesteps == 128
+    model.learn(1_000, reset_num_timesteps=False)
+    # The workers' statistics, merged by the parameter server, reached the user's wrapper.
+    assert env.ret_rms.count == pytest.approx(model.num_timesteps, abs=1e-3)
+    assert env.obs_rms.count > model.num_timesteps
 
 
 # Normally ~20 s; actor start-up alone took minutes when the 2-core machine ran at a load of 11.

@@ -25,12 +25,14 @@ from stable_baselines3.common.noise import (
     OrnsteinUhlenbeckActionNoise,
     VectorizedActionNoise,
 )
+from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 from pgzoo import DPG
 from pgzoo.common.noise import make_action_noise
 from pgzoo.dpg import CnnPolicy, MlpPolicy, MultiInputPolicy
+from pgzoo.dpg.policies import Actor
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("benchmark_dpg", ROOT / "scripts" / "benchmark_dpg.py")
@@ -230,11 +232,49 @@ def test_learning_rate_schedules_and_logged_values() -> None:
     actor_group, critic_group = model.policy.optimizer.param_groups
     assert actor_group["lr"] == pytest.approx(5e-4)  # progress reaches 0 at the last step
     assert critic_group["lr"] == pytest.approx(5e-4)  # each network follows its own schedule
-    assert model.lr_schedule(1.0) == pytest.approx(1e-3) and model.critic_lr_schedule(1.0) == pytest.approx(2e-3)
+    assert model.lr_schedule(1.0) == pytest.approx(1e-3)
+    assert model.critic_lr_schedule is not None and model.critic_lr_schedule(1.0) == pytest.approx(2e-3)
     logged = model.logger.name_to_value
     for key in ("train/actor_loss", "train/critic_loss", "train/learning_rate", "train/critic_learning_rate"):
         assert key in logged
     assert np.isfinite(logged["train/critic_loss"])
+
+
+@pytest.mark.parametrize(
+    "env_id, policy",
+    [("Pendulum-v1", "MlpPolicy"), ("MountainCarContinuous-v0", "MlpPolicy")],
+)
+def test_actor_is_a_policy_of_its_own(env_id: str, policy: str, tmp_path: Path) -> None:
+    """As TD3's actor: predict() in the env's bounds, and save / Actor.load on the actor alone."""
+    model = DPG(policy, env_id, **SMALL)
+    model.learn(150)
+    env = model.get_env()
+    assert env is not None
+    obs = env.reset()
+    action, state = model.actor.predict(obs, deterministic=True)
+    assert state is None and action.shape == (1, *model.action_space.shape)
+    np.testing.assert_allclose(action, model.predict(obs, deterministic=True)[0], rtol=1e-6)
+    assert np.all(action >= model.action_space.low) and np.all(action <= model.action_space.high)
+
+    model.actor.save(tmp_path / "actor.pkl")
+    loaded = Actor.load(tmp_path / "actor.pkl")
+    assert isinstance(loaded, Actor)
+    np.testing.assert_allclose(loaded.predict(obs, deterministic=True)[0], action, rtol=1e-6)
+    for ours, theirs in zip(model.actor.state_dict().values(), loaded.state_dict().values(), strict=True):
+        assert th.equal(ours, theirs)
+
+
+@pytest.mark.parametrize("critic_learning_rate", [None, 1e-3])
+def test_zero_schedule_freezes_the_critic_unless_it_has_its_own(critic_learning_rate: float | None) -> None:
+    """SB3's test freezes training with model.lr_schedule = 0: the critic follows it unless given its own rate."""
+    model = DPG("MlpPolicy", "Pendulum-v1", critic_learning_rate=critic_learning_rate, **SMALL)
+    model.lr_schedule = lambda _: 0.0  # type: ignore[assignment]
+    actor_before = copy.deepcopy(model.actor.state_dict())
+    critic_before = copy.deepcopy(model.critic.state_dict())
+    model.learn(200)
+    assert all(th.equal(value, model.actor.state_dict()[key]) for key, value in actor_before.items())
+    critic_frozen = all(th.equal(value, model.critic.state_dict()[key]) for key, value in critic_before.items())
+    assert critic_frozen == (critic_learning_rate is None)
 
 
 def test_update_rules() -> None:
@@ -248,6 +288,36 @@ def test_update_rules() -> None:
     critic_grads = [p.grad for p in model.critic.parameters()]
     assert all(g is not None for g in critic_grads)  # from the critic loss, not overwritten by the actor loss
     assert all(not p.requires_grad for p in model.actor_target.parameters())
+
+
+def test_collection_shortcut_equals_the_base_class_path() -> None:
+    """_sample_action runs the actor directly (the benchmark needs it): the actions equal predict()'s path."""
+    model = DPG("MlpPolicy", "Pendulum-v1", **SMALL)
+    model.learn(80)
+    ours = model._sample_action(learning_starts=0, action_noise=None, n_envs=1)
+    plain = OffPolicyAlgorithm._sample_action(model, learning_starts=0, action_noise=None, n_envs=1)
+    for fast, reference in zip(ours, plain, strict=True):
+        np.testing.assert_allclose(fast, reference, rtol=1e-5, atol=1e-6)
+
+
+def test_fused_adam_equals_plain_adam() -> None:
+    """The fused Adam step (kept: the benchmark shows it) updates as torch's plain Adam does, on the same gradients."""
+    policies = [
+        DPG("MlpPolicy", "Pendulum-v1", seed=3, **{**SMALL, "policy_kwargs": {**kwargs, "net_arch": [16]}}).policy
+        for kwargs in ({}, {"optimizer_kwargs": {"foreach": False}})
+    ]
+    assert policies[0].optimizer.defaults["fused"] and not policies[1].optimizer.defaults.get("fused")
+    generator = th.Generator().manual_seed(0)
+    for _ in range(5):
+        for fast, plain in zip(policies[0].parameters(), policies[1].parameters(), strict=True):
+            assert th.equal(fast, plain)
+            fast.grad = th.randn(fast.shape, generator=generator)
+            plain.grad = fast.grad.clone()
+        for policy in policies:
+            policy.optimizer.step()
+        for fast, plain in zip(policies[0].parameters(), policies[1].parameters(), strict=True):
+            assert th.allclose(fast, plain, rtol=1e-6, atol=1e-7)
+            plain.data.copy_(fast.data)  # rounding differences don't pile up over the steps
 
 
 def test_both_gradients_come_from_the_critic_before_the_step() -> None:
@@ -281,7 +351,6 @@ def test_training_mode_reaches_mode_dependent_layers(dropout: bool) -> None:
     if dropout:
         policy_kwargs["features_extractor_class"] = DropoutExtractor
     model = DPG("MlpPolicy", "Pendulum-v1", buffer_size=10, policy_kwargs=policy_kwargs)
-    assert model.policy._mode_matters is dropout
     model.policy.set_training_mode(True)
     if dropout:
         assert all(m.training for m in [*model.actor.modules(), *model.critic.modules()])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import yaml
@@ -314,6 +316,41 @@ def test_a3c_with_workers(tmp_path: Path) -> None:
     obs = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
     np.testing.assert_array_equal(safe.predict(obs, deterministic=True)[0], agent.model.predict(obs, deterministic=True)[0])
     assert safe.policy.features_extractor.obs_count.item() == agent.model.policy.features_extractor.obs_count.item() > 400
+
+
+@pytest.mark.timeout(180)
+def test_a3c_with_vec_normalize_frame_stack_and_an_env_wrapper(tmp_path: Path) -> None:
+    """The zoo's normalize, frame_stack and env_wrapper (one that doesn't record its arguments) reach A3C's workers."""
+    hyperparams_file = tmp_path / "a3c.yml"
+    hyperparams_file.write_text(
+        "CartPole-v1:\n  n_timesteps: 400\n  policy: MlpPolicy\n  normalize: true\n  frame_stack: 2\n"
+        "  env_wrapper: sb3_contrib.common.wrappers.TimeFeatureWrapper\n"
+    )
+    result = train("a3c", "CartPole-v1", seed=0, log_folder=tmp_path, hyperparams_file=hyperparams_file, n_workers=1,
+                   eval_freq=200, final_eval_episodes=1, hyperparams=TINY, verbose=0)  # fmt: skip
+    assert result.n_timesteps >= 400 and result.model_path.is_file()
+    stats = json.loads((result.run_folder / "CartPole-v1" / "vecnormalize.json").read_text())
+    # The workers' observations (CartPole's 4 + the time feature, stacked twice) reached the saved statistics.
+    assert stats["obs_rms"]["count"] > 400 and len(stats["obs_rms"]["mean"]) == 10
+    agent = load_agent("a3c", "CartPole-v1", tmp_path)
+    assert agent.model.observation_space.shape == (10,)
+
+
+@pytest.mark.timeout(300)
+def test_a3c_starts_training_on_atari_with_frame_stack(tmp_path: Path) -> None:
+    """Issue #25: A3C on Pong through the zoo (AtariWrapper + frame_stack 4 + CnnPolicy), with the atari extra."""
+    ale_py = pytest.importorskip("ale_py")
+    gym.register_envs(ale_py)
+    hyperparams_file = tmp_path / "a3c.yml"
+    hyperparams_file.write_text(
+        "PongNoFrameskip-v4:\n  n_timesteps: 40\n  policy: CnnPolicy\n  n_envs: 2\n  frame_stack: 4\n"
+        "  env_wrapper: stable_baselines3.common.atari_wrappers.AtariWrapper\n"
+    )
+    result = train("a3c", "PongNoFrameskip-v4", seed=0, log_folder=tmp_path, hyperparams_file=hyperparams_file,
+                   n_workers=1, eval_freq=0, final_eval_episodes=0, verbose=0)  # fmt: skip
+    assert result.n_timesteps >= 40 and result.model_path.is_file()
+    agent = load_agent("a3c", "PongNoFrameskip-v4", tmp_path)
+    assert agent.model.observation_space.shape == (4, 84, 84)
 
 
 def test_dpg_from_packaged_file_with_noise(tmp_path: Path) -> None:

@@ -21,12 +21,12 @@ from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize, unwrap_vec_wrapper
 
 from pgzoo.a3c.envs import EnvSource, check_sendable, env_source
 from pgzoo.a3c.learner import LearnerConfig, Report
 from pgzoo.a3c.local import LocalRunner, default_start_method
-from pgzoo.a3c.normalization import NormalizedFlattenExtractor, ReturnNormalizer
+from pgzoo.a3c.normalization import NormalizedFlattenExtractor, ReturnNormalizer, VecNormalizeStatistics
 from pgzoo.a3c.policies import CnnPolicy, MlpPolicy, MultiInputPolicy, ReturnNormalizing
 from pgzoo.a3c.runner import Runner
 from pgzoo.a3c.shared_optim import SharedAdam, SharedRMSprop, _SharedStateMixin
@@ -73,8 +73,14 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
 
     :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy, or an ActorCriticPolicy class).
     :param env: The environment: an env id, a picklable callable returning a ``gymnasium.Env`` (wrappers applied
-        inside), or a ``gymnasium.Env`` / ``VecEnv`` made with ``gym.make`` that workers can rebuild from its spec.
-        The main process keeps a copy of it for spaces and evaluation only. If that copy is a ``DummyVecEnv`` whose
+        inside), or a ``gymnasium.Env`` / ``VecEnv`` (``DummyVecEnv`` or ``SubprocVecEnv``) whose envs workers can
+        rebuild from their spec (``gym.make``, ``make_vec_env`` with an id; wrappers that record their arguments),
+        possibly wrapped in ``VecFrameStack``, ``VecTransposeImage`` and ``VecNormalize``, which every worker applies
+        again around its own envs. A ``VecNormalize`` normalizes with statistics shared by all workers and synced
+        into the given wrapper whenever they report (see :mod:`pgzoo.a3c.normalization`); its ``training`` flag
+        reaches the workers (at the start of ``learn()`` and whenever they report). An env that can't be rebuilt is
+        refused here with an error saying what to pass. The main process keeps a copy of it for spaces and
+        evaluation only. If that copy is a ``DummyVecEnv`` whose
         envs write monitor files (``make_vec_env(..., monitor_dir=...)``), the workers' training episodes are
         written to those files.
     :param learning_rate: Learning rate, constant or a function of the remaining progress (1 to 0), computed in the
@@ -93,7 +99,7 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
         units), a fixed alternative to ``normalize_reward``; e.g. 0.1 on Pendulum-v1, whose rewards reach -16 per
         step. Logged episode rewards are unscaled.
     :param normalize_obs: Normalize observations with running mean and variance shared by all workers (what
-        ``VecNormalize(norm_obs=True)`` does for other algorithms, which A3C can't use). The statistics are part of
+        ``VecNormalize(norm_obs=True)`` does, with the statistics in the model instead of the env). They are part of
         the policy (its features extractor, :class:`~pgzoo.a3c.normalization.NormalizedFlattenExtractor`), so
         ``predict``, ``save`` and ``load`` apply them. Needs a non-image Box observation space.
     :param normalize_reward: Divide the rewards the loss sees by the standard deviation of the envs' discounted
@@ -214,6 +220,7 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
                     "`env`; the main process keeps one worker's worth of envs, so make them equal (or pass an env id)."
                 )
             self._env_source = env_source(env, env_kwargs, n_envs_per_worker)
+            _check_one_normalization(self._env_source, normalize_obs, normalize_reward)
             # The main process keeps one worker's worth of envs (callbacks get their dones and infos): built from the
             # recipe unless the user's VecEnv already is that, or a single env instance is all that's asked for.
             if not isinstance(env, VecEnv) and (not isinstance(env, gym.Env) or n_envs_per_worker > 1):
@@ -259,6 +266,7 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
         self._n_updates = 0
         self.worker_pids: list[int] = []
         self._runner: Runner | None = None
+        self._env_normalization: tuple[VecNormalize, VecNormalizeStatistics] | None = None
         if _init_setup_model:
             self._setup_model()
 
@@ -290,6 +298,7 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
             "_runner",
             "_monitor_files",
             "_pending_episodes",
+            "_env_normalization",
         ]
         return [*excluded, "n_workers"] if self._workers_per_core else excluded
 
@@ -359,10 +368,11 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
         """
         Set the environment, which workers will rebuild from its spec (see ``env`` in the class docstring).
 
-        :param env: A ``gymnasium.Env`` or ``VecEnv`` made with ``gym.make``.
+        :param env: A ``gymnasium.Env`` or ``VecEnv`` the workers can rebuild (see ``env`` in the class docstring).
         :param force_reset: Force a ``reset()`` before training.
         """
         source = env_source(env, None, env.num_envs if isinstance(env, VecEnv) else 1)
+        _check_one_normalization(source, self.normalize_obs, self.normalize_reward)
         super().set_env(env, force_reset)
         self._env_source = source
 
@@ -402,7 +412,12 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
             # As SB3's learn(): nothing left to train (learn(0), or a budget already reached); no worker is started.
             callback.on_training_end()
             return self
-        runner = self._make_runner(total_timesteps)
+        self._env_normalization = self._attach_env_normalization()
+        try:
+            runner = self._make_runner(total_timesteps)
+        except BaseException:
+            self._detach_env_normalization()
+            raise
         self._pending_steps = 0
         self._pending_episodes: collections.deque[dict[str, Any]] = collections.deque()
         self._log_sums: Report = Report()
@@ -433,9 +448,41 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
                         runner.sync_model()
                 self._runner = None
                 runner.close()
+                self._detach_env_normalization()
         callback.on_rollout_end()
         callback.on_training_end()
         return self
+
+    def _attach_env_normalization(self) -> tuple[VecNormalize, VecNormalizeStatistics] | None:
+        """
+        With a ``VecNormalize`` env: its statistics, as buffers of the policy that the backends share with the
+        workers as they share the weights (see :mod:`pgzoo.a3c.normalization`).
+        """
+        assert self._env_source is not None
+        env = unwrap_vec_wrapper(self.env, VecNormalize) if self.env is not None else None
+        if self._env_source.vec_normalize is None or not isinstance(env, VecNormalize):
+            return None
+        statistics = VecNormalizeStatistics(env)
+        self.policy.vec_normalize_statistics = statistics
+        return env, statistics
+
+    def _sync_env_normalization(self) -> None:
+        """
+        Give the user's ``VecNormalize`` the workers' latest statistics (the policy's copy has them), and the workers
+        its ``training`` flag if it changed (a callback freezing the statistics, say).
+        """
+        if self._env_normalization is not None:
+            env, statistics = self._env_normalization
+            statistics.copy_to(env)
+            if bool(env.training) != statistics.updates_stats and self._runner is not None:
+                self._runner.set_env_statistics_updating(bool(env.training))
+                statistics.updating.fill_(bool(env.training))
+
+    def _detach_env_normalization(self) -> None:
+        self._sync_env_normalization()
+        if self._env_normalization is not None:
+            del self.policy.vec_normalize_statistics
+            self._env_normalization = None
 
     def _learner_config(self, total_timesteps: int) -> LearnerConfig:
         """The settings sent to every worker for a run of ``total_timesteps`` env steps."""
@@ -491,6 +538,8 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
         :return: False if a callback asked to stop.
         """
         assert self.ep_info_buffer is not None and self.ep_success_buffer is not None
+        # Before the callbacks: an EvalCallback copies the training env's statistics to its own env.
+        self._sync_env_normalization()
         self.ep_info_buffer.extend(report.episodes)
         self._write_monitor_rows(report.episodes)
         self.ep_success_buffer.extend(report.successes)
@@ -544,6 +593,15 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
             self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())
         self._log_sums = Report()
         self.dump_logs(self._n_updates)
+
+
+def _check_one_normalization(source: EnvSource, normalize_obs: bool, normalize_reward: bool) -> None:
+    """Refuse normalizing twice: with a ``VecNormalize`` env and with A3C's own ``normalize_obs``/``normalize_reward``."""
+    if source.vec_normalize is not None and (normalize_obs or normalize_reward):
+        raise ValueError(
+            "The env is wrapped in VecNormalize, which already normalizes (with statistics shared by all workers): "
+            "leave normalize_obs and normalize_reward False, or pass the env unwrapped."
+        )
 
 
 def _episode_infos(report: Report) -> list[dict[str, Any]]:

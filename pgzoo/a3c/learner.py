@@ -17,11 +17,18 @@ from gymnasium import spaces
 from stable_baselines3.common.distributions import CategoricalDistribution, DiagGaussianDistribution
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.utils import explained_variance, obs_as_tensor, set_random_seed
-from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize, unwrap_vec_wrapper
 from torch.nn import functional as F
 
 from pgzoo.a3c.envs import EnvSource
-from pgzoo.a3c.normalization import Moments, NormalizedFlattenExtractor, RolloutStats, normalizers, return_normalizer
+from pgzoo.a3c.normalization import (
+    Moments,
+    NormalizedFlattenExtractor,
+    RolloutStats,
+    normalizers,
+    return_normalizer,
+    vec_normalize_statistics,
+)
 from pgzoo.common.utils import MAX_SEED, limit_torch_threads, remaining_progress
 
 
@@ -39,7 +46,9 @@ class LearnerConfig:
     :param vf_coef: Value loss coefficient.
     :param max_grad_norm: Gradient norm clipping threshold.
     :param normalize_advantage: Whether to normalize the advantages of each rollout.
-    :param total_timesteps: The run stops once the model has taken this many env steps (earlier runs included).
+    :param total_timesteps: The run stops once the model has taken this many env steps (earlier runs included):
+        a worker claims the steps of a rollout from this budget before running it, so the run ends within one
+        rollout of it.
     :param initial_timesteps: Env steps the model had taken when this run started (``learn(...,
         reset_num_timesteps=False)`` continues from there, for the budget and the learning rate schedule).
     :param seed: Seed of the run (``None``: random); worker ``rank`` uses ``seed * n_workers + rank``.
@@ -129,6 +138,12 @@ class ActorLearner:
         # Seeds of envs: worker `rank` gets n_envs consecutive seeds of its own, disjoint from other workers.
         env_seed = None if seed is None else seed * config.env_source.n_envs
         self.env: VecEnv = config.env_source.make(env_seed)
+        #: With a ``VecNormalize`` env: the worker's copy of the wrapper, which normalizes with the shared statistics
+        #: (copied into it before each rollout) and doesn't update them itself: workers merge what they saw instead.
+        self.vec_normalize: VecNormalize | None = unwrap_vec_wrapper(self.env, VecNormalize)  # type: ignore[assignment]
+        self.env_statistics = vec_normalize_statistics(policy) if self.vec_normalize is not None else None
+        if self.vec_normalize is not None and self.env_statistics is not None:
+            self.env_statistics.copy_to(self.vec_normalize)  # the first observations too
         self.obs: Any = self.env.reset()
         self.policy.set_training_mode(False)
         # Looked up once: `policy.device` and `parameters()` walk the module tree at every call.
@@ -138,7 +153,10 @@ class ActorLearner:
         self.return_normalizer = return_normalizer(policy)
         #: Discounted return of each env's episode so far, for the return statistics (with ``normalize_reward``).
         self.discounted_returns = np.zeros(self.env.num_envs, dtype=np.float64)
-        #: What the last rollout adds to the shared normalizers (with ``normalize_obs`` or ``normalize_reward``).
+        #: Raw discounted return of each env's episode so far, as ``VecNormalize`` keeps it (with its ``gamma``).
+        self.raw_returns = np.zeros(self.env.num_envs, dtype=np.float64)
+        #: What the last rollout adds to the shared normalizers (with ``normalize_obs`` or ``normalize_reward``, or a
+        #: ``VecNormalize`` env whose ``training`` flag is set), or None.
         self.rollout_stats: RolloutStats | None = None
         # Argument validation of torch distributions costs more than the small networks' forward pass. The
         # setting is global, but this process only runs this worker.
@@ -147,6 +165,11 @@ class ActorLearner:
     def close(self) -> None:
         """Close the worker's environments."""
         self.env.close()
+
+    @property
+    def rollout_steps(self) -> int:
+        """Env steps of one rollout (what a worker claims from the budget before running it)."""
+        return self.config.n_steps * self.env.num_envs
 
     def learning_rate(self, steps_done: int) -> float:
         """Learning rate once all workers together have taken ``steps_done`` env steps."""
@@ -161,6 +184,12 @@ class ActorLearner:
         cfg, policy, env, device = self.config, self.policy, self.env, self.device
         report = Report(updates=1)
         observations, actions, rewards, dones, values, seen_returns = [], [], [], [], [], []
+        vec_normalize, env_statistics = self.vec_normalize, self.env_statistics
+        if vec_normalize is not None and env_statistics is not None:
+            env_statistics.copy_to(vec_normalize)
+        updates_env_stats = vec_normalize is not None and env_statistics is not None and env_statistics.updates_stats
+        raw_observations: list[Any] = []
+        raw_returns: list[np.ndarray] = []
 
         # 1. Rollout: n_steps steps of every env, without gradients.
         for step in range(cfg.n_steps):
@@ -176,6 +205,13 @@ class ActorLearner:
                     # The Gaussian is unbounded; the env only sees the clipped action, the loss the sampled one.
                     env_action = np.clip(env_action, policy.action_space.low, policy.action_space.high)
             next_obs, reward, done, infos = env.step(env_action)
+            if updates_env_stats:
+                assert vec_normalize is not None
+                # What VecNormalize(training=True) would have merged into its statistics at this step.
+                raw_observations.append(vec_normalize.get_original_obs())
+                self.raw_returns = self.raw_returns * vec_normalize.gamma + vec_normalize.get_original_reward()
+                raw_returns.append(self.raw_returns.copy())
+                self.raw_returns[done] = 0.0
             reward = reward.astype(np.float32) * np.float32(cfg.reward_scale)
             if self.return_normalizer is not None:
                 self.discounted_returns = self.discounted_returns * cfg.gamma + reward
@@ -220,12 +256,19 @@ class ActorLearner:
             # The distribution's log_prob takes flat actions; a multi-dimensional Box was reshaped for the env.
             batch_actions = batch_actions.reshape(len(batch_actions), -1)
         batch_obs = _stack_obs(observations, device)
-        if self.normalizes_obs or self.return_normalizer is not None:
+        # None unless this rollout adds to statistics: a frozen VecNormalize must not get the last rollout's again.
+        self.rollout_stats = None
+        if self.normalizes_obs or self.return_normalizer is not None or updates_env_stats:
             self.rollout_stats = RolloutStats(
                 # A Box space (normalize_obs refuses others): the batch is one tensor.
                 observations=Moments.of(batch_obs.cpu().numpy()) if self.normalizes_obs else None,  # type: ignore[union-attr]
                 returns=Moments.of(np.concatenate(seen_returns)) if seen_returns else None,
             )
+            if updates_env_stats:
+                assert vec_normalize is not None and env_statistics is not None
+                self.rollout_stats.env_observations = _raw_moments(raw_observations, env_statistics.keys)
+                # As VecNormalize(training=True), whether or not it normalizes rewards.
+                self.rollout_stats.env_returns = Moments.of(np.concatenate(raw_returns))
         policy.set_training_mode(True)  # as SB3's train(): dropout is on for the loss, off in rollouts
         value_pred, log_prob, entropy = evaluate_actions(policy, batch_obs, batch_actions)
         policy.set_training_mode(False)
@@ -320,6 +363,15 @@ def evaluate_actions(
         return values, log_prob, -(log_probs.exp() * log_probs).sum(dim=-1)
     distribution = policy._get_action_dist_from_latent(latent_pi)
     return values, distribution.log_prob(actions), distribution.entropy()
+
+
+def _raw_moments(raw_observations: list[Any], keys: list[str]) -> dict[str, Moments]:
+    """Moments of a rollout's raw observations (batches), by normalized key (``""``: a Box space)."""
+    if not keys:
+        return {}
+    if isinstance(raw_observations[0], dict):
+        return {key: Moments.of(np.concatenate([obs[key] for obs in raw_observations])) for key in keys}
+    return {"": Moments.of(np.concatenate(raw_observations))}
 
 
 def _stack_obs(observations: list[Any], device: th.device, single: bool = False) -> th.Tensor | dict[str, th.Tensor]:

@@ -24,7 +24,7 @@ import torch as th
 from stable_baselines3.common.policies import ActorCriticPolicy
 
 from pgzoo.a3c.learner import ActorLearner, LearnerConfig, Report
-from pgzoo.a3c.normalization import normalizers, update_normalizers
+from pgzoo.a3c.normalization import normalizers, update_normalizers, vec_normalize_statistics
 from pgzoo.a3c.runner import Runner, WorkerError, copy_tensors_, state_tensors
 from pgzoo.common.utils import limit_torch_threads
 
@@ -39,7 +39,13 @@ def private_copy(policy: ActorCriticPolicy) -> ActorCriticPolicy:
 
 
 def _worker_main(
-    rank: int, shared_policy: ActorCriticPolicy, config_bytes: bytes, steps_done: Any, stop: Any, messages: Any
+    rank: int,
+    shared_policy: ActorCriticPolicy,
+    config_bytes: bytes,
+    steps_done: Any,
+    steps_claimed: Any,
+    stop: Any,
+    messages: Any,
 ) -> None:
     """
     Body of worker process ``rank``: rollout, gradients, shared update, until the budget is spent or ``stop`` is set.
@@ -48,6 +54,7 @@ def _worker_main(
     :param shared_policy: The shared model: parameters, buffers and optimizer state in shared memory.
     :param config_bytes: The cloudpickled :class:`LearnerConfig`.
     :param steps_done: Shared counter of env steps of all workers.
+    :param steps_claimed: Shared counter of the env steps of the rollouts workers have started (or finished).
     :param stop: Event set by the main process to stop all workers.
     :param messages: Queue to the main process: ``("report", rank, Report)``, ``("done", rank, None)`` or
         ``("error", rank, traceback)``.
@@ -71,6 +78,12 @@ def _worker_main(
         while not stop.is_set():
             if parent is not None and not parent.is_alive():
                 return
+            # Claim the rollout from the budget first: workers that each finished their rollout before seeing the
+            # budget spent would overshoot it by one rollout each.
+            with steps_claimed.get_lock():
+                if steps_claimed.value >= config.total_timesteps:
+                    break
+                steps_claimed.value += learner.rollout_steps
             # Rollouts start from a private snapshot: the shared weights keep changing under other workers' updates.
             copy_tensors_(local_state, shared_state)
             report = learner.compute_gradients()
@@ -127,11 +140,20 @@ class LocalRunner(Runner):
         self._messages = context.Queue()
         self._stop = context.Event()
         self._steps_done = context.Value("q", config.initial_timesteps)
+        self._steps_claimed = context.Value("q", config.initial_timesteps)
         config_bytes = cloudpickle.dumps(config)
         self._processes = [
             context.Process(
                 target=_worker_main,
-                args=(rank, self.shared_policy, config_bytes, self._steps_done, self._stop, self._messages),
+                args=(
+                    rank,
+                    self.shared_policy,
+                    config_bytes,
+                    self._steps_done,
+                    self._steps_claimed,
+                    self._stop,
+                    self._messages,
+                ),
                 name=f"a3c-worker-{rank}",
                 daemon=True,
             )
@@ -157,6 +179,11 @@ class LocalRunner(Runner):
     def sync_model(self) -> None:
         copy_tensors_(self._main_state, self._shared_state)
         self.policy.optimizer.load_state_dict(copy.deepcopy(self.shared_policy.optimizer.state_dict()))
+
+    def set_env_statistics_updating(self, updating: bool) -> None:
+        statistics = vec_normalize_statistics(self.shared_policy)
+        if statistics is not None:
+            statistics.updating.fill_(updating)
 
     def request_stop(self) -> None:
         self._stop.set()

@@ -1,12 +1,19 @@
 """
 Observation and reward normalization for A3C, shared by all workers: the counterpart of ``VecNormalize``.
 
-A ``VecNormalize`` wrapper can't serve A3C: every worker steps envs of its own, so each would keep its own
-statistics, and the main process (``predict``, evaluation) would see none of them. Here the running statistics live
-in the policy as buffers: of its features extractor for observations, of a :class:`ReturnNormalizer` submodule for
-rewards. So they are in shared memory with the weights (local backend) or in the parameter server (Ray backend),
-every rollout starts from the latest ones as it starts from the latest weights, they are saved and loaded with the
-model, and ``predict`` applies the observation statistics. Workers merge each rollout's statistics into them.
+Every worker steps envs of its own, so a ``VecNormalize`` in each would keep its own statistics, and the main
+process (``predict``, evaluation) would see none of them. Here the running statistics live in the policy as buffers,
+so they are in shared memory with the weights (local backend) or in the parameter server (Ray backend), every rollout
+starts from the latest ones as it starts from the latest weights, and workers merge each rollout's statistics into
+them. Two ways to use them:
+
+- ``A3C(normalize_obs=True, normalize_reward=True)``: buffers of the policy's features extractor (observations) and
+  of a :class:`ReturnNormalizer` submodule (rewards), saved and loaded with the model; ``predict`` takes raw
+  observations.
+- A ``VecNormalize``-wrapped env: each worker wraps its envs in a ``VecNormalize`` with the same settings that
+  normalizes with the shared statistics (:class:`VecNormalizeStatistics`, attached to the policy during ``learn()``
+  without being saved with it), and the user's wrapper gets them at every report, so ``predict``, ``EvalCallback``
+  and ``VecNormalize.save`` behave as with A2C: the policy takes normalized observations.
 """
 
 from __future__ import annotations
@@ -17,7 +24,9 @@ import numpy as np
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.preprocessing import get_flattened_obs_dim, is_image_space
+from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from stable_baselines3.common.vec_env import VecNormalize
 from torch import nn
 
 
@@ -49,10 +58,16 @@ class RolloutStats:
 
     :param observations: Moments of the rollout's observations (with ``normalize_obs``).
     :param returns: Moments of its envs' running discounted returns (with ``normalize_reward``).
+    :param env_observations: With a ``VecNormalize`` env that normalizes observations: moments of the rollout's raw
+        observations, by key of the normalized ones (``""`` for a Box space).
+    :param env_returns: With a ``VecNormalize`` env that normalizes rewards: moments of its envs' raw discounted
+        returns (with the wrapper's ``gamma``).
     """
 
     observations: Moments | None = None
     returns: Moments | None = None
+    env_observations: dict[str, Moments] | None = None
+    env_returns: Moments | None = None
 
 
 @th.no_grad()
@@ -141,15 +156,80 @@ def check_normalizable(observation_space: spaces.Space) -> None:
         raise ValueError(f"A3C's normalize_obs needs a Box observation space that is not an image, got {observation_space}")
 
 
-Normalizer = NormalizedFlattenExtractor | ReturnNormalizer
+class VecNormalizeStatistics(nn.Module):
+    """
+    The running statistics of a ``VecNormalize`` env, shared by the workers that each normalize with a copy of it.
+
+    A submodule of the policy during ``learn()`` only so that its buffers travel with the weights; they are not
+    persistent (not in the policy's ``state_dict``): their home is the user's ``VecNormalize``, saved with
+    ``VecNormalize.save``.
+
+    :param env: The user's ``VecNormalize``; its statistics are the starting point, and its ``training`` flag says
+        whether workers update them (the main process forwards later changes of it, see ``Runner``).
+    """
+
+    def __init__(self, env: VecNormalize) -> None:
+        super().__init__()
+        # The wrapper's `training` flag, shared with the workers like the statistics (a buffer, so it travels).
+        self.updating: th.Tensor
+        self.register_buffer("updating", th.tensor(bool(env.training)), persistent=False)
+        obs_rms = env.obs_rms if env.norm_obs else {}
+        #: Keys of the normalized observations (``""`` for a Box space), in buffer order.
+        self.keys: list[str] = list(obs_rms) if isinstance(obs_rms, dict) else [""]
+        rms_list = list(obs_rms.values()) if isinstance(obs_rms, dict) else [obs_rms]
+        for index, rms in enumerate(rms_list):
+            self._register(f"obs_{index}", rms)
+        self._register("ret", env.ret_rms)
+
+    def _register(self, prefix: str, rms: RunningMeanStd) -> None:
+        # Flat, as Moments are: reshaped to the wrapper's shapes in copy_to().
+        for name, value in (("mean", rms.mean), ("var", rms.var)):
+            flat = th.as_tensor(np.asarray(value, dtype=np.float64).reshape(-1))
+            self.register_buffer(f"{prefix}_{name}", flat, persistent=False)
+        self.register_buffer(f"{prefix}_count", th.tensor(float(rms.count), dtype=th.float64), persistent=False)
+
+    def _buffers_of(self, prefix: str) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
+        return getattr(self, f"{prefix}_mean"), getattr(self, f"{prefix}_var"), getattr(self, f"{prefix}_count")
+
+    @property
+    def updates_stats(self) -> bool:
+        """Whether workers merge their rollouts into the statistics (the user's wrapper has ``training=True``)."""
+        return bool(self.updating.item())
+
+    def copy_to(self, env: VecNormalize) -> None:
+        """Set ``env``'s running statistics to these (the workers' latest)."""
+        obs_rms = env.obs_rms if env.norm_obs else {}
+        rms_list = list(obs_rms.values()) if isinstance(obs_rms, dict) else [obs_rms]
+        targets = [(f"obs_{index}", rms) for index, rms in enumerate(rms_list)]
+        for prefix, rms in [*targets, ("ret", env.ret_rms)]:
+            mean, var, count = self._buffers_of(prefix)
+            rms.mean = mean.numpy().reshape(np.shape(rms.mean)).copy()
+            rms.var = var.numpy().reshape(np.shape(rms.var)).copy()
+            rms.count = count.item()
+
+    def update(self, stats: RolloutStats) -> None:
+        """Merge a rollout's raw observation and return statistics into the running ones."""
+        for index, key in enumerate(self.keys):
+            if stats.env_observations is not None and key in stats.env_observations:
+                merge_moments(*self._buffers_of(f"obs_{index}"), stats.env_observations[key])
+        if stats.env_returns is not None:
+            merge_moments(*self._buffers_of("ret"), stats.env_returns)
+
+
+Normalizer = NormalizedFlattenExtractor | ReturnNormalizer | VecNormalizeStatistics
 
 
 def normalizers(module: nn.Module) -> list[Normalizer]:
     """
-    A policy's normalizers: its normalizing features extractors (two when actor and critic have their own) and its
-    return normalizer.
+    A policy's normalizers: its normalizing features extractors (two when actor and critic have their own), its
+    return normalizer and, during ``learn()`` with a ``VecNormalize`` env, that env's statistics.
     """
-    return [sub for sub in module.modules() if isinstance(sub, NormalizedFlattenExtractor | ReturnNormalizer)]
+    return [sub for sub in module.modules() if isinstance(sub, Normalizer)]
+
+
+def vec_normalize_statistics(module: nn.Module) -> VecNormalizeStatistics | None:
+    """The statistics of the ``VecNormalize`` env the policy is trained on, if it is."""
+    return next((sub for sub in normalizers(module) if isinstance(sub, VecNormalizeStatistics)), None)
 
 
 def return_normalizer(module: nn.Module) -> ReturnNormalizer | None:

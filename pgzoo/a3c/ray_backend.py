@@ -19,7 +19,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 
 from pgzoo.a3c.learner import ActorLearner, LearnerConfig, Report
 from pgzoo.a3c.local import private_copy
-from pgzoo.a3c.normalization import RolloutStats, normalizers, update_normalizers
+from pgzoo.a3c.normalization import RolloutStats, normalizers, update_normalizers, vec_normalize_statistics
 from pgzoo.a3c.runner import Runner, WorkerError, state_tensors
 from pgzoo.common.utils import limit_torch_threads, remaining_progress
 
@@ -63,12 +63,27 @@ class ParameterServer:
         self.normalizers = normalizers(policy)
         self.config = config
         self.steps_done = config.initial_timesteps
+        #: Env steps of the rollouts workers have started: a worker claims its next rollout before running it.
+        self.steps_claimed = config.initial_timesteps
         self.stop = False
         self.pending = Report()
 
+    def claim(self, rollout_steps: int) -> bool:
+        """
+        Claim the steps of a worker's next rollout from the budget.
+
+        :param rollout_steps: Env steps of one rollout.
+        :return: Whether the worker may run it (False: the budget is spent, or a stop was requested).
+        """
+        self.stop = self.stop or self.steps_claimed >= self.config.total_timesteps
+        if self.stop:
+            return False
+        self.steps_claimed += rollout_steps
+        return True
+
     def push(self, gradients: np.ndarray, report: Report, stats: RolloutStats | None = None) -> tuple[np.ndarray, bool]:
         """
-        Apply one worker's gradients and record its progress.
+        Apply one worker's gradients, record its progress and claim its next rollout (see :meth:`claim`).
 
         :param gradients: The worker's flattened gradients.
         :param report: Progress of the rollout they come from.
@@ -87,8 +102,7 @@ class ParameterServer:
             group["lr"] = float(self.config.lr_schedule(progress_remaining))
         self.policy.optimizer.step()
         self.pending.merge(report)
-        self.stop = self.stop or self.steps_done >= self.config.total_timesteps
-        return flatten(self.state_tensors), self.stop
+        return flatten(self.state_tensors), not self.claim(report.steps)
 
     def poll(self) -> tuple[Report, np.ndarray]:
         """Progress since the previous poll, and the current flattened weights (and normalization statistics)."""
@@ -98,6 +112,12 @@ class ParameterServer:
     def request_stop(self) -> None:
         """Make every worker stop at its next push."""
         self.stop = True
+
+    def set_env_statistics_updating(self, updating: bool) -> None:
+        """Whether workers merge into the ``VecNormalize`` statistics (they get it with the next weights)."""
+        statistics = vec_normalize_statistics(self.policy)
+        if statistics is not None:
+            statistics.updating.fill_(updating)
 
     def state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """The policy's and the optimizer's ``state_dict``."""
@@ -131,6 +151,8 @@ class RayWorker:
         learner = self.learner
         state = state_tensors(learner.policy)
         try:
+            if not ray.get(server.claim.remote(learner.rollout_steps)):
+                return
             while True:
                 report = learner.compute_gradients()
                 gradients = flatten([param.grad for param in learner.parameters])  # type: ignore[misc]
@@ -189,6 +211,10 @@ class RayRunner(Runner):
 
     def request_stop(self) -> None:
         self.server.request_stop.remote()
+
+    def set_env_statistics_updating(self, updating: bool) -> None:
+        # Waited for: the next poll's weights must not bring back the old flag.
+        ray.get(self.server.set_env_statistics_updating.remote(updating))
 
     def poll(self, timeout: float) -> Report | None:
         ready, _ = ray.wait(self._runs, num_returns=len(self._runs), timeout=timeout)

@@ -61,6 +61,13 @@ class Runner(abc.ABC):
         """
 
     @abc.abstractmethod
+    def set_env_statistics_updating(self, updating: bool) -> None:
+        """
+        Tell the workers whether to merge their rollouts into the shared ``VecNormalize`` statistics (the user's
+        wrapper's ``training`` flag changed during ``learn()``); they see it from their next rollout on.
+        """
+
+    @abc.abstractmethod
     def request_stop(self) -> None:
         """Ask every worker to stop after its current update."""
 

@@ -64,7 +64,11 @@ class DPG(ProgressStopsAtZero, OffPolicyAlgorithm):
     :param replay_buffer_kwargs: Keyword arguments for the replay buffer.
     :param optimize_memory_usage: Store each observation once in the replay buffer (halves its memory).
     :param n_steps: Length of the n-step returns used in the critic targets (1: one-step TD).
-    :param critic_learning_rate: Separate learning rate (or schedule) for the critic; ``None`` uses ``learning_rate``.
+    :param critic_learning_rate: Separate learning rate (or schedule) for the critic; ``None``: the critic follows
+        ``lr_schedule`` as the actor does (so a zero schedule freezes both). Given, only the critic's step size
+        changes: it is applied to the critic's parameter group of the one optimizer step, the actor's gradient still
+        comes from the critic as it was before that step, and ``train/critic_learning_rate`` is logged. Lillicrap
+        et al. used 1e-3 for the critic and 1e-4 for the actor.
     :param stats_window_size: Number of episodes averaged in the rollout logs.
     :param tensorboard_log: Tensorboard log folder (``None``: no tensorboard).
     :param policy_kwargs: Keyword arguments for the policy, e.g. ``net_arch=dict(pi=[64, 64], qf=[400, 300])``.
@@ -159,8 +163,9 @@ class DPG(ProgressStopsAtZero, OffPolicyAlgorithm):
 
     def _setup_lr_schedule(self) -> None:
         super()._setup_lr_schedule()
-        rate = self.learning_rate if self.critic_learning_rate is None else self.critic_learning_rate
-        self.critic_lr_schedule = FloatSchedule(rate)
+        #: The critic's own schedule, or ``None``: it follows ``lr_schedule`` (read at every ``train()``, so setting
+        #: ``model.lr_schedule`` changes both networks' rates, as it does SB3's DDPG's).
+        self.critic_lr_schedule = None if self.critic_learning_rate is None else FloatSchedule(self.critic_learning_rate)
 
     def _setup_model(self) -> None:
         super()._setup_model()
@@ -218,7 +223,8 @@ class DPG(ProgressStopsAtZero, OffPolicyAlgorithm):
         assert self.replay_buffer is not None, "train() needs the replay buffer built by _setup_model()"
         self.policy.set_training_mode(True)
         actor_lr = self.lr_schedule(self._current_progress_remaining)
-        critic_lr = self.critic_lr_schedule(self._current_progress_remaining)
+        critic_schedule = self.lr_schedule if self.critic_lr_schedule is None else self.critic_lr_schedule
+        critic_lr = critic_schedule(self._current_progress_remaining)
         optimizer = self.policy.optimizer
         actor_group, critic_group = optimizer.param_groups[ACTOR_GROUP], optimizer.param_groups[CRITIC_GROUP]
         actor_group["lr"], critic_group["lr"] = actor_lr, critic_lr

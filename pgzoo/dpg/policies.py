@@ -19,29 +19,6 @@ from stable_baselines3.common.torch_layers import (
 )
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
-from torch.nn import functional as F
-
-# Module types whose forward pass ignores train/eval mode. Exact types only: a subclass may read `self.training`.
-MODE_INDEPENDENT_TYPES = frozenset(
-    {
-        FlattenExtractor,
-        NatureCNN,
-        CombinedExtractor,
-        nn.Sequential,
-        nn.ModuleDict,
-        nn.Linear,
-        nn.Conv2d,
-        nn.Flatten,
-        nn.Identity,
-        nn.ReLU,
-        nn.Tanh,
-        nn.ELU,
-        nn.LeakyReLU,
-        nn.SiLU,
-        nn.GELU,
-        nn.LayerNorm,
-    }
-)
 
 
 def check_box_action_space(action_space: spaces.Space) -> None:
@@ -64,32 +41,9 @@ def check_box_action_space(action_space: spaces.Space) -> None:
         )
 
 
-class LeanSequential(nn.Sequential):
+class _Network(BaseModel):
     """
-    ``nn.Sequential`` whose forward pass calls linear layers and ReLU/tanh activations as functions.
-
-    Each environment step runs six forward passes of these small networks, and for a 64-unit MLP nn.Module's call
-    machinery costs about a seventh of a pass. Only layers of exactly these types take the short path (a subclass may
-    override ``forward``); forward hooks registered on them are not run (hooks on the container itself are).
-    """
-
-    def forward(self, x: th.Tensor) -> th.Tensor:
-        for layer in self._modules.values():
-            kind = type(layer)
-            if kind is nn.Linear:
-                x = F.linear(x, layer.weight, layer.bias)  # type: ignore[arg-type]
-            elif kind is nn.ReLU:
-                x = F.relu(x)
-            elif kind is nn.Tanh:
-                x = th.tanh(x)
-            else:
-                x = layer(x)  # type: ignore[misc]
-        return x
-
-
-class Actor(BaseModel):
-    """
-    Deterministic policy network mu(s), with outputs in [-1, 1] (tanh).
+    What actor and critic share: their own features extractor, then an MLP built by the subclass.
 
     :param observation_space: Observation space.
     :param action_space: Action space (a bounded ``Box``).
@@ -98,6 +52,7 @@ class Actor(BaseModel):
     :param features_dim: Size of that feature vector.
     :param activation_fn: Activation function of the hidden layers.
     :param normalize_images: Whether to divide image observations by 255.
+    :param kwargs: Further arguments of the base class (the actor, a ``BasePolicy``, passes ``squash_output``).
     """
 
     features_extractor: BaseFeaturesExtractor
@@ -111,18 +66,79 @@ class Actor(BaseModel):
         features_dim: int,
         activation_fn: type[nn.Module] = nn.ReLU,
         normalize_images: bool = True,
+        **kwargs: Any,
     ):
         super().__init__(
-            observation_space, action_space, features_extractor=features_extractor, normalize_images=normalize_images
+            observation_space,
+            action_space,
+            features_extractor=features_extractor,
+            normalize_images=normalize_images,
+            **kwargs,
         )
-        action_dim = get_action_dim(action_space)
-        self.mu = LeanSequential(*create_mlp(features_dim, action_dim, net_arch, activation_fn, squash_output=True))
+        self.net_arch = net_arch
+        self.features_dim = features_dim
+        self.activation_fn = activation_fn
+        self.action_dim = get_action_dim(action_space)
+
+    def _mlp(self, input_dim: int, output_dim: int, squash_output: bool = False) -> nn.Sequential:
+        return nn.Sequential(*create_mlp(input_dim, output_dim, self.net_arch, self.activation_fn, squash_output))
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        data.update(
+            net_arch=self.net_arch,
+            features_dim=self.features_dim,
+            activation_fn=self.activation_fn,
+            features_extractor=self.features_extractor,
+        )
+        return data
+
+
+class Actor(_Network, BasePolicy):
+    """
+    Deterministic policy network mu(s), with outputs in [-1, 1] (tanh). A policy of its own, as TD3's actor is:
+    ``predict`` returns actions in the env's bounds, and ``save`` / ``Actor.load`` work on it alone.
+
+    :param observation_space: Observation space.
+    :param action_space: Action space (a bounded ``Box``).
+    :param net_arch: Sizes of the hidden layers.
+    :param features_extractor: Network that turns observations into a flat feature vector.
+    :param features_dim: Size of that feature vector.
+    :param activation_fn: Activation function of the hidden layers.
+    :param normalize_images: Whether to divide image observations by 255.
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Box,
+        net_arch: list[int],
+        features_extractor: BaseFeaturesExtractor,
+        features_dim: int,
+        activation_fn: type[nn.Module] = nn.ReLU,
+        normalize_images: bool = True,
+    ):
+        super().__init__(
+            observation_space,
+            action_space,
+            net_arch,
+            features_extractor,
+            features_dim,
+            activation_fn,
+            normalize_images,
+            squash_output=True,
+        )
+        self.mu = self._mlp(features_dim, self.action_dim, squash_output=True)
 
     def forward(self, obs: PyTorchObs) -> th.Tensor:
         return self.mu(self.extract_features(obs, self.features_extractor))
 
+    def _predict(self, observation: PyTorchObs, deterministic: bool = True) -> th.Tensor:
+        # Deterministic by construction: exploration noise is added by the algorithm.
+        return self(observation)
 
-class Critic(BaseModel):
+
+class Critic(_Network):
     """
     Action-value network Q(s, a); the action enters next to the observation features.
 
@@ -135,8 +151,6 @@ class Critic(BaseModel):
     :param normalize_images: Whether to divide image observations by 255.
     """
 
-    features_extractor: BaseFeaturesExtractor
-
     def __init__(
         self,
         observation_space: spaces.Space,
@@ -148,10 +162,9 @@ class Critic(BaseModel):
         normalize_images: bool = True,
     ):
         super().__init__(
-            observation_space, action_space, features_extractor=features_extractor, normalize_images=normalize_images
+            observation_space, action_space, net_arch, features_extractor, features_dim, activation_fn, normalize_images
         )
-        action_dim = get_action_dim(action_space)
-        self.q_net = LeanSequential(*create_mlp(features_dim + action_dim, 1, net_arch, activation_fn))
+        self.q_net = self._mlp(features_dim + self.action_dim, 1)
 
     def forward(self, obs: PyTorchObs, actions: th.Tensor) -> th.Tensor:
         features = self.extract_features(obs, self.features_extractor)
@@ -244,14 +257,6 @@ class DPGPolicy(BasePolicy):
             target.set_training_mode(False)
             target.requires_grad_(False)
 
-        # The mode flips twice per environment step (collection, then update) and nn.Module.train() walks the whole
-        # module tree each time, which costs as much as a small network's forward pass. Networks made only of
-        # layers that ignore the mode skip it; any other module (dropout, batch norm, custom code) keeps it.
-        mode_independent = MODE_INDEPENDENT_TYPES | {Actor, Critic, LeanSequential}
-        self._mode_matters = any(
-            type(module) not in mode_independent for network in (self.actor, self.critic) for module in network.modules()
-        )
-
     def _network_kwargs(self, net_arch: list[int]) -> dict[str, Any]:
         features_extractor = self.make_features_extractor()
         return dict(
@@ -300,9 +305,8 @@ class DPGPolicy(BasePolicy):
 
         :param mode: ``True`` for training mode.
         """
-        if self._mode_matters:
-            self.actor.set_training_mode(mode)
-            self.critic.set_training_mode(mode)
+        self.actor.set_training_mode(mode)
+        self.critic.set_training_mode(mode)
         self.training = mode
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import importlib
 import json
@@ -15,10 +16,12 @@ from typing import Any, BinaryIO
 import gymnasium as gym
 import numpy as np
 import torch as th
+from gymnasium.envs.registration import WrapperSpec
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.running_mean_std import RunningMeanStd
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecFrameStack, VecNormalize
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecFrameStack, VecNormalize, VecTransposeImage
 
+from pgzoo.a3c.envs import needs_transpose
 from pgzoo.zoo.errors import DivergedError, EnvFailedError, HyperparamsError, UnknownEnvError, ZooError, one_line
 from pgzoo.zoo.hyperparams import ZooConfig
 
@@ -179,6 +182,9 @@ class _ApplyWrappers:
     """
     Picklable callable applying a list of (wrapper class, kwargs) to an env, innermost first, then
     :class:`ReportEnvFailures` around them all.
+
+    Each wrapper's spec records its arguments, also for wrappers that don't record them themselves (SB3's
+    ``AtariWrapper``): an env's spec then says how to rebuild it, which A3C's workers do.
     """
 
     def __init__(self, wrappers: list[tuple[type, dict[str, Any]]], env_id: str) -> None:
@@ -186,7 +192,20 @@ class _ApplyWrappers:
 
     def __call__(self, env: gym.Env) -> gym.Env:
         for wrapper_class, kwargs in self.wrappers:
+            inner_spec = env.spec
             env = wrapper_class(env, **kwargs)
+            if isinstance(env, gym.Wrapper) and inner_spec is not None and env.spec is not None:
+                # gymnasium caches a wrapper's spec there. It lists the wrappers this one built inside itself
+                # (AtariWrapper's six), without arguments unless they record them (RecordConstructorArgs): the zoo
+                # knows the one call that rebuilds them all.
+                recorded = WrapperSpec(
+                    name=wrapper_class.__name__,
+                    entry_point=f"{wrapper_class.__module__}:{wrapper_class.__name__}",
+                    kwargs=dict(kwargs),
+                )
+                env._cached_spec = dataclasses.replace(
+                    inner_spec, additional_wrappers=(*inner_spec.additional_wrappers, recorded)
+                )
         return ReportEnvFailures(env, self.env_id)
 
 
@@ -244,6 +263,10 @@ def make_zoo_env(
         ) from error
     if config.frame_stack:
         env = VecFrameStack(env, n_stack=config.frame_stack)
+    if needs_transpose(env.observation_space):
+        # As SB3 wraps a training env of channel-last images: the evaluation env must be wrapped the same way, or
+        # synchronizing their normalization fails.
+        env = VecTransposeImage(env)
     if config.normalize_kwargs is not None:
         # Evaluation and replay report raw rewards.
         kwargs = config.normalize_kwargs if training else {**config.normalize_kwargs, "norm_reward": False}
