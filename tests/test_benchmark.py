@@ -88,7 +88,11 @@ def test_each_run_keeps_its_agent_beside_its_record(sequential: Path) -> None:
     run = folder / "reinforce" / "CartPole-v1_1"
     kept = sorted(str(p.relative_to(run)) for p in run.rglob("*") if p.is_file())
     monitors = [f"{rank}.monitor.csv" for rank in range(record["hyperparams"].get("n_envs", 1))]
-    assert kept == sorted([*monitors, "CartPole-v1.zip", "CartPole-v1/args.yml", "CartPole-v1/config.yml", "evaluations.npz"])
+    expected = [*monitors, "CartPole-v1.zip", "CartPole-v1/args.yml", "CartPole-v1/config.yml", "evaluations.npz"]
+    assert kept == sorted([*expected, "results.json"])
+    results = json.loads((run / "results.json").read_text())
+    assert results["mean_reward"] == record["final_mean_reward"] and results["is_deterministic"] is True
+    assert results["n_eval_episodes"] == 3 and results["n_timesteps"] == record["env_steps"] and results["seed"] == 1
     assert not [p for p in results.iterdir() if "partial" in p.name]  # no staging folder left
     # SB3's layout of the learning curve, one row per curve point with every episode.
     with np.load(run / "evaluations.npz") as evaluations:

@@ -201,6 +201,27 @@ def kept_files(run_folder: Path, env_id: str) -> list[Path]:
     return files + sorted(run_folder.glob("*.monitor.csv"))
 
 
+def agent_results(record: dict[str, Any]) -> dict[str, Any]:
+    """
+    The ``results.json`` of a kept agent: its record's final evaluation, as ``pgzoo push`` publishes it.
+
+    :param record: A run record (from :func:`run_one`, or a file of an earlier version).
+    """
+    from pgzoo.zoo.hub import results_document
+
+    return results_document(
+        env_id=record["env"],
+        algo=record["algo"],
+        mean_reward=record["final_mean_reward"],
+        std_reward=record["final_std_reward"],
+        n_eval_episodes=record["eval_episodes"],
+        deterministic=record.get("deterministic_eval", True),
+        eval_datetime=record.get("date", ""),
+        n_timesteps=record["env_steps"],
+        seed=record["seed"],
+    )
+
+
 def write_agent(target: Path, algo: str, env_id: str, files: dict[str, bytes]) -> Path:
     """
     Write a kept agent (see :func:`agent_folder`) atomically: filled in a temporary folder beside, then renamed.
@@ -230,6 +251,36 @@ def write_agent(target: Path, algo: str, env_id: str, files: dict[str, bytes]) -
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target / run
+
+
+def copy_agent(record_file: str | Path, agents_folder: str | Path) -> Path:
+    """
+    Copy the agent a record keeps into a collection in rl-zoo3's layout, ``<agents_folder>/<algo>/<env>_1/``.
+
+    The copy replaces the collection's earlier agent of (algo, env), and its ``results.json`` is the record's final
+    evaluation, so that ``pgzoo publish`` publishes what the benchmark measured.
+
+    :param record_file: A run record written by ``pgzoo benchmark`` (schema 2: it names its agent).
+    :param agents_folder: The collection (e.g. the repository's ``agents/``).
+    :return: The agent's run folder in the collection.
+    :raises ZooError: When the record keeps no agent (older records, or one whose agent was deleted).
+    """
+    import shutil
+
+    from pgzoo.zoo.envs import atomic_write_text, env_folder_name
+
+    record_file = Path(record_file)
+    record = json.loads(record_file.read_text())
+    name = f"{env_folder_name(record['env'])}_{AGENT_RUN_ID}"
+    source = record_file.parent / str(record.get("agent", "")) / record["algo"] / name
+    if not record.get("agent") or not source.is_dir():
+        raise ZooError(f"{record_file} keeps no agent (records before schema 2 have none): run the benchmark again")
+    target = Path(agents_folder) / record["algo"] / name
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target)
+    atomic_write_text(target / "results.json", json.dumps(agent_results(record), indent=2) + "\n")
+    return target
 
 
 def _umask() -> int:
@@ -839,6 +890,7 @@ def run_benchmark(
             return
         files = outcome.pop(AGENT_FILES_KEY, None)
         if files is not None:
+            files["results.json"] = (json.dumps(agent_results(outcome), indent=2) + "\n").encode()
             # Before the record: a finished record always has its agent beside it.
             write_agent(agent_folder(results_dir, spec.algo, spec.env_id, spec.n_timesteps, spec.seed), spec.algo,
                         spec.env_id, files)  # fmt: skip
@@ -999,6 +1051,9 @@ __all__ = [
     "CurveCallback",
     "RunSpec",
     "add_parser",
+    "agent_folder",
+    "agent_results",
+    "copy_agent",
     "main",
     "plan_runs",
     "result_path",
