@@ -90,9 +90,9 @@ def test_each_run_keeps_its_agent_beside_its_record(sequential: Path) -> None:
     monitors = [f"{rank}.monitor.csv" for rank in range(record["hyperparams"].get("n_envs", 1))]
     expected = [*monitors, "CartPole-v1.zip", "CartPole-v1/args.yml", "CartPole-v1/config.yml", "evaluations.npz"]
     assert kept == sorted([*expected, "results.json"])
-    results = json.loads((run / "results.json").read_text())
-    assert results["mean_reward"] == record["final_mean_reward"] and results["is_deterministic"] is True
-    assert results["n_eval_episodes"] == 3 and results["n_timesteps"] == record["env_steps"] and results["seed"] == 1
+    evaluation = json.loads((run / "results.json").read_text())
+    assert evaluation["mean_reward"] == record["final_mean_reward"] and evaluation["is_deterministic"] is True
+    assert evaluation["n_eval_episodes"] == 3 and evaluation["n_timesteps"] == record["env_steps"] and evaluation["seed"] == 1
     assert not [p for p in results.iterdir() if "partial" in p.name]  # no staging folder left
     # SB3's layout of the learning curve, one row per curve point with every episode.
     with np.load(run / "evaluations.npz") as evaluations:
