@@ -92,7 +92,7 @@ def test_each_run_keeps_its_agent_beside_its_record(sequential: Path) -> None:
     assert kept == sorted([*expected, "results.json"])
     evaluation = json.loads((run / "results.json").read_text())
     assert evaluation["mean_reward"] == record["final_mean_reward"] and evaluation["is_deterministic"] is True
-    assert evaluation["n_eval_episodes"] == 3 and evaluation["n_timesteps"] == record["env_steps"] and evaluation["seed"] == 1
+    assert evaluation["n_eval_episodes"] == 3 and evaluation["env_steps"] == record["env_steps"] and evaluation["seed"] == 1
     assert not [p for p in results.iterdir() if "partial" in p.name]  # no staging folder left
     # SB3's layout of the learning curve, one row per curve point with every episode.
     with np.load(run / "evaluations.npz") as evaluations:

@@ -217,7 +217,8 @@ def agent_results(record: dict[str, Any]) -> dict[str, Any]:
         n_eval_episodes=record["eval_episodes"],
         deterministic=record.get("deterministic_eval", True),
         eval_datetime=record.get("date", ""),
-        n_timesteps=record["env_steps"],
+        n_timesteps=record["n_timesteps"],  # the budget, as the benchmark table states it
+        env_steps=record["env_steps"],
         seed=record["seed"],
     )
 
