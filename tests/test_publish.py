@@ -82,7 +82,8 @@ def test_publish_pushes_every_agent_with_what_the_ecosystem_reads(published: Fak
     assert results["mean_reward"] == local["mean_reward"] and results["n_eval_episodes"] == 2
     assert results["is_deterministic"] is True and results["n_evaluation_episodes"] == 2 and results["n_timesteps"] >= 500
     # rl-zoo3's downloader: args.yml, env_kwargs.yml, and the metrics archive it unpacks into the run folder.
-    assert yaml.safe_load(files["args.yml"])["env"] == "Acrobot-v1"
+    args = yaml.safe_load(files["args.yml"])
+    assert args["env"] == "Acrobot-v1" and args["seed"] == 0 and "env_kwargs" in args  # rl-zoo3's enjoy reads it
     assert yaml.safe_load(files["env_kwargs.yml"]) == {}
     with zipfile.ZipFile(io.BytesIO(files["train_eval_metrics.zip"])) as archive:
         names = archive.namelist()

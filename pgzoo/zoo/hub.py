@@ -190,11 +190,15 @@ def _write_rl_zoo_files(run_folder: Path, algo: str, env_id: str, folder: Path) 
     :param env_id: Env id.
     :param folder: The package folder.
     """
+    from pgzoo.zoo.hyperparams import load_yaml
+
     args_file = run_folder / env_folder_name(env_id) / "args.yml"
-    if args_file.is_file():
-        shutil.copyfile(args_file, folder / "args.yml")
-    else:  # a run pulled from the Hub, or trained elsewhere: the facts pgzoo knows
-        atomic_write_text(folder / "args.yml", yaml.safe_dump({"algo": algo, "env": env_id}, sort_keys=True))
+    saved = load_yaml(args_file) if args_file.is_file() else None
+    # A run pulled from the Hub, or trained elsewhere, has none: the facts pgzoo knows.
+    args = dict(saved) if isinstance(saved, Mapping) else {"algo": algo, "env": env_id}
+    # rl-zoo3's enjoy reads this key without a default.
+    args.setdefault("env_kwargs", read_run_config(run_folder, env_id).get("env_kwargs"))
+    atomic_write_text(folder / "args.yml", yaml.safe_dump(args, sort_keys=True))
     members = {p.name: p for p in [run_folder / "evaluations.npz", *run_folder.glob("*.monitor.csv")] if p.is_file()}
     _deterministic_zip(folder / TRAIN_EVAL_METRICS, members)
 
