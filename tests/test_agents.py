@@ -72,3 +72,18 @@ def test_a_shipped_agent_scores_what_its_results_say(results_file: Path) -> None
     # Same model, same env seeds, deterministic actions: the same episodes, up to float noise across machines.
     tolerance = max(0.01 * abs(results["mean_reward"]), 1.0)
     assert abs(float(np.mean(rewards)) - results["mean_reward"]) <= tolerance, (np.mean(rewards), results)
+
+
+def test_the_seed_asked_for_wins_over_the_models_own() -> None:
+    import gymnasium as gym
+
+    from pgzoo.zoo.enjoy import load_agent
+
+    # SB3's load of an off-policy model seeds its env with the training seed: load_agent seeds it again.
+    for seed in (5, 6):
+        agent = load_agent("dpg", "Pendulum-v1", AGENTS, seed=seed)
+        try:
+            expected, _ = gym.make("Pendulum-v1").reset(seed=seed)
+            np.testing.assert_allclose(agent.env.reset()[0], expected, rtol=1e-6)
+        finally:
+            agent.env.close()
