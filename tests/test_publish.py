@@ -30,6 +30,7 @@ from pgzoo.zoo.enjoy import load_agent
 from pgzoo.zoo.hub import load_from_hub
 
 TOKEN = "hf_test_token_do_not_leak"
+ROOT = Path(__file__).resolve().parents[1]
 #: (algo, env, budget) of the collection: one normalized env (REINFORCE Acrobot) and one off-policy agent.
 AGENTS = [("reinforce", "Acrobot-v1", 500), ("dpg", "Pendulum-v1", 300)]
 REPOS = ["me/dpg-Pendulum-v1", "me/reinforce-Acrobot-v1"]
@@ -177,3 +178,17 @@ def test_bad_input_is_one_line_before_any_work(
     (tmp_path / "full" / "x").write_text("x")
     assert _publish(collection, "--dry-run", str(tmp_path / "full")) == 2
     assert "new or empty folder" in capsys.readouterr().err
+
+
+def test_a_record_of_schema_1_keeps_no_agent_to_copy(tmp_path: Path) -> None:
+    from pgzoo.zoo.errors import ZooError
+    from pgzoo.zoo.report import load_results
+
+    old = json.loads((ROOT / "benchmarks" / "results" / "dpg_Pendulum-v1_n10000_seed0.json").read_text())
+    assert "agent" not in old and old["schema_version"] == 1
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "old.json").write_text(json.dumps(old))
+    assert load_results(tmp_path / "results")[0]["final_mean_reward"] == old["final_mean_reward"]  # still read
+    with pytest.raises(ZooError, match="keeps no agent"):
+        copy_agent(tmp_path / "results" / "old.json", tmp_path / "agents")
+    assert not (tmp_path / "agents").exists()
