@@ -525,8 +525,8 @@ class CurveCallback(TimedEvaluationCallback):
 
         count = len(self.episodes)
         timesteps = np.array([point[0] for point in self.episodes], dtype=np.int64)
-        results = np.array([point[1] for point in self.episodes], dtype=np.float64).reshape(count, -1)
-        lengths = np.array([point[2] for point in self.episodes], dtype=np.int64).reshape(count, -1)
+        results = np.array([point[1] for point in self.episodes], dtype=np.float64).reshape(count, self.n_eval_episodes)
+        lengths = np.array([point[2] for point in self.episodes], dtype=np.int64).reshape(count, self.n_eval_episodes)
         atomic_write(path, lambda file: np.savez(file, timesteps=timesteps, results=results, ep_lengths=lengths))
 
     def _on_training_end(self) -> None:
