@@ -636,3 +636,16 @@ def test_evaluation_time_is_left_out_only_when_training_waits(trains_during_eval
     model.learn(400, callback=stopper)
     assert len(stopper.result.evaluations) >= 3
     assert (stopper.eval_seconds == 0.0) == trains_during_evaluation
+
+
+def test_evaluations_npz_of_the_curve(tmp_path: Path) -> None:
+    from pgzoo.zoo.benchmark import CurveCallback
+
+    curve = CurveCallback("CartPole-v1", {}, 0, eval_freq=100, n_eval_episodes=3)
+    curve.save_evaluations(tmp_path / "none.npz")  # a run shorter than one curve step
+    curve.episodes = [[100, [1.0, 2.0, 3.0], [1, 2, 3]], [200, [4.0, 5.0, 6.0], [4, 5, 6]]]
+    curve.save_evaluations(tmp_path / "two.npz")
+    with np.load(tmp_path / "none.npz") as none, np.load(tmp_path / "two.npz") as two:
+        assert none["results"].shape == none["ep_lengths"].shape == (0, 3) and none["timesteps"].shape == (0,)
+        assert two["timesteps"].tolist() == [100, 200] and two["results"][1].tolist() == [4.0, 5.0, 6.0]
+        assert two["ep_lengths"].dtype == np.int64 and two["ep_lengths"][0].tolist() == [1, 2, 3]
