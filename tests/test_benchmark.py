@@ -76,6 +76,40 @@ def test_one_json_per_run(sequential: Path) -> None:
     assert _load(files[0])["hyperparams"]["n_envs"] == 8  # a2c's tuned entry, with the budget override
 
 
+def test_each_run_keeps_its_agent_beside_its_record(sequential: Path) -> None:
+    from pgzoo.zoo.benchmark import AGENT_FILES_KEY, SCHEMA_VERSION, agent_folder
+    from pgzoo.zoo.enjoy import load_agent
+
+    results = sequential / "results"
+    record = _load(result_path(results, "reinforce", "CartPole-v1", 500, 1))
+    assert record["schema_version"] == SCHEMA_VERSION == 2 and AGENT_FILES_KEY not in record
+    folder = agent_folder(results, "reinforce", "CartPole-v1", 500, 1)
+    assert record["agent"] == folder.name == "reinforce_CartPole-v1_n500_seed1"
+    run = folder / "reinforce" / "CartPole-v1_1"
+    kept = sorted(str(p.relative_to(run)) for p in run.rglob("*") if p.is_file())
+    monitors = [f"{rank}.monitor.csv" for rank in range(record["hyperparams"].get("n_envs", 1))]
+    expected = [*monitors, "CartPole-v1.zip", "CartPole-v1/args.yml", "CartPole-v1/config.yml", "evaluations.npz"]
+    assert kept == sorted([*expected, "results.json"])
+    evaluation = json.loads((run / "results.json").read_text())
+    assert evaluation["mean_reward"] == record["final_mean_reward"] and evaluation["is_deterministic"] is True
+    assert evaluation["n_eval_episodes"] == 3 and evaluation["env_steps"] == record["env_steps"] and evaluation["seed"] == 1
+    assert not [p for p in results.iterdir() if "partial" in p.name]  # no staging folder left
+    # SB3's layout of the learning curve, one row per curve point with every episode.
+    with np.load(run / "evaluations.npz") as evaluations:
+        assert evaluations["timesteps"].tolist() == [point[0] for point in record["curve"]]
+        assert evaluations["results"].shape == evaluations["ep_lengths"].shape == (len(record["curve"]), 2)
+        np.testing.assert_allclose(evaluations["results"].mean(axis=1), [point[1] for point in record["curve"]])
+    # It plays: the final model is the one the record's final evaluation measured.
+    agent = load_agent("reinforce", "CartPole-v1", folder)
+    try:
+        from stable_baselines3.common.evaluation import evaluate_policy
+
+        assert agent.model.num_timesteps == record["env_steps"]
+        assert evaluate_policy(agent.model, agent.env, n_eval_episodes=1)[0] > 0
+    finally:
+        agent.env.close()
+
+
 def test_resume_skips_finished_runs(sequential: Path, capsys: pytest.CaptureFixture[str]) -> None:
     files = sorted((sequential / "results").glob("*.json"))
     mtimes = {f: f.stat().st_mtime_ns for f in files}
@@ -605,3 +639,16 @@ def test_evaluation_time_is_left_out_only_when_training_waits(trains_during_eval
     model.learn(400, callback=stopper)
     assert len(stopper.result.evaluations) >= 3
     assert (stopper.eval_seconds == 0.0) == trains_during_evaluation
+
+
+def test_evaluations_npz_of_the_curve(tmp_path: Path) -> None:
+    from pgzoo.zoo.benchmark import CurveCallback
+
+    curve = CurveCallback("CartPole-v1", {}, 0, eval_freq=100, n_eval_episodes=3)
+    curve.save_evaluations(tmp_path / "none.npz")  # a run shorter than one curve step
+    curve.episodes = [[100, [1.0, 2.0, 3.0], [1, 2, 3]], [200, [4.0, 5.0, 6.0], [4, 5, 6]]]
+    curve.save_evaluations(tmp_path / "two.npz")
+    with np.load(tmp_path / "none.npz") as none, np.load(tmp_path / "two.npz") as two:
+        assert none["results"].shape == none["ep_lengths"].shape == (0, 3) and none["timesteps"].shape == (0,)
+        assert two["timesteps"].tolist() == [100, 200] and two["results"][1].tolist() == [4.0, 5.0, 6.0]
+        assert two["ep_lengths"].dtype == np.int64 and two["ep_lengths"][0].tolist() == [1, 2, 3]

@@ -397,6 +397,8 @@ def test_push_never_uploads_or_touches_other_files(hub: FakeHub, trained: Path, 
         "vecnormalize.json",
         "results.json",
         "README.md",
+        "args.yml",  # these two: what rl-zoo3's downloader fetches with no fallback
+        "train_eval_metrics.zip",
     }
     assert set(files) == packaged | {"notes.txt"} and files["vecnormalize.json"] != b"{}"
     assert not list(tmp_path.glob(".*")), "no staging folder is left behind"

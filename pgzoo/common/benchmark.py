@@ -48,6 +48,8 @@ class TimedEvaluationCallback(BaseCallback):
         self.deterministic = deterministic
         self.eval_seconds = 0.0
         self.eval_cpu_seconds = 0.0
+        self.last_episode_rewards: list[float] = []
+        self.last_episode_lengths: list[int] = []
         self._next_eval = eval_freq
 
     def _on_training_start(self) -> None:
@@ -67,7 +69,7 @@ class TimedEvaluationCallback(BaseCallback):
             # Only a VecEnv can carry VecNormalize statistics to copy.
             if self.training_env is not None and isinstance(self.eval_env, VecEnv):
                 sync_envs_normalization(self.training_env, self.eval_env)
-            episode_rewards, _ = evaluate_policy(
+            episode_rewards, episode_lengths = evaluate_policy(
                 self.model,
                 self.eval_env,
                 n_eval_episodes=self.n_eval_episodes,
@@ -83,6 +85,9 @@ class TimedEvaluationCallback(BaseCallback):
         # evaluation however many multiples of eval_freq the last report crossed (A3C reports in chunks).
         while self._next_eval <= self.num_timesteps:
             self._next_eval += self.eval_freq
+        # Every episode of the evaluation, for a subclass that keeps them (SB3's evaluations.npz layout).
+        self.last_episode_rewards = [float(r) for r in np.atleast_1d(episode_rewards)]
+        self.last_episode_lengths = [int(n) for n in np.atleast_1d(episode_lengths)]
         return self._on_evaluation(float(np.mean(episode_rewards)), float(np.std(episode_rewards)))
 
     def _on_evaluation(self, mean_reward: float, std_reward: float) -> bool:

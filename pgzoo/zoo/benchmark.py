@@ -70,8 +70,13 @@ DEFAULT_SEEDS = 3
 DEFAULT_EVAL_EPISODES = 20
 #: Default number of points of the learning curve when ``--eval-freq`` is not given.
 DEFAULT_CURVE_POINTS = 20
-#: Schema version of the per-run JSON files (bumped when a field changes meaning).
-SCHEMA_VERSION = 1
+#: Schema version of the per-run JSON files (bumped when a field changes meaning). Version 2 adds ``agent``: the
+#: run's final model is kept next to its record (records of version 1 have none and still load).
+SCHEMA_VERSION = 2
+#: Key of a worker's return value carrying the kept files to the driver (popped before the record is written).
+AGENT_FILES_KEY = "_agent_files"
+#: Run number of the one run in a kept agent's logs folder: ``<agent>/<algo>/<env>_1``.
+AGENT_RUN_ID = 1
 #: Default env steps between two checkpoints of a run (see :mod:`pgzoo.zoo.resume`).
 DEFAULT_RESUME_FREQ = 100_000
 
@@ -159,6 +164,130 @@ def result_path(results_dir: str | Path, algo: str, env_id: str, n_timesteps: in
     from pgzoo.zoo.envs import env_folder_name
 
     return Path(results_dir) / f"{algo}_{env_folder_name(env_id)}_n{n_timesteps}_seed{seed}.json"
+
+
+def agent_folder(results_dir: str | Path, algo: str, env_id: str, n_timesteps: int, seed: int) -> Path:
+    """
+    Return the folder that keeps one run's final agent: its record's path without ``.json``.
+
+    It is a logs folder of its own (rl-zoo3's layout) holding one run, ``<algo>/<env>_1/``, so that
+    ``pgzoo enjoy --algo ALGO --env ENV -f <that folder>`` plays it and ``pgzoo push`` / ``pgzoo publish`` share it.
+
+    :param results_dir: Folder of the per-run files.
+    :param algo: Registry name of the algorithm.
+    :param env_id: Gymnasium env id.
+    :param n_timesteps: Training budget.
+    :param seed: Random seed.
+    """
+    return result_path(results_dir, algo, env_id, n_timesteps, seed).with_suffix("")
+
+
+def kept_files(run_folder: Path, env_id: str) -> list[Path]:
+    """
+    The files of a finished run that its kept agent holds: what plays it and what describes it, nothing more.
+
+    The model zip (SB3's format: it holds the optimizer state, which SB3's ``load`` requires), ``config.yml`` and
+    ``args.yml``, the normalization statistics as JSON, ``evaluations.npz`` (the learning curve) and the training
+    monitor files. No replay buffer, no checkpoint and no pickled ``VecNormalize`` (the JSON is what pgzoo loads).
+
+    :param run_folder: ``<log folder>/<algo>/<env>_<N>`` of the run.
+    :param env_id: Its env id.
+    """
+    from pgzoo.zoo.envs import VECNORMALIZE_JSON, env_folder_name
+
+    name = env_folder_name(env_id)
+    wanted = [f"{name}.zip", f"{name}/config.yml", f"{name}/args.yml", f"{name}/{VECNORMALIZE_JSON}", "evaluations.npz"]
+    files = [run_folder / rel for rel in wanted if (run_folder / rel).is_file()]
+    return files + sorted(run_folder.glob("*.monitor.csv"))
+
+
+def agent_results(record: dict[str, Any]) -> dict[str, Any]:
+    """
+    The ``results.json`` of a kept agent: its record's final evaluation, as ``pgzoo push`` publishes it.
+
+    :param record: A run record (from :func:`run_one`, or a file of an earlier version).
+    """
+    from pgzoo.zoo.hub import results_document
+
+    return results_document(
+        env_id=record["env"],
+        algo=record["algo"],
+        mean_reward=record["final_mean_reward"],
+        std_reward=record["final_std_reward"],
+        n_eval_episodes=record["eval_episodes"],
+        deterministic=record.get("deterministic_eval", True),
+        eval_datetime=record.get("date", ""),
+        n_timesteps=record["n_timesteps"],  # the budget, as the benchmark table states it
+        env_steps=record["env_steps"],
+        seed=record["seed"],
+    )
+
+
+def write_agent(target: Path, algo: str, env_id: str, files: dict[str, bytes]) -> Path:
+    """
+    Write a kept agent (see :func:`agent_folder`) atomically: filled in a temporary folder beside, then renamed.
+
+    :param target: The agent's logs folder; an earlier one (``--overwrite``) is replaced.
+    :param algo: Registry name of the algorithm.
+    :param env_id: Gymnasium env id.
+    :param files: Content of each kept file by its path relative to the run folder.
+    :return: The run folder inside ``target``.
+    """
+    import shutil
+    import tempfile
+
+    from pgzoo.zoo.envs import atomic_write, env_folder_name
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    run = Path(algo) / f"{env_folder_name(env_id)}_{AGENT_RUN_ID}"
+    try:
+        for rel, content in files.items():
+            atomic_write(staging / run / rel, lambda file, data=content: file.write(data))  # type: ignore[misc]
+        staging.chmod(0o777 & ~_umask())
+        if target.exists():
+            shutil.rmtree(target)
+        os.rename(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target / run
+
+
+def copy_agent(record_file: str | Path, agents_folder: str | Path) -> Path:
+    """
+    Copy the agent a record keeps into a collection in rl-zoo3's layout, ``<agents_folder>/<algo>/<env>_1/``.
+
+    The copy replaces the collection's earlier agent of (algo, env), and its ``results.json`` is the record's final
+    evaluation, so that ``pgzoo publish`` publishes what the benchmark measured.
+
+    :param record_file: A run record written by ``pgzoo benchmark`` (schema 2: it names its agent).
+    :param agents_folder: The collection (e.g. the repository's ``agents/``).
+    :return: The agent's run folder in the collection.
+    :raises ZooError: When the record keeps no agent (older records, or one whose agent was deleted).
+    """
+    import shutil
+
+    from pgzoo.zoo.envs import atomic_write_text, env_folder_name
+
+    record_file = Path(record_file)
+    record = json.loads(record_file.read_text())
+    name = f"{env_folder_name(record['env'])}_{AGENT_RUN_ID}"
+    source = record_file.parent / str(record.get("agent", "")) / record["algo"] / name
+    if not record.get("agent") or not source.is_dir():
+        raise ZooError(f"{record_file} keeps no agent (records before schema 2 have none): run the benchmark again")
+    target = Path(agents_folder) / record["algo"] / name
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target)
+    atomic_write_text(target / "results.json", json.dumps(agent_results(record), indent=2) + "\n")
+    return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def default_envs(algos: Iterable[str]) -> list[tuple[str, str]]:
@@ -341,6 +470,7 @@ class CurveCallback(TimedEvaluationCallback):
     :param n_eval_episodes: Deterministic episodes per point.
     :param curve: Points ``[steps, mean, std]`` recorded by earlier sittings of a resumed run; new points follow them.
     :param eval_time_offset: Seconds those sittings spent evaluating.
+    :param episodes: ``[steps, episode rewards, episode lengths]`` of each point of those sittings.
     """
 
     def __init__(
@@ -352,10 +482,12 @@ class CurveCallback(TimedEvaluationCallback):
         n_eval_episodes: int,
         curve: list[list[float]] | None = None,
         eval_time_offset: float = 0.0,
+        episodes: list[list[Any]] | None = None,
     ) -> None:
         super().__init__(None, eval_freq, n_eval_episodes=n_eval_episodes, deterministic=True)
         self.env_id, self.hyperparams, self.seed = env_id, hyperparams, seed
         self.curve: list[list[float]] = list(curve or [])
+        self.episodes: list[list[Any]] = list(episodes or [])
         self.eval_time_offset = eval_time_offset
 
     @property
@@ -378,7 +510,24 @@ class CurveCallback(TimedEvaluationCallback):
 
     def _on_evaluation(self, mean_reward: float, std_reward: float) -> bool:
         self.curve.append([int(self.num_timesteps), mean_reward, std_reward])
+        self.episodes.append([int(self.num_timesteps), self.last_episode_rewards, self.last_episode_lengths])
         return True
+
+    def save_evaluations(self, path: Path) -> None:
+        """
+        Write the curve's episodes as SB3's ``evaluations.npz`` (``timesteps``, ``results``, ``ep_lengths``), atomically.
+
+        :param path: Target file.
+        """
+        import numpy as np
+
+        from pgzoo.zoo.envs import atomic_write
+
+        count = len(self.episodes)
+        timesteps = np.array([point[0] for point in self.episodes], dtype=np.int64)
+        results = np.array([point[1] for point in self.episodes], dtype=np.float64).reshape(count, self.n_eval_episodes)
+        lengths = np.array([point[2] for point in self.episodes], dtype=np.int64).reshape(count, self.n_eval_episodes)
+        atomic_write(path, lambda file: np.savez(file, timesteps=timesteps, results=results, ep_lengths=lengths))
 
     def _on_training_end(self) -> None:
         if self.eval_env is not None:
@@ -408,8 +557,8 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
 
     def progress() -> dict[str, Any]:
         # What the record needs from earlier sittings besides the model: saved with every checkpoint.
-        return {"curve": curve.curve, "eval_time_s": curve.eval_time_s, "resumed_at": resumed_at,
-                "wall_clock_s": wall_clock_before + time.perf_counter() - start}  # fmt: skip
+        return {"curve": curve.curve, "episodes": curve.episodes, "eval_time_s": curve.eval_time_s,
+                "resumed_at": resumed_at, "wall_clock_s": wall_clock_before + time.perf_counter() - start}  # fmt: skip
 
     # The curve's settings are part of the digest: a curve must not change its frequency halfway.
     digest = f"{spec.entry_digest}-{spec.eval_freq}-{spec.curve_episodes}"
@@ -426,7 +575,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         resumed_at = [*earlier.get("resumed_at", []), checkpoint.num_timesteps] if checkpoint is not None else []
         wall_clock_before = float(earlier.get("wall_clock_s", 0.0))
         curve = CurveCallback(spec.env_id, raw, spec.seed, spec.eval_freq, spec.curve_episodes, earlier.get("curve"),
-                              float(earlier.get("eval_time_s", 0.0)))  # fmt: skip
+                              float(earlier.get("eval_time_s", 0.0)), earlier.get("episodes"))  # fmt: skip
         previous_threads = th.get_num_threads()
         th.set_num_threads(spec.threads)
         try:
@@ -454,7 +603,11 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
             raise KeyboardInterrupt
         from pgzoo.zoo.envs import env_folder_name
 
+        curve.save_evaluations(result.run_folder / "evaluations.npz")
         config_file = result.run_folder / env_folder_name(spec.env_id) / "config.yml"
+        kept = {
+            str(path.relative_to(result.run_folder)): path.read_bytes() for path in kept_files(result.run_folder, spec.env_id)
+        }
         return {
             "schema_version": SCHEMA_VERSION,
             "algo": spec.algo,
@@ -482,6 +635,9 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
             "cpus": spec.cpus,
             "device": spec.device,
             "run_folder": str(result.run_folder),
+            # The logs folder beside the record that keeps the final agent (relative to the record's folder).
+            "agent": agent_folder("", spec.algo, spec.env_id, spec.n_timesteps, spec.seed).name,
+            AGENT_FILES_KEY: kept,
             "versions": _versions(),
             "machine": _machine(),
             # Wall-clock and steps/s mean little on a busy machine: keep the evidence next to them.
@@ -738,6 +894,12 @@ def run_benchmark(
             if verbose:
                 print(f"[{count}/{len(todo)}] {spec.name}: FAILED: {message}", file=sys.stderr)
             return
+        files = outcome.pop(AGENT_FILES_KEY, None)
+        if files is not None:
+            files["results.json"] = (json.dumps(agent_results(outcome), indent=2) + "\n").encode()
+            # Before the record: a finished record always has its agent beside it.
+            write_agent(agent_folder(results_dir, spec.algo, spec.env_id, spec.n_timesteps, spec.seed), spec.algo,
+                        spec.env_id, files)  # fmt: skip
         path = write_result(result_path(results_dir, spec.algo, spec.env_id, spec.n_timesteps, spec.seed), outcome)
         summary.finished.append(path)
         # Only now that the record is on disk (a run that ran on another node of a Ray cluster leaves its own).
@@ -895,6 +1057,9 @@ __all__ = [
     "CurveCallback",
     "RunSpec",
     "add_parser",
+    "agent_folder",
+    "agent_results",
+    "copy_agent",
     "main",
     "plan_runs",
     "result_path",

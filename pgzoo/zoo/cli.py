@@ -241,10 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("--env", help="env id, when the repository name is not <algo>-<env>")
     pull.add_argument("--revision", help="branch, tag or commit")
     pull.add_argument("--filename", help="model zip to use when the repository has several")
-    from pgzoo.zoo import benchmark, tune
+    from pgzoo.zoo import benchmark, publish, tune
 
     benchmark.add_parser(commands)
     tune.add_parser(commands)
+    publish.add_parser(commands)
     return parser
 
 
@@ -404,6 +405,12 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     return benchmark_main(args)
 
 
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from pgzoo.zoo.publish import main as publish_main
+
+    return publish_main(args)
+
+
 def _cmd_tune(args: argparse.Namespace) -> int:
     from pgzoo.zoo.tune import main as tune_main
 
@@ -418,6 +425,7 @@ _COMMANDS: dict[str, Any] = {
     "pull": _cmd_pull,
     "benchmark": _cmd_benchmark,
     "tune": _cmd_tune,
+    "publish": _cmd_publish,
 }
 
 

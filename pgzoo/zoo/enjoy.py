@@ -107,6 +107,10 @@ def load_agent(
     else:
         model_config = {"policy": config.policy, **config.model_kwargs}
         model = load_model_safely(path, algo_class, env, config=model_config, device=device)
+    if seed is not None:
+        # Loading seeds the env again with the model's training seed (SB3's off-policy _setup_model): the seed
+        # asked for wins, so that an evaluation on seed k sees the episodes of seed k whatever the algorithm.
+        env.seed(seed)
     return Agent(model=model, env=env, run_folder=run_folder, model_path=path, env_id=successor or env_id)
 
 

@@ -4,6 +4,8 @@ Sharing agents through the Hugging Face Hub: ``pgzoo push``, ``pgzoo pull`` and 
 A pushed repository holds ``<algo>-<env>.zip`` (the model), ``config.yml`` (hyperparameters), ``env_kwargs.yml``,
 ``vecnormalize.json`` when the env is normalized (statistics as JSON: no pickle is ever uploaded), ``results.json``,
 ``replay.mp4`` when the env can render, and a ``README.md`` model card whose metadata the Hub's RL leaderboard reads.
+It also holds what rl-zoo3's downloader fetches with no fallback: ``args.yml`` and ``train_eval_metrics.zip``
+(``evaluations.npz`` and the training monitor files, when the run has them).
 
 ``huggingface_hub`` is imported inside the functions, never at module import, so that ``HF_ENDPOINT`` can be set
 before it is read; the endpoint is also passed explicitly on every call, read from the environment at call time.
@@ -54,11 +56,15 @@ _PULLED_FILES = (
     "results.json",
     "README.md",
 )
+#: The replay: recorded anew by every packaging (video encoding is not byte-for-byte reproducible).
+REPLAY = "replay.mp4"
 #: Files a push writes only for some agents: deleted from the repository when the new package lacks them, so
 #: that an earlier agent's normalization statistics or replay never sit next to the new model.
-_OPTIONAL_FILES = [VECNORMALIZE_JSON, "replay.mp4"]
+_OPTIONAL_FILES = [VECNORMALIZE_JSON, REPLAY]
 #: Organization in the card of a dry run given neither ``--org`` nor ``--repo-id``.
 DRY_RUN_ORG = "YOUR_ORG"
+#: rl-zoo3's archive of a run's learning curve and monitor files (its downloader unpacks it into the run folder).
+TRAIN_EVAL_METRICS = "train_eval_metrics.zip"
 
 
 def endpoint() -> str:
@@ -138,6 +144,82 @@ class PushResult:
     mean_reward: float
     std_reward: float
     files: list[str]
+
+
+def results_document(
+    *,
+    env_id: str,
+    algo: str,
+    mean_reward: float,
+    std_reward: float,
+    n_eval_episodes: int,
+    deterministic: bool,
+    eval_datetime: str,
+    **extra: Any,
+) -> dict[str, Any]:
+    """
+    The content of ``results.json``: pgzoo's keys, and huggingface_sb3's names of the same facts.
+
+    :param env_id: Env id.
+    :param algo: Registry name of the algorithm.
+    :param mean_reward: Mean episode reward of the evaluation.
+    :param std_reward: Standard deviation of the episode rewards.
+    :param n_eval_episodes: Episodes evaluated.
+    :param deterministic: Whether the actions were deterministic.
+    :param eval_datetime: When the evaluation ran (ISO 8601).
+    :param extra: Further facts (e.g. ``n_timesteps`` and ``seed`` of a benchmark run).
+    """
+    return {
+        "env_id": env_id,
+        "algo": algo,
+        "mean_reward": float(mean_reward),
+        "std_reward": float(std_reward),
+        "n_eval_episodes": int(n_eval_episodes),
+        "n_evaluation_episodes": int(n_eval_episodes),
+        "deterministic": bool(deterministic),
+        "is_deterministic": bool(deterministic),
+        "eval_datetime": eval_datetime,
+        **extra,
+    }
+
+
+def _deterministic_zip(path: Path, files: dict[str, Path]) -> None:
+    """
+    Zip ``files`` (archive name -> file) with fixed timestamps, so that the same files give the same bytes.
+
+    :param path: The archive to write.
+    :param files: Its members.
+    """
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, files[name].read_bytes())
+
+
+def _write_rl_zoo_files(run_folder: Path, algo: str, env_id: str, folder: Path) -> None:
+    """
+    Write what rl-zoo3's downloader fetches with no fallback: ``args.yml`` and ``train_eval_metrics.zip``.
+
+    :param run_folder: The run being packaged.
+    :param algo: Registry name of the algorithm.
+    :param env_id: Env id.
+    :param folder: The package folder.
+    """
+    from pgzoo.zoo.hyperparams import load_yaml
+
+    args_file = run_folder / env_folder_name(env_id) / "args.yml"
+    saved = load_yaml(args_file) if args_file.is_file() else None
+    # A run pulled from the Hub, or trained elsewhere, has none: the facts pgzoo knows.
+    args = dict(saved) if isinstance(saved, Mapping) else {"algo": algo, "env": env_id}
+    # rl-zoo3's enjoy reads this key without a default.
+    args.setdefault("env_kwargs", read_run_config(run_folder, env_id).get("env_kwargs"))
+    atomic_write_text(folder / "args.yml", yaml.safe_dump(args, sort_keys=True))
+    members = {p.name: p for p in [run_folder / "evaluations.npz", *run_folder.glob("*.monitor.csv")] if p.is_file()}
+    _deterministic_zip(folder / TRAIN_EVAL_METRICS, members)
 
 
 def _model_card(
@@ -248,6 +330,7 @@ def package(
     trust_remote_code: bool = False,
     seed: int = 0,
     device: str = "auto",
+    results: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """
     Write the repository's files for a trained run into ``folder`` (evaluating the agent and recording a replay).
@@ -266,6 +349,9 @@ def package(
     :param trust_remote_code: Needed to re-package a run pulled from the Hub that only loads with pickle.
     :param seed: Seed of the evaluation env.
     :param device: Torch device the agent is evaluated on.
+    :param results: The agent's evaluation as already measured (a ``results.json`` of the run, e.g. the benchmark's
+        final evaluation): published as it is instead of evaluating again, which also makes the package the same
+        every time (``pgzoo publish`` then sees an unchanged repository).
     :return: ``results.json``'s content and the packaged file names.
     """
     from stable_baselines3.common.evaluation import evaluate_policy
@@ -286,22 +372,25 @@ def package(
         device=device,
         seed=seed,
     )
-    agent = load()
+    agent = load()  # also when the evaluation is given: a model that does not load is not published
     try:
-        rewards, _ = evaluate_policy(
-            agent.model, agent.env, n_eval_episodes=n_eval_episodes, deterministic=deterministic, return_episode_rewards=True
-        )
+        if results is None:
+            rewards, _ = evaluate_policy(
+                agent.model, agent.env, n_eval_episodes, deterministic=deterministic, return_episode_rewards=True
+            )
+            results = results_document(
+                env_id=env_id,
+                algo=algo,
+                mean_reward=float(np.mean(rewards)),
+                std_reward=float(np.std(rewards)),
+                n_eval_episodes=n_eval_episodes,
+                deterministic=deterministic,
+                eval_datetime=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            )
+        else:
+            results = _complete_results(results, algo, env_id)
     finally:
         agent.env.close()
-    results = {
-        "env_id": env_id,
-        "algo": algo,
-        "mean_reward": float(np.mean(rewards)),
-        "std_reward": float(np.std(rewards)),
-        "n_eval_episodes": n_eval_episodes,
-        "deterministic": deterministic,
-        "eval_datetime": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-    }
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     name = default_repo_name(algo, env_id)
@@ -315,18 +404,19 @@ def package(
     elif config.get("normalize"):
         raise ZooError(f"{agent.run_folder} normalizes observations but has no {VECNORMALIZE_JSON} to publish")
     atomic_write_text(folder / "results.json", json.dumps(results, indent=2))
+    _write_rl_zoo_files(agent.run_folder, algo, env_id, folder)
 
     has_video = False
     if video_length > 0:
         try:
             video_agent = load(render_mode="rgb_array")
             try:
-                record_video(video_agent, folder / "replay.mp4", n_timesteps=video_length, deterministic=deterministic)
+                record_video(video_agent, folder / REPLAY, n_timesteps=video_length, deterministic=deterministic)
             finally:
                 video_agent.env.close()
             has_video = True
         except Exception as error:  # rendering is optional: a headless box without a renderer still publishes
-            print(f"warning: no replay.mp4 ({error})")
+            print(f"warning: no {REPLAY} ({error})")
     card = _model_card(
         algo=algo,
         algo_name=get_algo_class(algo).__name__,
@@ -358,6 +448,7 @@ def push(
     private: bool = False,
     trust_remote_code: bool = False,
     device: str = "auto",
+    results: Mapping[str, Any] | None = None,
 ) -> PushResult:
     """
     Package a trained run and upload it to the Hub (``create_repo`` + ``upload_folder``).
@@ -379,6 +470,7 @@ def push(
     :param private: Create the repository as private.
     :param trust_remote_code: Allow re-publishing a run pulled from the Hub that only loads with pickle.
     :param device: Torch device the agent is evaluated on before packaging.
+    :param results: The agent's evaluation as already measured, published instead of evaluating (see :func:`package`).
     :raises HubError: Without a token (unless ``dry_run``), or when the Hub refuses the upload.
     :raises ZooError: When ``local_dir`` is a file or a folder that is not empty.
     """
@@ -389,16 +481,7 @@ def push(
     target = Path(local_dir) if local_dir is not None else None
     if target is not None:
         _check_empty_folder(target)
-    token = None
-    if not dry_run:
-        from huggingface_hub import get_token
-
-        token = get_token()
-        if not token:
-            raise HubError(
-                "no Hugging Face token: set HF_TOKEN or run `hf auth login` (huggingface-cli login); "
-                "or package locally with --dry-run --local-dir DIR"
-            )
+    token = None if dry_run else hub_token()
     find_run_folder(log_folder, algo, env_id, exp_id)  # fail before evaluating when the run is missing
     if target is not None:
         check_writable_folder(target.parent, f"--local-dir {target}")
@@ -420,28 +503,91 @@ def push(
             video_length=video_length,
             trust_remote_code=trust_remote_code,
             device=device,
+            results=results,
         )
         if target is not None:
             if target.is_dir():
                 target.rmdir()  # empty (checked above); a folder can only be renamed to a free name everywhere
             folder = folder.rename(target)
         url = None
-        if not dry_run:
-            from huggingface_hub import HfApi
-
-            api = HfApi(endpoint=endpoint(), token=token)
+        if token is not None:
             message = commit_message or f"Upload {algo} agent for {env_id} (pgzoo)"
-            try:
-                api.create_repo(repo_id, exist_ok=True, private=private)
-                commit = api.upload_folder(
-                    folder_path=str(folder), repo_id=repo_id, commit_message=message, delete_patterns=_OPTIONAL_FILES
-                )
-            except Exception as error:
-                raise _hub_error(error, repo_id) from None
-            url = str(getattr(commit, "commit_url", commit))
+            url = upload_package(folder, repo_id, token=token, commit_message=message, private=private)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return PushResult(repo_id, folder, url, results["mean_reward"], results["std_reward"], files)
+
+
+def hub_token() -> str:
+    """
+    The Hugging Face token to upload with.
+
+    :raises HubError: When there is none.
+    """
+    from huggingface_hub import get_token
+
+    token = get_token()
+    if not token:
+        raise HubError(
+            "no Hugging Face token: set HF_TOKEN or run `hf auth login` (huggingface-cli login); "
+            "or package locally with --dry-run"
+        )
+    return token
+
+
+def upload_package(folder: Path, repo_id: str, *, token: str, commit_message: str, private: bool = False) -> str:
+    """
+    Upload a packaged repository (from :func:`package`): create the repository if needed, then one commit that also
+    deletes the optional files the package lacks.
+
+    :param folder: The package folder.
+    :param repo_id: ``ORG/NAME``.
+    :param token: Hugging Face token.
+    :param commit_message: Commit message.
+    :param private: Create the repository as private.
+    :return: The URL of the commit.
+    :raises HubError: When the Hub refuses.
+    """
+    from huggingface_hub import HfApi
+
+    api = HfApi(endpoint=endpoint(), token=token)
+    try:
+        api.create_repo(repo_id, exist_ok=True, private=private)
+        commit = api.upload_folder(
+            folder_path=str(folder), repo_id=repo_id, commit_message=commit_message, delete_patterns=_OPTIONAL_FILES
+        )
+    except Exception as error:
+        raise _hub_error(error, repo_id) from None
+    return str(getattr(commit, "commit_url", commit))
+
+
+def _complete_results(results: Mapping[str, Any], algo: str, env_id: str) -> dict[str, Any]:
+    """
+    A measured ``results.json`` (pgzoo's or huggingface_sb3's key names) in :func:`results_document`'s form.
+
+    :raises ZooError: When it lacks the mean or the standard deviation.
+    """
+    given = dict(results)
+    try:
+        mean, std = float(given.pop("mean_reward")), float(given.pop("std_reward"))
+    except (KeyError, TypeError, ValueError):
+        raise ZooError(f"the evaluation of {algo} on {env_id} has no numeric mean_reward and std_reward") from None
+    episodes = given.pop("n_eval_episodes", given.pop("n_evaluation_episodes", 0))
+    given.pop("n_evaluation_episodes", None)
+    deterministic = given.pop("deterministic", given.pop("is_deterministic", True))
+    given.pop("is_deterministic", None)
+    for key in ("env_id", "algo"):
+        given.pop(key, None)
+    return results_document(
+        env_id=env_id,
+        algo=algo,
+        mean_reward=mean,
+        std_reward=std,
+        n_eval_episodes=int(episodes),
+        deterministic=bool(deterministic),
+        eval_datetime=str(given.pop("eval_datetime", "")),
+        **given,
+    )
 
 
 def _check_empty_folder(folder: Path) -> None:

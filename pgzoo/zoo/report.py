@@ -98,6 +98,9 @@ BOOTSTRAP_SEED = 0
 
 README_START = "<!-- benchmark-table:start -->"
 README_END = "<!-- benchmark-table:end -->"
+#: Markers of the README's table of the shipped agents (``agents/``).
+PRETRAINED_START = "<!-- pretrained-table:start -->"
+PRETRAINED_END = "<!-- pretrained-table:end -->"
 
 
 @dataclass
@@ -388,6 +391,78 @@ def markdown_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def load_agents(agents_folder: str | Path) -> list[dict[str, Any]]:
+    """
+    Read the ``results.json`` of every agent of a collection (``<folder>/<algo>/<env>_<N>/``) as table records.
+
+    Each record has the keys of a benchmark record that :func:`group_rows` and :func:`pretrained_table` use:
+    ``algo``, ``env``, ``n_timesteps``, ``seed``, ``final_mean_reward``, ``final_std_reward``, ``eval_episodes``.
+
+    :param agents_folder: The collection (e.g. ``agents``).
+    :return: The records; an agent without a readable ``results.json`` is skipped with a warning.
+    """
+    records = []
+    for path in sorted(Path(agents_folder).glob("*/*_*/results.json")):
+        try:
+            results = json.loads(path.read_text())
+            records.append(
+                {
+                    "algo": path.parent.parent.name,
+                    "env": results["env_id"],
+                    "n_timesteps": int(results["n_timesteps"]),
+                    "seed": int(results.get("seed", 0)),
+                    "final_mean_reward": float(results["mean_reward"]),
+                    "final_std_reward": float(results["std_reward"]),
+                    "eval_episodes": int(results["n_eval_episodes"]),
+                }
+            )
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            print(f"warning: skipping {path}: {error}")
+    return records
+
+
+def pretrained_table(rows: list[Row], agents_folder: str) -> str:
+    """
+    The table of a collection's agents in GitHub Markdown: one agent per row, with the command that plays it.
+
+    :param rows: Rows from :func:`group_rows` of :func:`load_agents`' records (one record each).
+    :param agents_folder: The collection as the command names it (e.g. ``agents``).
+    """
+    lines = [
+        "| Algo | Env | Mean ± std (episodes) | Timesteps | Seed | Watch it |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        for record in row.records:
+            command = f"pgzoo enjoy --algo {row.algo} --env {row.env_id} -f {agents_folder}"
+            lines.append(
+                f"| {row.algo.upper()} | {row.env_id} | {record['final_mean_reward']:.2f} ± {record['final_std_reward']:.2f}"
+                f" ({record['eval_episodes']}) | {format_steps(row.n_timesteps)} | {record['seed']} | `{command}` |"
+            )
+    return "\n".join(lines)
+
+
+def write_pretrained_table(agents_folder: str | Path, readme: str | Path, link: str) -> int:
+    """
+    Replace the README's table of shipped agents (between :data:`PRETRAINED_START` and :data:`PRETRAINED_END`).
+
+    :param agents_folder: The collection; the commands name it relative to the README's folder.
+    :param readme: The README.
+    :param link: The page that describes the collection, relative to the README.
+    :return: The number of agents in the table.
+    :raises ZooError: When the README lacks the markers.
+    """
+    from pgzoo.zoo.errors import ZooError
+
+    check_readme(readme)
+    records = load_agents(agents_folder)
+    folder = Path(os.path.relpath(agents_folder, Path(readme).parent)).as_posix()
+    table = pretrained_table(group_rows(records), folder)
+    if not update_readme(readme, table, link, markers=(PRETRAINED_START, PRETRAINED_END), link_text="More"):
+        raise ZooError(f"{readme} has no {PRETRAINED_START} ... {PRETRAINED_END} block")
+    return len(records)
+
+
 def _curve_band(records: list[dict[str, Any]]) -> tuple[Any, Any, Any] | None:
     # Seeds may evaluate at slightly different steps (A3C's workers report asynchronously): interpolate every seed
     # onto the union of their steps, over the range all of them cover.
@@ -576,23 +651,33 @@ def check_readme(readme: str | Path) -> None:
         raise ZooError(f"--readme {readme}: no such file (give the README whose benchmark table should be updated)")
 
 
-def update_readme(readme: str | Path, table: str, link: str) -> bool:
+def update_readme(
+    readme: str | Path,
+    table: str,
+    link: str,
+    *,
+    markers: tuple[str, str] = (README_START, README_END),
+    link_text: str = "Full report, notes and learning curves",
+) -> bool:
     """
-    Replace the text between :data:`README_START` and :data:`README_END` in ``readme`` with the table.
+    Replace the text between the ``markers`` (by default :data:`README_START` and :data:`README_END`) with the table.
 
     :param readme: README file.
     :param table: Markdown table.
     :param link: Path of the full report, relative to the README.
+    :param markers: The start and end markers of the block.
+    :param link_text: What the line under the table says before the link.
     :return: Whether the README had the markers (and was updated).
     """
     from pgzoo.zoo.envs import atomic_write_text
 
     path = Path(readme)
     text = path.read_text()
-    pattern = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.DOTALL)
+    start, end = markers
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
     if not pattern.search(text):
         return False
-    block = f"{README_START}\n{table}\n\nFull report, notes and learning curves: [{link}]({link})\n{README_END}"
+    block = f"{start}\n{table}\n\n{link_text}: [{link}]({link})\n{end}"
     atomic_write_text(path, pattern.sub(lambda _: block, text, count=1))
     return True
 
@@ -650,6 +735,8 @@ def _write_report_files(results_dir: str | Path, output: Path, readme: str | Pat
 
 __all__ = [
     "INTERVAL_MIN_SEEDS",
+    "PRETRAINED_END",
+    "PRETRAINED_START",
     "REFERENCE",
     "REFERENCE_ALGOS",
     "Row",
@@ -658,11 +745,14 @@ __all__ = [
     "format_seeds",
     "group_rows",
     "iqm_interval",
+    "load_agents",
     "load_results",
     "markdown_table",
     "plot_env",
+    "pretrained_table",
     "render_report",
     "split_stale",
     "update_readme",
+    "write_pretrained_table",
     "write_report",
 ]
