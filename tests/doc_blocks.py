@@ -93,7 +93,9 @@ def check_shell(block: Block) -> None:
     from pgzoo.zoo.cli import build_parser
 
     # `a && b` on one line is two commands, each checked on its own.
-    commands = [part for line in block.code.splitlines() for part in line.split(" && ")]
+    # A line ending in a backslash continues on the next one.
+    code = block.code.replace("\\\n", " ")
+    commands = [part for line in code.splitlines() for part in line.split(" && ")]
     for raw in commands:
         words = shlex.split(raw, comments=True)
         while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):  # VAR=value before a command

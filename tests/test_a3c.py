@@ -1119,6 +1119,6 @@ def test_the_zoos_env_wrappers_are_rebuilt_in_the_workers(in_process_learner: No
     from pgzoo.zoo.envs import _ApplyWrappers
 
     # DictObservation doesn't record its arguments; the zoo's env_wrapper records them for it (and AtariWrapper).
-    env = make_vec_env("CartPole-v1", n_envs=2, wrapper_class=_ApplyWrappers([(DictObservation, {})]))
+    env = make_vec_env("CartPole-v1", n_envs=2, wrapper_class=_ApplyWrappers([(DictObservation, {})], "CartPole-v1"))
     model = A3C("MultiInputPolicy", env, n_workers=1, n_steps=5, seed=0)
     assert set(_worker_observations(model)) == {"state"}

@@ -420,11 +420,12 @@ def test_changed_hyperparameters_make_a_result_stale(tmp_path: Path, capsys: pyt
 
 
 def test_report_rows_and_reference(tmp_path: Path) -> None:
-    records = [_record("a3c", "Pendulum-v1", s, m, 20_000) for s, m in enumerate([-150.0, -250.0, -200.0])]
-    records += [_record("dpg", "Pendulum-v1", s, -150.0, 40_000) for s in range(3)]  # good, but more steps
+    # Seeds 10-12: not among the seeds the packaged entries were tuned on (0-2), so the rows are held-out ones.
+    records = [_record("a3c", "Pendulum-v1", 10 + s, m, 20_000) for s, m in enumerate([-150.0, -250.0, -200.0])]
+    records += [_record("dpg", "Pendulum-v1", s, -150.0, 40_000) for s in range(10, 13)]  # good, but more steps
     records += [_record("reinforce", "Taxi-v3", 0, 5.0, 1000)]  # no reference
-    records += [_record("dpg", "Hopper-v5", s, 2000.0, 1_000_000) for s in range(3)]  # no DDPG result: TD3 context
-    records += [_record("dpg", "HalfCheetah-v5", s, 9000.0, 1_000_000) for s in range(3)]
+    records += [_record("dpg", "Hopper-v5", s, 2000.0, 1_000_000) for s in range(10, 13)]  # no DDPG result: TD3 context
+    records += [_record("dpg", "HalfCheetah-v5", s, 9000.0, 1_000_000) for s in range(10, 13)]
     rows = {(r.algo, r.env_id): r for r in group_rows(records)}
     a3c = rows[("a3c", "Pendulum-v1")]
     assert a3c.mean == pytest.approx(-200.0) and a3c.std == pytest.approx((5000 / 3) ** 0.5)
@@ -436,7 +437,7 @@ def test_report_rows_and_reference(tmp_path: Path) -> None:
     assert hopper.reference() is None and hopper.context() == ("td3", 3606.39, 4.03, 1_000_000)
     assert hopper.within_reference() == "- (TD3: no)" and cheetah.within_reference() == "- (TD3: yes)"
     assert a3c.context() is None  # a reference exists: nothing shown for context
-    assert isinstance(a3c, Row) and a3c.seeds == [0, 1, 2]
+    assert isinstance(a3c, Row) and a3c.seeds == [10, 11, 12]
 
     results = tmp_path / "results"
     results.mkdir()
@@ -549,7 +550,8 @@ def test_tune_scores_each_trial_on_several_seeds(tmp_path: Path, capsys: pytest.
     runs = sorted(path.name for path in (tmp_path / "logs" / "reinforce_CartPole-v1").iterdir())
     assert runs == ["trial_0_seed5", "trial_0_seed6"]
     assert "seeds 5-6" in (tmp_path / "b.yml").read_text()
-    assert load_yaml(tmp_path / "b.yml")["CartPole-v1"]["tuning_seeds"] == [5, 6]  # recorded with the entry
+    # Recorded with the entry: the seeds searched on, and those the base entry was chosen on.
+    assert load_yaml(tmp_path / "b.yml")["CartPole-v1"]["tuning_seeds"] == [0, 1, 2, 5, 6]
     assert main([*args[:-2], "--n-seeds", "0"]) == 2
 
 
