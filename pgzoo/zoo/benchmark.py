@@ -681,9 +681,10 @@ def entry_digest(raw: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def current_entry_digest(algo: str, env_id: str, hyperparams_file: str | Path | None = None) -> str | None:
+def current_entry(algo: str, env_id: str, hyperparams_file: str | Path | None = None) -> tuple[dict[str, Any], Path] | None:
     """
-    :func:`entry_digest` of the entry that would be used now, or ``None`` when there is no such entry.
+    The entry that would be used now for runs made with ``hyperparams_file``, as ``(entry, file)``, or ``None`` when
+    there is no such entry.
 
     :param algo: Registry name of the algorithm.
     :param env_id: Gymnasium env id.
@@ -694,9 +695,21 @@ def current_entry_digest(algo: str, env_id: str, hyperparams_file: str | Path | 
     if hyperparams_file is not None and not Path(hyperparams_file).is_file():
         hyperparams_file = None
     try:
-        return entry_digest(get_env_hyperparams(algo, env_id, hyperparams_file)[0])
+        return get_env_hyperparams(algo, env_id, hyperparams_file)
     except ZooError:
         return None
+
+
+def current_entry_digest(algo: str, env_id: str, hyperparams_file: str | Path | None = None) -> str | None:
+    """
+    :func:`entry_digest` of the entry that would be used now (see :func:`current_entry`), or ``None`` without one.
+
+    :param algo: Registry name of the algorithm.
+    :param env_id: Gymnasium env id.
+    :param hyperparams_file: The file the run used; the packaged file when ``None`` or no longer there.
+    """
+    entry = current_entry(algo, env_id, hyperparams_file)
+    return None if entry is None else entry_digest(entry[0])
 
 
 def is_finished(path: Path, digest: str | None = None) -> bool:

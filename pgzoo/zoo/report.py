@@ -327,13 +327,15 @@ def current_tuning_seeds(algo: str, env_id: str, hyperparams_file: str | Path | 
     :param env_id: Gymnasium env id.
     :param hyperparams_file: The file the runs used; the packaged file when ``None`` or no longer there.
     """
+    from pgzoo.zoo.benchmark import current_entry
     from pgzoo.zoo.errors import ZooError
-    from pgzoo.zoo.hyperparams import get_env_hyperparams, parse_tuning_seeds
+    from pgzoo.zoo.hyperparams import parse_tuning_seeds
 
-    if hyperparams_file is not None and not Path(hyperparams_file).is_file():
-        hyperparams_file = None
+    entry = current_entry(algo, env_id, hyperparams_file)
+    if entry is None:
+        return ()
+    raw, source = entry
     try:
-        raw, source = get_env_hyperparams(algo, env_id, hyperparams_file)
         return parse_tuning_seeds(raw.get("tuning_seeds"), f"{env_id} in {source}")
     except ZooError:
         return ()
