@@ -20,15 +20,19 @@ into its ``RepositoryNotFoundError`` / ``EntryNotFoundError``. Writes need ``Aut
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import pytest
 import yaml
 
 
@@ -220,6 +224,28 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {"X-Repo-Commit": repo.sha, "ETag": f'"{hashlib.sha1(data).hexdigest()}"'}
             return self._send(200, data, headers, head=head)
         return self._error(404, "NotFound", f"no route for GET {path}", head=head)
+
+
+@contextlib.contextmanager
+def serving(hf_home: Path, token: str | None = None) -> Iterator[FakeHub]:
+    """
+    Run a :class:`FakeHub` with ``huggingface_hub`` pointed at it (``HF_ENDPOINT``, a fresh ``HF_HOME``, no Xet),
+    and with ``HF_TOKEN`` set when ``token`` is given (the server then accepts only it for writes).
+
+    :param hf_home: Empty folder for huggingface_hub's cache and settings.
+    :param token: Token of the test, or ``None`` for a read-only test.
+    """
+    server = (FakeHub(tokens=(token,)) if token is not None else FakeHub()).start()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("HF_ENDPOINT", server.url)
+            patch.setenv("HF_HOME", str(hf_home))
+            patch.setenv("HF_HUB_DISABLE_XET", "1")
+            if token is not None:
+                patch.setenv("HF_TOKEN", token)
+            yield server
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":  # run by hand: python tests/hub_server.py

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
-from hub_server import FakeHub
+from hub_server import FakeHub, serving
 
 os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -38,14 +38,8 @@ REPOS = ["me/dpg-Pendulum-v1", "me/reinforce-Acrobot-v1"]
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeHub]:
-    server = FakeHub(tokens=(TOKEN,)).start()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HF_ENDPOINT", server.url)
-        patch.setenv("HF_TOKEN", TOKEN)
-        patch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf_home")))
-        patch.setenv("HF_HUB_DISABLE_XET", "1")
+    with serving(tmp_path_factory.mktemp("hf_home"), TOKEN) as server:
         yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

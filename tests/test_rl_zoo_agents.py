@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from hub_server import FakeHub
+from hub_server import FakeHub, serving
 from rl_zoo_repos import AGENTS, repo_files
 
 os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
@@ -39,15 +39,10 @@ NORMALIZED = BY_NAME["a2c-MountainCarContinuous-v0"]
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeHub]:
-    server = FakeHub().start()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HF_ENDPOINT", server.url)
-        patch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf_home")))
-        patch.setenv("HF_HUB_DISABLE_XET", "1")
+    with serving(tmp_path_factory.mktemp("hf_home")) as server:
         for agent in AGENTS:
             server.add_repo(agent.repo_id, repo_files(agent))
         yield server
-    server.stop()
 
 
 def _evaluate(model: Any, n_episodes: int = 10) -> tuple[float, float]:

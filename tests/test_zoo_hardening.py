@@ -27,7 +27,7 @@ import torch as th
 
 sys.path.insert(0, str(Path(__file__).parent))
 from broken_envs import FailingEnv, NanRewardEnv, WrongShapeEnv
-from hub_server import FakeHub
+from hub_server import FakeHub, serving
 
 os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -43,13 +43,8 @@ REPO = "evil/a2c-CartPole-v1"
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeHub]:
-    server = FakeHub().start()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HF_ENDPOINT", server.url)
-        patch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf_home")))
-        patch.setenv("HF_HUB_DISABLE_XET", "1")
+    with serving(tmp_path_factory.mktemp("hf_home")) as server:
         yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
