@@ -412,7 +412,7 @@ def test_a3c_stopping_on_nan_rewards_saves_no_model_or_checkpoint(tmp_path: Path
 def test_no_save_path_writes_non_finite_weights(tmp_path: Path) -> None:
     from stable_baselines3 import A2C
 
-    from pgzoo.zoo.envs import atomic_save_model
+    from pgzoo.zoo.fileio import atomic_save_model
     from pgzoo.zoo.resume import Resume
 
     model = A2C("MlpPolicy", "CartPole-v1", policy_kwargs={"net_arch": [4]}, device="cpu")

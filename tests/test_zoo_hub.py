@@ -322,7 +322,7 @@ def test_interrupted_pull_leaves_no_run_folder(
     hub.add_repo(
         "me/a2c-Pendulum-v1", {"a2c-Pendulum-v1.zip": (trained / "a2c" / "CartPole-v1_1" / "CartPole-v1.zip").read_bytes()}
     )
-    from pgzoo.zoo.envs import atomic_write_text
+    from pgzoo.zoo.fileio import atomic_write_text
 
     def disk_full(path: Path, text: str) -> None:
         if path.name != "hub.json":

@@ -236,7 +236,8 @@ def write_agent(target: Path, algo: str, env_id: str, files: dict[str, bytes]) -
     import shutil
     import tempfile
 
-    from pgzoo.zoo.envs import atomic_write, env_folder_name
+    from pgzoo.zoo.envs import env_folder_name
+    from pgzoo.zoo.fileio import atomic_write
 
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
@@ -268,7 +269,8 @@ def copy_agent(record_file: str | Path, agents_folder: str | Path) -> Path:
     """
     import shutil
 
-    from pgzoo.zoo.envs import atomic_write_text, env_folder_name
+    from pgzoo.zoo.envs import env_folder_name
+    from pgzoo.zoo.fileio import atomic_write_text
 
     record_file = Path(record_file)
     record = json.loads(record_file.read_text())
@@ -521,7 +523,7 @@ class CurveCallback(TimedEvaluationCallback):
         """
         import numpy as np
 
-        from pgzoo.zoo.envs import atomic_write
+        from pgzoo.zoo.fileio import atomic_write
 
         count = len(self.episodes)
         timesteps = np.array([point[0] for point in self.episodes], dtype=np.int64)
@@ -657,7 +659,7 @@ def write_result(path: str | Path, record: dict[str, Any]) -> Path:
     :param record: JSON-friendly record.
     :return: The path written.
     """
-    from pgzoo.zoo.envs import atomic_write_text
+    from pgzoo.zoo.fileio import atomic_write_text
 
     path = Path(path)
     atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True, allow_nan=True) + "\n")
@@ -879,7 +881,7 @@ def run_benchmark(
     :param verbose: 0 silent, 1 one line per run.
     :return: A :class:`BenchmarkSummary`.
     """
-    from pgzoo.zoo.envs import check_writable_folder
+    from pgzoo.zoo.fileio import check_writable_folder
     from pgzoo.zoo.resume import Resume
 
     # Before any training: a run whose record can't be written is a run lost.

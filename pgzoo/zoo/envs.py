@@ -8,21 +8,19 @@ import importlib
 import json
 import math
 import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
-import torch as th
 from gymnasium.envs.registration import WrapperSpec
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecFrameStack, VecNormalize, VecTransposeImage
 
 from pgzoo.a3c.envs import needs_transpose
-from pgzoo.zoo.errors import DivergedError, EnvFailedError, HyperparamsError, UnknownEnvError, ZooError, one_line
+from pgzoo.zoo.errors import EnvFailedError, HyperparamsError, UnknownEnvError, ZooError, one_line
+from pgzoo.zoo.fileio import atomic_write_text
 from pgzoo.zoo.hyperparams import ZooConfig
 
 #: File name of the VecNormalize statistics in JSON (safe to load); the ``.pkl`` is SB3's pickle, kept for rl-zoo3.
@@ -418,95 +416,3 @@ def load_vecnormalize_stats(env: VecNormalize, path: str | Path) -> None:
 
 def _rms_shapes(rms: Any) -> Any:
     return {key: value.mean.shape for key, value in rms.items()} if isinstance(rms, dict) else rms.mean.shape
-
-
-def _default_file_mode() -> int:
-    """Permissions a plain ``open()`` would give a new file (``mkstemp`` makes 0600 files)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def check_writable_folder(folder: str | Path, what: str) -> None:
-    """
-    Create ``folder`` if needed and make sure a file can be written in it, before any work whose result goes there.
-
-    :param folder: The folder.
-    :param what: How the user named it, for the error message (e.g. ``"--results-dir results"``).
-    :raises ZooError: When it cannot be created or written in (read-only, a file in the way, no permission).
-    """
-    try:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        raise ZooError(f"cannot write in {what}: {error.strerror or error} ({error.filename or folder})") from None
-
-
-def atomic_write(path: Path, write: Callable[[BinaryIO], Any]) -> None:
-    """
-    Let ``write`` fill a temporary file in ``path``'s folder, then move it over ``path`` with ``os.replace``.
-
-    A crash or Ctrl-C leaves either the previous file or the complete new one, never half a file.
-
-    :param path: Target file.
-    :param write: Writes the content into the binary file object it is given.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            write(file)
-            # On disk before the rename makes it the file: after a power cut, never a complete-looking empty file.
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(tmp, _default_file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """
-    Write ``text`` (UTF-8) to ``path`` atomically (see :func:`atomic_write`).
-
-    :param path: Target file.
-    :param text: Its content.
-    """
-    atomic_write(path, lambda file: file.write(text.encode("utf-8")))
-
-
-def atomic_save_model(model: Any, path: str | Path) -> Path:
-    """
-    Save an SB3 model to ``path`` (a ``.zip``) atomically (see :func:`atomic_write`).
-
-    An interrupted save leaves the previous file intact instead of a truncated zip.
-
-    :param model: The algorithm instance.
-    :param path: Target file; ``.zip`` is appended when missing.
-    :return: The path written.
-    """
-    path = Path(path)
-    if path.suffix != ".zip":
-        path = path.with_name(path.name + ".zip")
-    check_finite_weights(model, path)
-    atomic_write(path, model.save)
-    return path
-
-
-def check_finite_weights(model: Any, path: str | Path) -> None:
-    """
-    Refuse to save a model whose policy holds NaN or inf (weights, or buffers such as normalization statistics): it
-    would be picked as the final model, the best one or a checkpoint to resume from, and only fail when used.
-
-    :param model: The algorithm instance.
-    :param path: Where it was to be saved, for the message.
-    :raises DivergedError: When a floating-point tensor of the policy is not finite.
-    """
-    for name, tensor in model.policy.state_dict().items():
-        if th.is_floating_point(tensor) and not th.isfinite(tensor).all():
-            raise DivergedError(
-                f"training diverged: the weights hold NaN or inf ({name}) after {model.num_timesteps} steps; "
-                f"{Path(path).name} was not saved"
-            )

@@ -35,15 +35,14 @@ from pgzoo.zoo.algos import ALGOS, get_algo_class, normalize_algo_name
 from pgzoo.zoo.envs import (
     VECNORMALIZE_JSON,
     VECNORMALIZE_PKL,
-    atomic_write_text,
     check_env_id,
-    check_writable_folder,
     env_folder_name,
     read_vecnormalize_stats,
     successor_env_id,
 )
 from pgzoo.zoo.errors import HubError, ModelZipChoiceError, UnknownEnvError, ZooError, one_line
 from pgzoo.zoo.experiment import HUB_MARKER, find_run_folder, read_run_config, vecnormalize_file
+from pgzoo.zoo.fileio import atomic_write_text, check_writable_folder
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 #: Files fetched by ``pull`` besides the model zip: those it uses (the video and anything else stay on the Hub).

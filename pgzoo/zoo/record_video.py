@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from pgzoo.zoo.envs import atomic_write
 from pgzoo.zoo.errors import ZooError
+from pgzoo.zoo.fileio import atomic_write
 
 
 def check_video_path(path: str | Path) -> Path:

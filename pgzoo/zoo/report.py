@@ -516,7 +516,7 @@ def plot_env(env_id: str, rows: list[Row], path: str | Path) -> Path:
     axes.grid(alpha=0.3)
     axes.legend(fontsize="small", loc="best")
     figure.tight_layout()
-    from pgzoo.zoo.envs import atomic_write
+    from pgzoo.zoo.fileio import atomic_write
 
     path = Path(path)
     atomic_write(path, lambda file: figure.savefig(file, format="png"))
@@ -671,7 +671,7 @@ def update_readme(
     :param link_text: What the line under the table says before the link.
     :return: Whether the README had the markers (and was updated).
     """
-    from pgzoo.zoo.envs import atomic_write_text
+    from pgzoo.zoo.fileio import atomic_write_text
 
     path = Path(readme)
     text = path.read_text()
@@ -716,7 +716,7 @@ def write_report(
 
 
 def _write_report_files(results_dir: str | Path, output: Path, readme: str | Path | None) -> None:
-    from pgzoo.zoo.envs import atomic_write_text
+    from pgzoo.zoo.fileio import atomic_write_text
 
     current, stale = split_stale(load_results(results_dir))
     rows = group_rows(current)

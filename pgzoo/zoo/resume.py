@@ -31,8 +31,9 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecNormalize
 
-from pgzoo.zoo.envs import atomic_write_text, check_finite_weights, load_vecnormalize_stats, save_vecnormalize_stats
+from pgzoo.zoo.envs import load_vecnormalize_stats, save_vecnormalize_stats
 from pgzoo.zoo.errors import ZooError
+from pgzoo.zoo.fileio import atomic_write_text, check_finite_weights
 
 STATE_FILE = "checkpoint.json"
 MODEL_FILE = "model.zip"

@@ -29,17 +29,14 @@ from pgzoo.zoo.algos import accepts_parameter, check_device, get_algo_class, is_
 from pgzoo.zoo.envs import (
     VECNORMALIZE_JSON,
     VECNORMALIZE_PKL,
-    atomic_save_model,
-    atomic_write,
-    atomic_write_text,
     check_env_id,
-    check_writable_folder,
     env_folder_name,
     make_zoo_env,
     save_vecnormalize_stats,
 )
 from pgzoo.zoo.errors import DivergedError, EnvFailedError, HyperparamsError, ZooError, check_seed_range, one_line
 from pgzoo.zoo.experiment import new_run_folder
+from pgzoo.zoo.fileio import atomic_save_model, atomic_write, atomic_write_text, check_writable_folder
 from pgzoo.zoo.hyperparams import (
     get_env_hyperparams,
     preprocess_hyperparams,

@@ -371,7 +371,7 @@ def _check_writable(path: Path) -> None:
     :param path: The ``--output`` file.
     :raises ZooError: When it cannot be.
     """
-    from pgzoo.zoo.envs import check_writable_folder
+    from pgzoo.zoo.fileio import check_writable_folder
 
     if path.is_dir():
         raise ZooError(f"--output {path} is a folder: give a file name")
@@ -424,7 +424,7 @@ def _write_best(output: Path, text: str, algo: str, env_id: str, budget: int, sc
     :param verbose: Say what was replaced or kept when > 0.
     :return: The file written.
     """
-    from pgzoo.zoo.envs import atomic_write_text
+    from pgzoo.zoo.fileio import atomic_write_text
 
     path = output
     if output.exists():
