@@ -27,12 +27,14 @@ from stable_baselines3.common.noise import (
 )
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from stable_baselines3.common.utils import polyak_update as sb3_polyak_update
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 from pgzoo import DPG
 from pgzoo.common.noise import make_action_noise
 from pgzoo.dpg import CnnPolicy, MlpPolicy, MultiInputPolicy
 from pgzoo.dpg.policies import Actor
+from pgzoo.dpg.shortcuts import clear_grads, polyak_update
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("benchmark_dpg", ROOT / "scripts" / "benchmark_dpg.py")
@@ -41,7 +43,31 @@ benchmark_dpg = importlib.util.module_from_spec(_spec)
 sys.modules["benchmark_dpg"] = benchmark_dpg  # dataclasses look their module up there
 _spec.loader.exec_module(benchmark_dpg)
 
+
 # Tiny budgets: these tests check plumbing, the learning tests at the end check learning.
+class _DropoutExtractor(BaseFeaturesExtractor):
+    """A features extractor whose output depends on the training mode."""
+
+    def __init__(self, observation_space: spaces.Box):
+        super().__init__(observation_space, int(np.prod(observation_space.shape)))
+        self.dropout = th.nn.Dropout(0.5)
+
+    def forward(self, observations: th.Tensor) -> th.Tensor:
+        return self.dropout(th.flatten(observations, 1))
+
+
+class _FrozenInEvalExtractor(_DropoutExtractor):
+    """A features extractor with its own train(), which records its calls."""
+
+    def __init__(self, observation_space: spaces.Box):
+        super().__init__(observation_space)
+        self.calls: list[bool] = []
+
+    def train(self, mode: bool = True) -> _FrozenInEvalExtractor:
+        self.calls.append(mode)
+        return super().train(mode)
+
+
 SMALL = dict(learning_starts=50, batch_size=32, buffer_size=1000, policy_kwargs=dict(net_arch=[32, 32]))
 
 
@@ -318,6 +344,53 @@ def test_fused_adam_equals_plain_adam() -> None:
         for fast, plain in zip(policies[0].parameters(), policies[1].parameters(), strict=True):
             assert th.allclose(fast, plain, rtol=1e-6, atol=1e-7)
             plain.data.copy_(fast.data)  # rounding differences don't pile up over the steps
+
+
+def test_flat_mode_switch_equals_module_train() -> None:
+    """set_training_mode flips a flat list of modules: the flags end as nn.Module.train would leave them."""
+    kwargs = {**SMALL, "policy_kwargs": dict(net_arch=[8], features_extractor_class=_DropoutExtractor)}
+    fast, plain = (DPG("MlpPolicy", "Pendulum-v1", **kwargs).policy for _ in range(2))
+    assert fast._mode_modules is not None and any(isinstance(m, th.nn.Dropout) for m in fast._mode_modules)
+    for mode in (True, False, True, False):
+        fast.set_training_mode(mode)
+        plain.actor.train(mode)
+        plain.critic.train(mode)
+        flags = [[m.training for m in policy.modules()][1:] for policy in (fast, plain)]  # [0]: the policy itself
+        assert flags[0] == flags[1] and flags[0].count(mode) > 4 and fast.training is mode
+    # Copies switch their own modules, not the original's.
+    clone = copy.deepcopy(fast)
+    clone.set_training_mode(True)
+    assert clone.actor.training and not fast.actor.training
+
+
+def test_a_module_with_its_own_train_gets_its_train_called() -> None:
+    """A module that overrides train() may do more than set its flag: the policy then calls the networks' train()."""
+    kwargs = {**SMALL, "policy_kwargs": dict(net_arch=[8], features_extractor_class=_FrozenInEvalExtractor)}
+    policy = DPG("MlpPolicy", "Pendulum-v1", **kwargs).policy
+    assert policy._mode_modules is None
+    policy.set_training_mode(True)
+    extractor = policy.actor.features_extractor
+    assert isinstance(extractor, _FrozenInEvalExtractor) and extractor.calls == [True]
+
+
+def test_clear_grads_and_polyak_update_equal_torch_and_sb3() -> None:
+    """The update's shortcuts: clearing gradients as zero_grad(set_to_none=True), Polyak as SB3's polyak_update."""
+    model = DPG("MlpPolicy", "Pendulum-v1", tau=0.1, **SMALL)
+    model.learn(60)
+    optimizer = model.policy.optimizer
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    assert params == model._online_params
+    for param in params:
+        param.grad = th.ones_like(param)
+    clear_grads(params)
+    assert all(param.grad is None for param in params)
+
+    targets = [p.clone() for p in model._target_params]
+    reference = [p.clone() for p in model._target_params]
+    polyak_update(targets, model._online_params, 0.1)
+    sb3_polyak_update(model._online_params, reference, 0.1)
+    for fast, plain in zip(targets, reference, strict=True):
+        assert th.allclose(fast, plain, rtol=1e-6, atol=1e-7)
 
 
 def test_both_gradients_come_from_the_critic_before_the_step() -> None:

@@ -12,7 +12,7 @@ from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
-from stable_baselines3.common.utils import FloatSchedule, get_parameters_by_name, obs_as_tensor
+from stable_baselines3.common.utils import FloatSchedule, get_parameters_by_name
 from torch.nn import functional as F
 
 from pgzoo.common.utils import ProgressStopsAtZero, check_positive
@@ -27,6 +27,7 @@ from pgzoo.dpg.policies import (
     MultiInputPolicy,
     check_box_action_space,
 )
+from pgzoo.dpg.shortcuts import actor_actions, clear_grads, polyak_update
 
 SelfDPG = TypeVar("SelfDPG", bound="DPG")
 
@@ -202,13 +203,10 @@ class DPG(ProgressStopsAtZero, OffPolicyAlgorithm):
         """
         if self.num_timesteps < learning_starts:
             return super()._sample_action(learning_starts, action_noise, n_envs)
-        # Run the actor directly rather than through ``predict()``, which would rescale its tanh output to the
-        # action bounds only for the base class to scale it back: this runs at every environment step.
         assert self._last_obs is not None, "self._last_obs was not set"
         # _last_obs comes from the (wrapped) training env, already batched and in the observation space's layout.
-        obs = obs_as_tensor(self._last_obs, self.device)
-        with th.no_grad():
-            scaled_action = self.actor(obs).cpu().numpy().reshape((-1, *self.action_space.shape))  # type: ignore[misc]
+        action_shape: tuple[int, ...] = self.action_space.shape  # type: ignore[assignment]
+        scaled_action = actor_actions(self.actor, self._last_obs, self.device).reshape((-1, *action_shape))
         if action_noise is not None:
             scaled_action = np.clip(scaled_action + action_noise(), -1, 1)
         return self.policy.unscale_action(scaled_action), scaled_action
@@ -228,6 +226,7 @@ class DPG(ProgressStopsAtZero, OffPolicyAlgorithm):
         optimizer = self.policy.optimizer
         actor_group, critic_group = optimizer.param_groups[ACTOR_GROUP], optimizer.param_groups[CRITIC_GROUP]
         actor_group["lr"], critic_group["lr"] = actor_lr, critic_lr
+        optimizer_params = [*actor_group["params"], *critic_group["params"]]
 
         critic_losses, actor_losses = [], []
         for _ in range(gradient_steps):
@@ -248,16 +247,15 @@ class DPG(ProgressStopsAtZero, OffPolicyAlgorithm):
 
             # Each loss only reaches its own network: the actor loss would otherwise add to the critic's gradients,
             # and asking for the actor's gradients only lets autograd skip the critic's weight gradients.
-            optimizer.zero_grad(set_to_none=True)
+            clear_grads(optimizer_params)
             critic_loss.backward(inputs=critic_group["params"])
             actor_loss.backward(inputs=actor_group["params"])
             optimizer.step()
 
-            # Targets trail the online networks: target <- target + tau * (online - target), in one fused call.
-            with th.no_grad():
-                th._foreach_lerp_(self._target_params, self._online_params, self.tau)
-                if self._target_stats:
-                    th._foreach_copy_(self._target_stats, self._online_stats)
+            # Targets trail the online networks: target <- target + tau * (online - target).
+            polyak_update(self._target_params, self._online_params, self.tau)
+            if self._target_stats:
+                polyak_update(self._target_stats, self._online_stats, 1.0)
 
             # Kept as tensors: converting each to a Python float would synchronise a GPU at every step.
             critic_losses.append(critic_loss.detach())

@@ -20,6 +20,8 @@ from stable_baselines3.common.torch_layers import (
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
+from pgzoo.dpg.shortcuts import mode_modules, set_mode
+
 
 def check_box_action_space(action_space: spaces.Space) -> None:
     """
@@ -256,6 +258,8 @@ class DPGPolicy(BasePolicy):
         for target in (self.actor_target, self.critic_target):
             target.set_training_mode(False)
             target.requires_grad_(False)
+        # What set_training_mode() switches (see pgzoo.dpg.shortcuts); None: call the networks' own train().
+        self._mode_modules = mode_modules(self.actor, self.critic)
 
     def _network_kwargs(self, net_arch: list[int]) -> dict[str, Any]:
         features_extractor = self.make_features_extractor()
@@ -305,8 +309,11 @@ class DPGPolicy(BasePolicy):
 
         :param mode: ``True`` for training mode.
         """
-        self.actor.set_training_mode(mode)
-        self.critic.set_training_mode(mode)
+        if self._mode_modules is None:
+            self.actor.set_training_mode(mode)
+            self.critic.set_training_mode(mode)
+        else:
+            set_mode(self._mode_modules, mode)
         self.training = mode
 
 

@@ -1,0 +1,83 @@
+"""
+DPG's speed shortcuts, all in one place: each does what a plainer call of torch or SB3 does, only faster on the small
+networks DPG trains at one gradient step per env step, where per-call overhead costs more than the arithmetic.
+
+Each is kept because ``scripts/benchmark_dpg.py`` shows it pays, and each has a test in ``tests/test_dpg.py`` that it
+equals the plain computation:
+
+- :func:`mode_modules` / :func:`set_mode` flip training mode by a flat list instead of ``nn.Module.train``'s recursion
+  (the policy flips it twice per env step: collection in eval mode, the update in training mode);
+- :func:`clear_grads` instead of ``optimizer.zero_grad(set_to_none=True)``, which goes through torch's compiler and
+  profiler wrappers;
+- :func:`polyak_update` moves every target tensor in one fused call, where SB3's ``polyak_update`` loops in Python;
+- :func:`actor_actions`: collection runs the actor directly rather than through ``predict()``, which rescales the
+  actions to the env's bounds only for the base class to scale them back.
+
+Elsewhere, one more: ``DPGPolicy`` picks Adam's fused implementation (one kernel per step) unless told otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch as th
+from stable_baselines3.common.utils import obs_as_tensor
+from torch import nn
+
+
+def mode_modules(*networks: nn.Module) -> list[nn.Module] | None:
+    """
+    :param networks: The networks whose mode is switched together.
+    :return: Every module of ``networks``, to switch with :func:`set_mode`; ``None`` when one of them overrides
+        ``train()`` (it may do more than set its flag), so the networks' own ``train()`` must be called.
+    """
+    modules = [module for network in networks for module in network.modules()]
+    if any(type(module).train is not nn.Module.train for module in modules):
+        return None
+    return modules
+
+
+def set_mode(modules: Sequence[nn.Module], mode: bool) -> None:
+    """
+    Set the training flag of every module, as ``nn.Module.train(mode)`` on their roots would.
+
+    :param modules: The list from :func:`mode_modules`.
+    :param mode: ``True`` for training mode.
+    """
+    for module in modules:
+        # The flag lives in the instance dict: skip nn.Module.__setattr__'s checks for parameters and submodules.
+        module.__dict__["training"] = mode
+
+
+def clear_grads(params: Sequence[th.Tensor]) -> None:
+    """
+    Drop the gradients of ``params``, as ``optimizer.zero_grad(set_to_none=True)`` does for its parameters.
+
+    :param params: Every parameter of the optimizer.
+    """
+    for param in params:
+        param.grad = None
+
+
+def polyak_update(targets: list[th.Tensor], onlines: list[th.Tensor], tau: float) -> None:
+    """
+    ``target <- (1 - tau) * target + tau * online`` for every pair, in one fused call (no gradient is recorded).
+
+    :param targets: Target tensors, updated in place.
+    :param onlines: Online tensors, in the same order.
+    :param tau: Polyak coefficient.
+    """
+    with th.no_grad():
+        th._foreach_lerp_(targets, onlines, tau)
+
+
+def actor_actions(actor: nn.Module, observation: np.ndarray | dict[str, np.ndarray], device: th.device) -> np.ndarray:
+    """
+    :param actor: The actor, mu(s), with outputs in [-1, 1].
+    :param observation: A batch of observations as the (wrapped) training env returns them.
+    :param device: The actor's device.
+    :return: The actor's actions in [-1, 1], one row per observation, as a numpy array.
+    """
+    with th.no_grad():
+        return actor(obs_as_tensor(observation, device)).cpu().numpy()
