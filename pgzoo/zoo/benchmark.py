@@ -963,7 +963,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     :param subparsers: The object returned by ``ArgumentParser.add_subparsers``.
     :return: The new subparser.
     """
-    from pgzoo.zoo.cli import positive_int
+    from pgzoo.zoo.argtypes import positive_int
 
     parser = subparsers.add_parser(
         "benchmark",
