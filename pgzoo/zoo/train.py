@@ -28,14 +28,13 @@ from pgzoo.common.noise import make_action_noise
 from pgzoo.common.utils import MAX_SEED
 from pgzoo.zoo.algos import accepts_parameter, check_device, get_algo_class, is_off_policy, normalize_algo_name
 from pgzoo.zoo.callbacks import AtomicCheckpoint, AtomicEvalCallback, SaveOnNewBest
-from pgzoo.zoo.envs import check_env_id, make_zoo_env
+from pgzoo.zoo.envs import check_env_id, env_folder_name, make_zoo_env
 from pgzoo.zoo.errors import DivergedError, EnvFailedError, HyperparamsError, ZooError, check_seed_range, one_line
 from pgzoo.zoo.fileio import atomic_save_model, check_writable_folder, non_finite_tensor
 from pgzoo.zoo.hyperparams import Entry, load_entry
 from pgzoo.zoo.resume import Checkpoint, Resume, ResumeCallback
 from pgzoo.zoo.runs import (
     BEST_MODEL,
-    config_folder,
     final_model_name,
     new_run_folder,
     remove_unused_run,
@@ -246,7 +245,7 @@ def build(
         except ValueError as error:
             raise HyperparamsError(f"noise_type / noise_std in {where}: {error}") from None
     if tensorboard_log is not None:
-        model_kwargs["tensorboard_log"] = str(config_folder(Path(tensorboard_log), experiment.env_id))
+        model_kwargs["tensorboard_log"] = str(Path(tensorboard_log) / env_folder_name(experiment.env_id))
     model = _make_model(experiment, env, model_kwargs, device, verbose)
 
     callbacks = [*(_make_callback(cls, kwargs, where) for cls, kwargs in config.callbacks), *(extra_callbacks or [])]
@@ -635,4 +634,16 @@ def result_to_dict(result: TrainResult) -> dict[str, Any]:
     return {key: str(value) if isinstance(value, Path) else value for key, value in asdict(result).items()}
 
 
-__all__ = ["TrainResult", "ZooError", "result_to_dict", "train"]
+__all__ = [
+    "Experiment",
+    "Fitted",
+    "Parts",
+    "TrainResult",
+    "ZooError",
+    "build",
+    "finish",
+    "fit",
+    "prepare",
+    "result_to_dict",
+    "train",
+]
