@@ -30,7 +30,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from pgzoo.a3c import A3C
 from pgzoo.a3c.a3c import available_cores
 from pgzoo.common.benchmark import StopAtRewardThreshold
-from pgzoo.zoo.hyperparams import get_env_hyperparams, preprocess_hyperparams
+from pgzoo.zoo.hyperparams import load_entry
 
 # rl-baselines3-zoo's a2c.yml entry for CartPole-v1.
 A2C_ZOO_CARTPOLE = {"n_envs": 8, "n_timesteps": 500_000, "ent_coef": 0.0}
@@ -38,7 +38,7 @@ A2C_ZOO_CARTPOLE = {"n_envs": 8, "n_timesteps": 500_000, "ent_coef": 0.0}
 
 def a3c_cartpole_kwargs() -> tuple[dict[str, Any], int]:
     """:return: A3C's keyword arguments from its hyperparams/a3c.yml entry (read as the zoo reads it), and the budget."""
-    config = preprocess_hyperparams(get_env_hyperparams("a3c", "CartPole-v1")[0])
+    config = load_entry("a3c", "CartPole-v1").config
     return {**config.model_kwargs, "n_envs_per_worker": config.n_envs}, config.n_timesteps
 
 

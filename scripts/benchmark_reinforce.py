@@ -19,7 +19,7 @@ from stable_baselines3.common.env_util import make_vec_env
 
 from pgzoo import REINFORCE
 from pgzoo.common.benchmark import StopAtRewardThreshold, ThresholdResult
-from pgzoo.zoo.hyperparams import get_env_hyperparams, preprocess_hyperparams
+from pgzoo.zoo.hyperparams import load_entry
 
 ENV_ID = "CartPole-v1"
 THRESHOLD = 475.0
@@ -29,7 +29,7 @@ A2C_ZOO = {"n_envs": 8, "ent_coef": 0.0, "policy": "MlpPolicy"}
 
 def run(algo: str, seed: int, max_steps: int, eval_freq: int) -> ThresholdResult:
     if algo == "REINFORCE":
-        config = preprocess_hyperparams(get_env_hyperparams("reinforce", ENV_ID)[0])
+        config = load_entry("reinforce", ENV_ID).config
         env = make_vec_env(ENV_ID, n_envs=config.n_envs, seed=seed)
         model = REINFORCE(config.policy, env, seed=seed, **config.model_kwargs)
     else:

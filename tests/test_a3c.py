@@ -727,6 +727,19 @@ def test_worker_failure_is_raised_in_main_process(hard: bool, no_leftover_worker
 
 
 @pytest.mark.timeout(60)
+def test_a_worker_that_diverges_says_so_by_type(no_leftover_workers: list[A3C]) -> None:
+    from broken_envs import NanRewardEnv
+
+    model = A3C("MlpPolicy", NanRewardEnv, n_workers=1, seed=0, policy_kwargs={"net_arch": [8]})
+    no_leftover_workers.append(model)
+    with pytest.raises(WorkerError) as error:
+        model.learn(2000)
+    # The worker checks its loss before the update: the shared weights never hold NaN.
+    assert error.value.diverged and error.value.cause == "DivergenceError: A3C's loss is NaN or inf"
+    assert all(th.isfinite(p).all() for p in model.policy.parameters())
+
+
+@pytest.mark.timeout(60)
 def test_keyboard_interrupt_in_main_process_stops_workers(no_leftover_workers: list[A3C]) -> None:
     model = A3C("MlpPolicy", "CartPole-v1", n_workers=2)
     no_leftover_workers.append(model)

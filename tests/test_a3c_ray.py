@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import broken_envs
 import pytest
 import test_a3c
 from stable_baselines3.common.callbacks import BaseCallback
@@ -26,6 +27,7 @@ def local_ray():
     # Ray actors can't import this test module: send its classes by value.
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
     ray.cloudpickle.register_pickle_by_value(test_a3c)
+    ray.cloudpickle.register_pickle_by_value(broken_envs)
     ray.init(num_cpus=2, include_dashboard=False)
     yield
     ray.shutdown()
@@ -98,6 +100,13 @@ def test_ray_callback_stop_and_worker_error(local_ray: None) -> None:
     # Measured from the moment the env raised, so that slow actor start-up on a busy machine doesn't count.
     raised_at = float(re.search(r"at t=(\d+\.\d+)", str(error.value)).group(1))
     assert time.time() - raised_at < 10
+    assert error.value.cause.startswith("RuntimeError: boom") and not error.value.diverged
+
+    # A divergence in a Ray worker reaches the main process by type, as from a local worker.
+    model = A3C("MlpPolicy", broken_envs.NanRewardEnv, n_workers=1, backend="ray", policy_kwargs={"net_arch": [8]})
+    with pytest.raises(WorkerError) as error:
+        model.learn(10_000_000)
+    assert error.value.diverged and error.value.cause == "DivergenceError: A3C's loss is NaN or inf"
 
 
 def test_ray_too_many_workers(local_ray: None) -> None:

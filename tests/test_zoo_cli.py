@@ -193,3 +193,40 @@ def test_unknown_env_mentions_gym_packages_only_where_the_option_exists(
     for argv in (benchmark, tune):
         err = _error(argv, capsys)
         assert "unknown environment id 'CartPol-v1'" in err and "gym-packages" not in err
+
+
+def test_the_algorithm_help_lists_the_registry(capsys: pytest.CaptureFixture[str]) -> None:
+    from pgzoo.zoo.algos import ALGOS
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert all(f" {name}," in help_text or f" {name} " in help_text for name in ALGOS)
+
+
+def test_no_command_module_imports_the_cli() -> None:
+    import ast
+
+    for path in (ROOT / "pgzoo").rglob("*.py"):
+        if path.name == "__main__.py" or path == ROOT / "pgzoo" / "zoo" / "cli.py":
+            continue
+        imported = {
+            node.module for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.ImportFrom)
+        } | {alias.name for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Import)
+             for alias in node.names}  # fmt: skip
+        assert "pgzoo.zoo.cli" not in imported, f"{path} imports the CLI: put what it needs in pgzoo.zoo.argtypes"
+
+
+@pytest.mark.parametrize("command", ["tune", "publish"])
+def test_tune_and_publish_parsers_live_in_the_cli(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert f"pgzoo {command}" in capsys.readouterr().out
+
+
+def test_publish_counts_use_the_shared_argument_type(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["publish", "--org", "me", "--n-eval-episodes", "0"])
+    assert exit_info.value.code == 2
+    assert "--n-eval-episodes: must be a positive integer, got 0" in capsys.readouterr().err

@@ -271,3 +271,26 @@ def test_registry() -> None:
     assert normalize_algo_name("ppo-lstm") == "ppo_lstm"
     with pytest.raises(UnknownAlgoError, match=r"Did you mean a2c"):
         get_algo_class("a2d")
+
+
+def test_load_entry_applies_overrides_then_options_and_checks_the_budget(tmp_path: Path) -> None:
+    from pgzoo.zoo.hyperparams import load_entry
+
+    file = tmp_path / "a2c.yml"
+    file.write_text("CartPole-v1:\n  n_envs: 4\n  n_timesteps: 100\nAcrobot-v1:\n  n_envs: 2\n")
+    entry = load_entry("a2c", "CartPole-v1", file, overrides={"n_envs": 2, "n_timesteps": 50}, options={"n_timesteps": 70})
+    assert entry.raw == {"n_envs": 2, "n_timesteps": 70} and entry.config.n_timesteps == 70
+    assert entry.source == file and entry.where == f"CartPole-v1 in {file} with the overrides"
+    # An option left at None is not given: the entry's value stays.
+    assert load_entry("a2c", "CartPole-v1", file, options={"n_timesteps": None}).config.n_timesteps == 100
+    with pytest.raises(HyperparamsError, match=rf"^Acrobot-v1 in {file} has no n_timesteps: pass --n-timesteps$"):
+        load_entry("a2c", "Acrobot-v1", file)
+    assert load_entry("a2c", "Acrobot-v1", file, options={"n_timesteps": 10}).config.n_envs == 2
+
+
+def test_the_evaluators_summary_names_every_allowed_class() -> None:
+    from pgzoo.zoo.safe_eval import ALLOWED_CLASSES, ALLOWED_SUMMARY
+
+    listed = ALLOWED_SUMMARY.split("and the classes ")[1].split(", ")
+    assert [name.rsplit(".", 1)[-1] for name in listed] == [n for names in ALLOWED_CLASSES.values() for n in names]
+    assert all(resolve_class_name(name) is not None for name in listed)  # written as a user may write them

@@ -17,8 +17,8 @@ from stable_baselines3.common.vec_env import VecNormalize
 
 from pgzoo.zoo.algos import get_algo_class
 from pgzoo.zoo.enjoy import load_agent, run_agent
-from pgzoo.zoo.errors import HyperparamsError, UnknownAlgoError, UnknownEnvError, ZooError
-from pgzoo.zoo.experiment import new_run_folder
+from pgzoo.zoo.errors import DivergedError, HyperparamsError, UnknownAlgoError, UnknownEnvError, ZooError
+from pgzoo.zoo.runs import new_run_folder
 from pgzoo.zoo.safe_load import load_model_safely
 from pgzoo.zoo.train import train
 
@@ -116,16 +116,18 @@ def test_a_failed_a3c_worker_is_a_one_line_error_and_the_model_is_kept(
         train("a3c", "CartPole-v1", seed=0, log_folder=tmp_path, n_timesteps=1000, n_workers=1, eval_freq=0,
               final_eval_episodes=0, verbose=0)  # fmt: skip
     assert (tmp_path / "a3c" / "CartPole-v1_1" / "CartPole-v1.zip").is_file()  # what the workers learned is kept
-    # A worker's NaN gets the same hint as a divergence in the main process.
-    message = "A3C worker 0 failed; its traceback:\nValueError: Expected parameter loc ... but found invalid values: nan"
+    # A worker that diverged (its error says so by type) gets the same hint as a divergence in the main process,
+    # and its model is not kept.
+    cause = "ValueError: Expected parameter loc ... but found invalid values: nan"
 
     def learn_until_nan(self: A3C, total_timesteps: int, **kwargs: Any) -> A3C:
-        raise WorkerError(message)
+        raise WorkerError(f"A3C worker 0 failed; its traceback:\n{cause}", cause=cause, diverged=True)
 
     monkeypatch.setattr(A3C, "learn", learn_until_nan)
-    with pytest.raises(ZooError, match=r"invalid values: nan \(an env returning NaN or inf"):
+    with pytest.raises(DivergedError, match=r"an A3C worker failed: .*invalid values: nan \(an env returning NaN or inf"):
         train("a3c", "CartPole-v1", seed=0, log_folder=tmp_path, n_timesteps=1000, n_workers=1, eval_freq=0,
               final_eval_episodes=0, verbose=0)  # fmt: skip
+    assert not (tmp_path / "a3c" / "CartPole-v1_2" / "CartPole-v1.zip").exists()
 
 
 def test_latest_run_skips_runs_without_a_model(a2c_run, tmp_path: Path) -> None:
@@ -255,7 +257,7 @@ def test_setup_errors_are_one_line_and_leave_no_run(
 
 
 def test_unused_run_folder_is_removed_only_when_it_holds_nothing_else(tmp_path: Path) -> None:
-    from pgzoo.zoo.train import _remove_unused_run
+    from pgzoo.zoo.runs import remove_unused_run
 
     def make_run(name: str, *extra: str) -> Path:
         run = tmp_path / name
@@ -264,12 +266,12 @@ def test_unused_run_folder_is_removed_only_when_it_holds_nothing_else(tmp_path: 
             (run / file).write_text("x")
         return run
 
-    _remove_unused_run(make_run("CartPole-v1_1"), "CartPole-v1", n_envs=2)
+    remove_unused_run(make_run("CartPole-v1_1"), "CartPole-v1", n_envs=2)
     assert not (tmp_path / "CartPole-v1_1").exists()
     for extra in ("rl_model_10_steps.zip", "CartPole-v1.zip", "notes.txt", "CartPole-v1/vecnormalize.json", "2.monitor.csv"):
         run = make_run(f"CartPole-v1_{extra}", extra)
         before = sorted(run.rglob("*"))
-        _remove_unused_run(run, "CartPole-v1", n_envs=2)
+        remove_unused_run(run, "CartPole-v1", n_envs=2)
         assert sorted(run.rglob("*")) == before, extra
 
 
@@ -439,3 +441,63 @@ def test_resume_continues_an_interrupted_a3c_run(tmp_path: Path, monkeypatch: py
     second = train("a3c", "CartPole-v1", resume=resume, **kwargs)
     # The workers go on up to the budget of the whole run, not a whole budget more.
     assert second.resumed_from == first.n_timesteps and 2000 <= second.n_timesteps <= 2000 + 4 * 5
+
+
+# --- Failures by type ---------------------------------------------------------------------------------------------
+
+
+def _register_nan_reward() -> None:
+    from broken_envs import NanRewardEnv
+
+    if "NanReward-v0" not in gym.registry:
+        gym.register("NanReward-v0", entry_point=NanRewardEnv)
+
+
+@pytest.mark.parametrize("algo", ["reinforce", "dpg"])
+def test_the_algorithms_raise_a_divergence_by_type(algo: str) -> None:
+    from pgzoo.common.errors import DivergenceError
+    from pgzoo.dpg import DPG
+    from pgzoo.reinforce import REINFORCE
+
+    _register_nan_reward()
+    kwargs: dict[str, Any] = {"learning_starts": 20, "batch_size": 8} if algo == "dpg" else {"n_episodes": 1}
+    algo_class = DPG if algo == "dpg" else REINFORCE
+    model = algo_class("MlpPolicy", "NanReward-v0", seed=0, policy_kwargs={"net_arch": [8]}, **kwargs)
+    with pytest.raises(DivergenceError, match=r"loss is NaN or inf$"):
+        model.learn(300)
+    if algo == "reinforce":  # checked before the optimizer step: the weights are still finite
+        from pgzoo.zoo.fileio import non_finite_tensor
+
+        assert non_finite_tensor(model) is None
+
+
+def test_worker_error_keeps_its_fields_across_processes() -> None:
+    import pickle
+
+    from pgzoo.common.errors import WorkerError
+
+    copy = pickle.loads(pickle.dumps(WorkerError("worker 1 failed", cause="KeyError: 'x'", diverged=True)))
+    assert (str(copy), copy.cause, copy.diverged) == ("worker 1 failed", "KeyError: 'x'", True)
+
+
+def test_a_baselines_divergence_is_told_by_its_weights(tmp_path: Path) -> None:
+    # SB3's A2C raises no pgzoo type: NaN rewards reach its weights, and torch's distributions then refuse them.
+    _register_nan_reward()
+    hyperparams = tmp_path / "a2c.yml"
+    hyperparams.write_text("NanReward-v0:\n  n_timesteps: 200\n  policy_kwargs: 'dict(net_arch=[8])'\n")
+    with pytest.raises(DivergedError, match=r"training diverged.*NaN or inf observations or rewards") as error:
+        train("a2c", "NanReward-v0", seed=0, log_folder=tmp_path, hyperparams_file=hyperparams, eval_freq=0,
+              final_eval_episodes=0, verbose=0)  # fmt: skip
+    assert "\n" not in str(error.value) and not list(tmp_path.rglob("*.zip"))
+
+
+def test_a_value_error_is_not_a_divergence_because_it_says_nan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from stable_baselines3 import A2C
+
+    def learn_and_fail(self: A2C, total_timesteps: int, **kwargs: Any) -> A2C:
+        raise ValueError("unknown option 'nan_mode'")  # a bug, with "nan" in its text: not a divergence
+
+    monkeypatch.setattr(A2C, "learn", learn_and_fail)
+    with pytest.raises(ValueError, match="nan_mode"):
+        train("a2c", "CartPole-v1", seed=0, log_folder=tmp_path, n_timesteps=100, hyperparams=TINY, eval_freq=0,
+              final_eval_episodes=0, verbose=0)  # fmt: skip

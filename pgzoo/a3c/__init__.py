@@ -2,7 +2,7 @@
 
 from pgzoo.a3c.a3c import A3C
 from pgzoo.a3c.policies import CnnPolicy, MlpPolicy, MultiInputPolicy
-from pgzoo.a3c.runner import WorkerError
 from pgzoo.a3c.shared_optim import SharedAdam, SharedRMSprop
+from pgzoo.common.errors import WorkerError
 
 __all__ = ["A3C", "CnnPolicy", "MlpPolicy", "MultiInputPolicy", "SharedAdam", "SharedRMSprop", "WorkerError"]

@@ -29,6 +29,7 @@ from pgzoo.a3c.normalization import (
     return_normalizer,
     vec_normalize_statistics,
 )
+from pgzoo.common.errors import check_finite_loss
 from pgzoo.common.utils import MAX_SEED, limit_torch_threads, remaining_progress
 
 
@@ -283,6 +284,7 @@ class ActorLearner:
         # 4. Gradients, clipped, left in the local parameters for the backend to apply to the shared model.
         for param in self.parameters:
             param.grad = None
+        check_finite_loss(loss, "A3C's loss")
         loss.backward()
         th.nn.utils.clip_grad_norm_(self.parameters, cfg.max_grad_norm)
         report.losses = {

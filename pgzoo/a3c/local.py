@@ -25,7 +25,8 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 
 from pgzoo.a3c.learner import ActorLearner, LearnerConfig, Report
 from pgzoo.a3c.normalization import normalizers, update_normalizers, vec_normalize_statistics
-from pgzoo.a3c.runner import Runner, WorkerError, copy_tensors_, state_tensors
+from pgzoo.a3c.runner import Runner, copy_tensors_, state_tensors
+from pgzoo.common.errors import DivergenceError, WorkerError
 from pgzoo.common.utils import limit_torch_threads
 
 # Seconds a stopping worker gets to finish its update before it is terminated.
@@ -57,7 +58,7 @@ def _worker_main(
     :param steps_claimed: Shared counter of the env steps of the rollouts workers have started (or finished).
     :param stop: Event set by the main process to stop all workers.
     :param messages: Queue to the main process: ``("report", rank, Report)``, ``("done", rank, None)`` or
-        ``("error", rank, traceback)``.
+        ``("error", rank, (traceback, "Type: message", diverged))``.
     """
     # Ctrl-C reaches the whole process group; the main process alone decides how workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -106,8 +107,9 @@ def _worker_main(
                 pending, last_report = Report(), time.monotonic()
         messages.put(("report", rank, pending))
         messages.put(("done", rank, None))
-    except BaseException:
-        messages.put(("error", rank, traceback.format_exc()))
+    except BaseException as error:
+        cause = f"{type(error).__name__}: {error}".strip().splitlines()[0]
+        messages.put(("error", rank, (traceback.format_exc(), cause, isinstance(error, DivergenceError))))
         sys.exit(1)
     finally:
         if learner is not None:
@@ -224,7 +226,8 @@ class LocalRunner(Runner):
     def _handle(self, message: tuple[str, int, Any], merged: Report | None) -> Report | None:
         kind, rank, payload = message
         if kind == "error":
-            raise WorkerError(f"A3C worker {rank} failed; its traceback:\n{payload}")
+            trace, cause, diverged = payload
+            raise WorkerError(f"A3C worker {rank} failed; its traceback:\n{trace}", cause=cause, diverged=diverged)
         if kind == "done":
             self._done.add(rank)
             return merged

@@ -20,7 +20,8 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from pgzoo.a3c.learner import ActorLearner, LearnerConfig, Report
 from pgzoo.a3c.local import private_copy
 from pgzoo.a3c.normalization import RolloutStats, normalizers, update_normalizers, vec_normalize_statistics
-from pgzoo.a3c.runner import Runner, WorkerError, state_tensors
+from pgzoo.a3c.runner import Runner, state_tensors
+from pgzoo.common.errors import DivergenceError, WorkerError
 from pgzoo.common.utils import limit_torch_threads, remaining_progress
 
 ray: Any
@@ -222,7 +223,11 @@ class RayRunner(Runner):
             try:
                 ray.get(ref)
             except Exception as error:
-                raise WorkerError(f"A3C Ray worker failed:\n{error}") from error
+                # Ray's error is also an instance of the worker's exception class; `cause` is that exception.
+                worker_error = getattr(error, "cause", None) or error
+                cause = f"{type(worker_error).__name__}: {worker_error}".strip().splitlines()[0]
+                diverged = isinstance(worker_error, DivergenceError)
+                raise WorkerError(f"A3C Ray worker failed:\n{error}", cause=cause, diverged=diverged) from error
         # All workers returned: this poll collects their last reports, then the run is over.
         self._finished = len(ready) == len(self._runs)
         report, weights = ray.get(self.server.poll.remote())

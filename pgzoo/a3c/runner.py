@@ -23,10 +23,6 @@ def copy_tensors_(targets: Sequence[th.Tensor], sources: Sequence[th.Tensor]) ->
         target.copy_(source)
 
 
-class WorkerError(RuntimeError):
-    """An A3C worker failed; the message holds the worker's traceback."""
-
-
 class Runner(abc.ABC):
     """
     Starts the workers of one ``learn()`` call, relays their progress and stops them.

@@ -15,6 +15,7 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedul
 from stable_baselines3.common.utils import FloatSchedule, get_parameters_by_name
 from torch.nn import functional as F
 
+from pgzoo.common.errors import check_finite_loss
 from pgzoo.common.utils import ProgressStopsAtZero, check_positive
 from pgzoo.dpg.policies import (
     ACTOR_GROUP,
@@ -267,6 +268,8 @@ class DPG(ProgressStopsAtZero, OffPolicyAlgorithm):
         if self.critic_learning_rate is not None:
             self.logger.record("train/critic_learning_rate", critic_lr)
         if critic_losses:
+            # Checked once per train() call, not per step: a NaN loss stays NaN in the mean.
+            check_finite_loss(th.stack(critic_losses + actor_losses), "DPG's critic or actor loss")
             self.logger.record("train/critic_loss", th.stack(critic_losses).mean().item())
             self.logger.record("train/actor_loss", th.stack(actor_losses).mean().item())
 

@@ -16,6 +16,7 @@ from stable_baselines3.common.utils import explained_variance, obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
+from pgzoo.common.errors import check_finite_loss
 from pgzoo.common.utils import ProgressStopsAtZero, check_positive
 from pgzoo.reinforce.buffers import EpisodeBuffer
 from pgzoo.reinforce.policies import CnnPolicy, MlpPolicy, MultiInputPolicy, REINFORCEPolicy
@@ -276,6 +277,7 @@ class REINFORCE(ProgressStopsAtZero, OnPolicyAlgorithm):
         value_loss = F.mse_loss(values, returns_tensor) if self.use_baseline else th.zeros((), device=self.device)
         loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
 
+        check_finite_loss(loss, "REINFORCE's loss")
         self.policy.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)

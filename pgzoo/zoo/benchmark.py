@@ -193,7 +193,8 @@ def kept_files(run_folder: Path, env_id: str) -> list[Path]:
     :param run_folder: ``<log folder>/<algo>/<env>_<N>`` of the run.
     :param env_id: Its env id.
     """
-    from pgzoo.zoo.envs import VECNORMALIZE_JSON, env_folder_name
+    from pgzoo.zoo.envs import env_folder_name
+    from pgzoo.zoo.runs import VECNORMALIZE_JSON
 
     name = env_folder_name(env_id)
     wanted = [f"{name}.zip", f"{name}/config.yml", f"{name}/args.yml", f"{name}/{VECNORMALIZE_JSON}", "evaluations.npz"]
@@ -962,7 +963,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     :param subparsers: The object returned by ``ArgumentParser.add_subparsers``.
     :return: The new subparser.
     """
-    from pgzoo.zoo.cli import positive_int
+    from pgzoo.zoo.argtypes import positive_int
 
     parser = subparsers.add_parser(
         "benchmark",

@@ -1,5 +1,6 @@
 """
-The ``pgzoo`` command line (also ``python -m pgzoo``): train, enjoy, record-video, push, pull.
+The ``pgzoo`` command line (also ``python -m pgzoo``): every command's parser, and the dispatch to the module that
+does the work (train, enjoy, record-video, push, pull, benchmark, tune, publish). No command module imports this one.
 
 Every bad input raises a :class:`~pgzoo.zoo.errors.ZooError`; :func:`main` prints it as one ``error: ...`` line and
 exits with status 2 (argparse's own status for usage errors), never with a traceback.
@@ -14,14 +15,16 @@ import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from pgzoo.zoo.algos import ALGOS, PGZOO_ALGOS
+from pgzoo.zoo.argtypes import non_negative_int, positive_int
 from pgzoo.zoo.errors import UnknownEnvError, ZooError
 
 if TYPE_CHECKING:
     from pgzoo.zoo.enjoy import Agent
 
 _ALGO_HELP = (
-    "algorithm: reinforce, dpg, a3c (pgzoo) or an SB3 / sb3-contrib baseline: a2c, ppo, dqn, ddpg, td3, sac, "
-    "trpo, ars, qrdqn, tqc, crossq, ppo_lstm, ppo_mask"
+    f"algorithm: {', '.join(PGZOO_ALGOS)} (pgzoo) or an SB3 / sb3-contrib baseline: "
+    f"{', '.join(name for name in ALGOS if name not in PGZOO_ALGOS)}"
 )
 
 _TRAIN_EXAMPLES = """\
@@ -80,33 +83,30 @@ examples:
   pgzoo pull --repo-id my-org/my-agent --algo ppo --env Pendulum-v1 --revision v1.0
 """
 
+_TUNE_EXAMPLES = """\
+examples:
+  pgzoo tune --algo reinforce --env Acrobot-v1 --n-trials 50 -n 100000
+  pgzoo tune --algo dpg --env LunarLanderContinuous-v3 --storage sqlite:///tune.db --n-trials 10   # resumable
+  pgzoo tune --algo a3c --env Pendulum-v1 --sampler random --pruner none --timeout 3600
+  pgzoo tune --algo a3c --env LunarLander-v3 --n-seeds 2 --n-trials 30   # each trial scored on seeds 0 and 1
+The best entry is written as YAML (--output); merge it into hyperparams/<algo>.yml, then benchmark it.
+An existing --output file is replaced only by a result at least as good for the same algorithm, env and budget (a resumed
+--storage study updates it); otherwise it is kept and the entry goes to <name>.1.yml (the next free number).
+"""
 
-def positive_int(text: str) -> int:
-    """
-    Argparse type of the options that count something (steps, seeds, episodes, processes).
+_PUBLISH_EXAMPLES = """\
+Every <algo>/<env>_<N> of the folder (its latest run with a model) goes to ORG/<algo>-<env>, packaged as by
+`pgzoo push` (model, config.yml, env_kwargs.yml, args.yml, train_eval_metrics.zip, statistics as JSON,
+results.json, replay.mp4, model card). An agent whose run holds a results.json is published with that
+evaluation. A repository already holding the same files is skipped, so running publish again uploads nothing.
+An agent that fails is reported in the final table and the others go on (exit status 1).
+The token is read from HF_TOKEN or `hf auth login`; the endpoint from HF_ENDPOINT.
 
-    :param text: The option's value as typed.
-    :return: The positive integer.
-    :raises argparse.ArgumentTypeError: When it is not a positive integer.
-    """
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    """
-    Argparse type of seeds (NumPy and Gymnasium refuse negative ones).
-
-    :param text: The option's value as typed.
-    :return: The integer, 0 or more.
-    :raises argparse.ArgumentTypeError: When it is negative.
-    """
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text}")
-    return value
+examples:
+  pgzoo publish --org my-org                                   # every agent of agents/
+  pgzoo publish --org my-org -f agents --only dpg/Pendulum-v1 a3c/CartPole-v1
+  pgzoo publish --org my-org --dry-run hub/agents              # write the packages, upload nothing
+"""
 
 
 def _add_run_selection(parser: argparse.ArgumentParser, *, required_env: bool = True) -> None:
@@ -241,12 +241,77 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("--env", help="env id, when the repository name is not <algo>-<env>")
     pull.add_argument("--revision", help="branch, tag or commit")
     pull.add_argument("--filename", help="model zip to use when the repository has several")
-    from pgzoo.zoo import benchmark, publish, tune
+    from pgzoo.zoo import benchmark
 
     benchmark.add_parser(commands)
-    tune.add_parser(commands)
-    publish.add_parser(commands)
+    _add_tune(commands)
+    _add_publish(commands)
     return parser
+
+
+def _add_tune(subparsers: Any) -> None:
+    """
+    Register ``pgzoo tune``.
+
+    :param subparsers: The object returned by ``ArgumentParser.add_subparsers``.
+    """
+    from pgzoo.zoo.tune import SEARCH_SPACES
+
+    parser = subparsers.add_parser(
+        "tune",
+        help="search hyperparameters with Optuna (reinforce, dpg, a3c)",
+        epilog=_TUNE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--algo", required=True, help=f"algorithm: {', '.join(SEARCH_SPACES)}")
+    parser.add_argument("--env", required=True, help="Gymnasium env id")
+    parser.add_argument("--n-trials", type=int, default=20, help="trials to run (default 20)")
+    parser.add_argument("-n", "--n-timesteps", type=int, help="training steps per trial (default: the entry's)")
+    parser.add_argument("--n-evaluations", type=int, default=5, help="curve points reported to the pruner (default 5)")
+    parser.add_argument("--eval-episodes", type=int, default=10, help="episodes per evaluation (default 10)")
+    parser.add_argument("--sampler", default="tpe", choices=["tpe", "random"], help="Optuna sampler (default tpe)")
+    parser.add_argument("--pruner", default="median", choices=["median", "none"], help="Optuna pruner (default median)")
+    parser.add_argument("--n-startup-trials", type=int, default=5, help="random, unpruned trials first (default 5)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sampler and of every trial (default 0)")
+    parser.add_argument(
+        "--n-seeds", type=int, default=1, help="runs per trial (seeds SEED, SEED+1, ...), scored by their mean (default 1)"
+    )
+    parser.add_argument("--storage", help="Optuna storage URL to resume or share the study, e.g. sqlite:///tune.db")
+    parser.add_argument("--study-name", help="study name in the storage (default <algo>-<env>)")
+    parser.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
+    parser.add_argument("-f", "--folder", default="logs/tune", help="trials' logs folder (default logs/tune)")
+    parser.add_argument("--hyperparams", "-conf", dest="hyperparams_file", metavar="FILE", help="rl-zoo3 style YAML file")
+    parser.add_argument(
+        "-o",
+        "--output",
+        help="YAML file for the best entry (default <folder>/<algo>_<env>_best.yml); kept if it holds a better result",
+    )
+    parser.add_argument("--verbose", type=int, default=1, help="0 quiet, 1 one line per trial (default)")
+
+
+def _add_publish(subparsers: Any) -> None:
+    """
+    Register ``pgzoo publish``.
+
+    :param subparsers: The object returned by ``ArgumentParser.add_subparsers``.
+    """
+    parser = subparsers.add_parser(
+        "publish",
+        help="push every agent of a logs folder (default agents/) to ORG/<algo>-<env> on the Hub",
+        epilog=_PUBLISH_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--org", required=True, help="Hugging Face organization or user")
+    parser.add_argument("-f", "--folder", default="agents", help="logs folder of the agents (default: agents)")
+    parser.add_argument("--only", nargs="+", metavar="ALGO/ENV", help="publish only these agents, e.g. dpg/Pendulum-v1")
+    parser.add_argument("--dry-run", metavar="DIR", help="write the packages into DIR (new or empty); upload nothing")
+    parser.add_argument(
+        "--n-eval-episodes", type=positive_int, default=10, help="evaluation episodes of an agent without results.json"
+    )
+    parser.add_argument("--video-length", type=int, default=1000, help="steps of replay.mp4; 0 skips it (default 1000)")
+    parser.add_argument("-m", "--message", help="commit message")
+    parser.add_argument("--private", action="store_true", help="create new repositories as private")
+    parser.add_argument("--device", default="auto", help="torch device (default auto)")
 
 
 def _render_available() -> bool:
@@ -406,15 +471,55 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
 
 
 def _cmd_publish(args: argparse.Namespace) -> int:
-    from pgzoo.zoo.publish import main as publish_main
+    from pgzoo.zoo.publish import FAILED, PACKAGED, UNCHANGED, UPLOADED, format_table, publish
 
-    return publish_main(args)
+    outcomes = publish(
+        args.folder,
+        args.org,
+        only=args.only,
+        dry_run_dir=args.dry_run,
+        n_eval_episodes=args.n_eval_episodes,
+        video_length=args.video_length,
+        commit_message=args.message,
+        private=args.private,
+        device=args.device,
+    )
+    print(format_table(outcomes))
+    failed = [o for o in outcomes if o.status == FAILED]
+    counts = {status: sum(o.status == status for o in outcomes) for status in (UPLOADED, UNCHANGED, PACKAGED, FAILED)}
+    print(", ".join(f"{n} {status.lower()}" for status, n in counts.items() if n))
+    for o in failed:
+        print(f"error: {o.repo_id}: {o.detail}", file=sys.stderr)
+    # Some agents failed, the others were published: not a usage error (2), but not a success either.
+    return 1 if failed else 0
 
 
 def _cmd_tune(args: argparse.Namespace) -> int:
-    from pgzoo.zoo.tune import main as tune_main
+    from pgzoo.zoo.tune import tune
 
-    return tune_main(args)
+    _entry, score, path = tune(
+        args.algo,
+        args.env,
+        n_trials=args.n_trials,
+        n_timesteps=args.n_timesteps,
+        n_evaluations=args.n_evaluations,
+        eval_episodes=args.eval_episodes,
+        sampler=args.sampler,
+        pruner=args.pruner,
+        n_startup_trials=args.n_startup_trials,
+        seed=args.seed,
+        n_seeds=args.n_seeds,
+        storage=args.storage,
+        study_name=args.study_name,
+        timeout=args.timeout,
+        log_folder=args.folder,
+        hyperparams_file=args.hyperparams_file,
+        output=args.output,
+        verbose=args.verbose,
+    )
+    print(f"Best mean reward {score:.2f}; entry written to {path}:")
+    sys.stdout.write(path.read_text())
+    return 0
 
 
 _COMMANDS: dict[str, Any] = {

@@ -12,7 +12,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 from pgzoo.zoo.algos import check_device, get_algo_class, normalize_algo_name
 from pgzoo.zoo.envs import check_env_id, make_zoo_env, read_vecnormalize_stats, successor_env_id
 from pgzoo.zoo.errors import UnsafeModelError, ZooError
-from pgzoo.zoo.experiment import (
+from pgzoo.zoo.runs import (
     find_run_folder,
     hub_origin,
     load_run_config,

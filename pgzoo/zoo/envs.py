@@ -23,10 +23,6 @@ from pgzoo.zoo.errors import EnvFailedError, HyperparamsError, UnknownEnvError, 
 from pgzoo.zoo.fileio import atomic_write_text
 from pgzoo.zoo.hyperparams import ZooConfig
 
-#: File name of the VecNormalize statistics in JSON (safe to load); the ``.pkl`` is SB3's pickle, kept for rl-zoo3.
-VECNORMALIZE_JSON = "vecnormalize.json"
-VECNORMALIZE_PKL = "vecnormalize.pkl"
-
 
 def import_gym_packages(packages: list[str] | None) -> None:
     """

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pgzoo.common.errors import DivergenceError
+
 
 def check_seed_range(option: str, first: int, count: int = 1) -> None:
     """
@@ -57,8 +59,11 @@ class UntrustedClassError(UnsafeValueError):
     """A file that is not trusted (from the Hub) names a class outside the allow-list; ``--trust-remote-code`` allows it."""
 
 
-class DivergedError(ZooError):
-    """Training diverged: the weights hold NaN or inf (never saved as a model or a checkpoint)."""
+class DivergedError(ZooError, DivergenceError):
+    """
+    Training diverged: a loss or the weights hold NaN or inf (such a model is never saved, nor a checkpoint of it).
+    Also a :class:`pgzoo.common.errors.DivergenceError`, the type the algorithms raise.
+    """
 
 
 class EnvFailedError(ZooError):

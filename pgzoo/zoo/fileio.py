@@ -97,9 +97,22 @@ def check_finite_weights(model: Any, path: str | Path) -> None:
     :param path: Where it was to be saved, for the message.
     :raises DivergedError: When a floating-point tensor of the policy is not finite.
     """
+    name = non_finite_tensor(model)
+    if name is not None:
+        raise DivergedError(
+            f"training diverged: the weights hold NaN or inf ({name}) after {model.num_timesteps} steps; "
+            f"{Path(path).name} was not saved"
+        )
+
+
+def non_finite_tensor(model: Any) -> str | None:
+    """
+    The name of the first floating-point tensor of ``model``'s policy (weights, or buffers such as normalization
+    statistics) that holds NaN or inf, or ``None`` when all are finite.
+
+    :param model: The algorithm instance.
+    """
     for name, tensor in model.policy.state_dict().items():
         if th.is_floating_point(tensor) and not th.isfinite(tensor).all():
-            raise DivergedError(
-                f"training diverged: the weights hold NaN or inf ({name}) after {model.num_timesteps} steps; "
-                f"{Path(path).name} was not saved"
-            )
+            return name
+    return None

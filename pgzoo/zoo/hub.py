@@ -33,16 +33,26 @@ import yaml
 
 from pgzoo.zoo.algos import ALGOS, get_algo_class, normalize_algo_name
 from pgzoo.zoo.envs import (
-    VECNORMALIZE_JSON,
-    VECNORMALIZE_PKL,
     check_env_id,
     env_folder_name,
     read_vecnormalize_stats,
     successor_env_id,
 )
 from pgzoo.zoo.errors import HubError, ModelZipChoiceError, UnknownEnvError, ZooError, one_line
-from pgzoo.zoo.experiment import HUB_MARKER, find_run_folder, read_run_config, vecnormalize_file
 from pgzoo.zoo.fileio import atomic_write_text, check_writable_folder
+from pgzoo.zoo.runs import (
+    ARGS_FILE,
+    CONFIG_FILE,
+    EVALUATIONS,
+    HUB_MARKER,
+    RL_ZOO_VECNORMALIZE_PKL,
+    VECNORMALIZE_JSON,
+    VECNORMALIZE_PKL,
+    final_model_name,
+    find_run_folder,
+    read_run_config,
+    vecnormalize_file,
+)
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 #: Files fetched by ``pull`` besides the model zip: those it uses (the video and anything else stay on the Hub).
@@ -50,7 +60,7 @@ _PULLED_FILES = (
     "config.yml",
     "env_kwargs.yml",
     VECNORMALIZE_JSON,
-    "vec_normalize.pkl",
+    RL_ZOO_VECNORMALIZE_PKL,
     VECNORMALIZE_PKL,
     "results.json",
     "README.md",
@@ -210,14 +220,14 @@ def _write_rl_zoo_files(run_folder: Path, algo: str, env_id: str, folder: Path) 
     """
     from pgzoo.zoo.hyperparams import load_yaml
 
-    args_file = run_folder / env_folder_name(env_id) / "args.yml"
+    args_file = run_folder / env_folder_name(env_id) / ARGS_FILE
     saved = load_yaml(args_file) if args_file.is_file() else None
     # A run pulled from the Hub, or trained elsewhere, has none: the facts pgzoo knows.
     args = dict(saved) if isinstance(saved, Mapping) else {"algo": algo, "env": env_id}
     # rl-zoo3's enjoy reads this key without a default.
     args.setdefault("env_kwargs", read_run_config(run_folder, env_id).get("env_kwargs"))
     atomic_write_text(folder / "args.yml", yaml.safe_dump(args, sort_keys=True))
-    members = {p.name: p for p in [run_folder / "evaluations.npz", *run_folder.glob("*.monitor.csv")] if p.is_file()}
+    members = {p.name: p for p in [run_folder / EVALUATIONS, *run_folder.glob("*.monitor.csv")] if p.is_file()}
     _deterministic_zip(folder / TRAIN_EVAL_METRICS, members)
 
 
@@ -748,7 +758,7 @@ def pull(
     :raises HubError: When the repository or a file is missing, the model is not a zip, or ``config.yml`` /
         ``env_kwargs.yml`` is not a YAML mapping.
     """
-    from pgzoo.zoo.experiment import new_run_folder
+    from pgzoo.zoo.runs import new_run_folder
     from pgzoo.zoo.safe_load import read_zip_data
 
     check_repo_id(repo_id)
@@ -800,15 +810,15 @@ def pull(
         cfg_folder = staged_run / env_name
         cfg_folder.mkdir(parents=True)
         # Where each file of the repository went, relative to the run folder (error messages name the repo's file).
-        placed = {f"{env_name}.zip": filename}
-        model.replace(staged_run / f"{env_name}.zip")
-        atomic_write_text(cfg_folder / "config.yml", yaml.safe_dump(config, sort_keys=True))
+        placed = {final_model_name(env_id): filename}
+        model.replace(staged_run / final_model_name(env_id))
+        atomic_write_text(cfg_folder / CONFIG_FILE, yaml.safe_dump(config, sort_keys=True))
         if "config.yml" in fetched:
-            placed[f"{env_name}/config.yml"] = "config.yml"
+            placed[f"{env_name}/{CONFIG_FILE}"] = "config.yml"
         if VECNORMALIZE_JSON in fetched:
             fetched[VECNORMALIZE_JSON].replace(cfg_folder / VECNORMALIZE_JSON)
             placed[f"{env_name}/{VECNORMALIZE_JSON}"] = VECNORMALIZE_JSON
-        for pickled in ("vec_normalize.pkl", VECNORMALIZE_PKL):
+        for pickled in (RL_ZOO_VECNORMALIZE_PKL, VECNORMALIZE_PKL):
             if pickled in fetched:  # read by the restricted unpickler; SB3's only with trust_remote_code
                 fetched[pickled].replace(cfg_folder / VECNORMALIZE_PKL)
                 placed[f"{env_name}/{VECNORMALIZE_PKL}"] = pickled

@@ -596,3 +596,52 @@ def to_saveable(raw: dict[str, Any]) -> dict[str, Any]:
         return str(value)
 
     return {key: convert(raw[key]) for key in sorted(raw)}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """
+    An env's entry of a hyperparameter file, ready to train: what :func:`load_entry` returns.
+
+    :param raw: The entry as in the file, overrides and options applied (what a run's ``config.yml`` records).
+    :param config: ``raw`` processed.
+    :param source: The file it came from.
+    :param where: Where it came from, for messages (``CartPole-v1 in a2c.yml``, `` with the overrides`` when any).
+    """
+
+    raw: dict[str, Any]
+    config: ZooConfig
+    source: Path
+    where: str
+
+
+def load_entry(
+    algo: str,
+    env_id: str,
+    file: str | Path | None = None,
+    *,
+    overrides: dict[str, Any] | None = None,
+    options: dict[str, Any] | None = None,
+    budget_hint: str = "pass --n-timesteps",
+) -> Entry:
+    """
+    Read ``env_id``'s entry for ``algo``, apply the overrides, process it and check that it has a training budget.
+
+    :param algo: Registry name of the algorithm.
+    :param env_id: Gymnasium env id.
+    :param file: The user's file, or ``None`` for the packaged ``<algo>.yml``.
+    :param overrides: Hyperparameters given on top of the entry (``-params``).
+    :param options: Values of command options, applied last (``{"n_timesteps": 1000}`` for ``--n-timesteps``);
+        ``None`` values are skipped.
+    :param budget_hint: How the user gives a budget, for the error when the entry has none.
+    :return: The :class:`Entry`.
+    :raises HyperparamsError: When the file or the entry is bad, or no ``n_timesteps`` is given.
+    """
+    raw, source = get_env_hyperparams(algo, env_id, file)
+    raw.update(overrides or {})
+    raw.update({key: value for key, value in (options or {}).items() if value is not None})
+    where = f"{env_id} in {source}" + (" with the overrides" if overrides else "")
+    config = preprocess_hyperparams(raw, where=where)
+    if config.n_timesteps <= 0:
+        raise HyperparamsError(f"{where} has no n_timesteps: {budget_hint}")
+    return Entry(raw=raw, config=config, source=source, where=where)

@@ -11,10 +11,8 @@ others go on; the command then exits with status 1. ``--dry-run`` writes the pac
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,8 +80,8 @@ def find_agents(folder: str | Path, only: list[str] | None = None) -> list[Agent
     """
     from pgzoo.zoo.algos import ALGOS
     from pgzoo.zoo.envs import env_folder_name
-    from pgzoo.zoo.experiment import config_folder, latest_run_id
     from pgzoo.zoo.hyperparams import load_yaml
+    from pgzoo.zoo.runs import ARGS_FILE, config_folder, latest_run_id
 
     root = Path(folder)
     if not root.is_dir():
@@ -92,7 +90,7 @@ def find_agents(folder: str | Path, only: list[str] | None = None) -> list[Agent
     for algo_folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name in ALGOS):
         for run in sorted(p for p in algo_folder.iterdir() if p.is_dir() and "_" in p.name):
             folder_env = run.name.rsplit("_", 1)[0]
-            args_file = config_folder(run, folder_env) / "args.yml"
+            args_file = config_folder(run, folder_env) / ARGS_FILE
             saved = load_yaml(args_file) if args_file.is_file() else None
             env_id = str(saved["env"]) if isinstance(saved, dict) and saved.get("env") else folder_env
             if env_folder_name(env_id) != folder_env or (algo_folder.name, env_id) in agents:
@@ -260,75 +258,4 @@ def format_table(outcomes: list[PublishOutcome]) -> str:
     return "\n".join(lines)
 
 
-_EXAMPLES = """\
-Every <algo>/<env>_<N> of the folder (its latest run with a model) goes to ORG/<algo>-<env>, packaged as by
-`pgzoo push` (model, config.yml, env_kwargs.yml, args.yml, train_eval_metrics.zip, statistics as JSON,
-results.json, replay.mp4, model card). An agent whose run holds a results.json is published with that
-evaluation. A repository already holding the same files is skipped, so running publish again uploads nothing.
-An agent that fails is reported in the final table and the others go on (exit status 1).
-The token is read from HF_TOKEN or `hf auth login`; the endpoint from HF_ENDPOINT.
-
-examples:
-  pgzoo publish --org my-org                                   # every agent of agents/
-  pgzoo publish --org my-org -f agents --only dpg/Pendulum-v1 a3c/CartPole-v1
-  pgzoo publish --org my-org --dry-run hub/agents              # write the packages, upload nothing
-"""
-
-
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """
-    Register ``pgzoo publish`` on the CLI's subparsers.
-
-    :param subparsers: The object returned by ``ArgumentParser.add_subparsers``.
-    :return: The new subparser.
-    """
-    from pgzoo.zoo.cli import positive_int
-
-    parser = subparsers.add_parser(
-        "publish",
-        help="push every agent of a logs folder (default agents/) to ORG/<algo>-<env> on the Hub",
-        epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--org", required=True, help="Hugging Face organization or user")
-    parser.add_argument("-f", "--folder", default="agents", help="logs folder of the agents (default: agents)")
-    parser.add_argument("--only", nargs="+", metavar="ALGO/ENV", help="publish only these agents, e.g. dpg/Pendulum-v1")
-    parser.add_argument("--dry-run", metavar="DIR", help="write the packages into DIR (new or empty); upload nothing")
-    parser.add_argument(
-        "--n-eval-episodes", type=positive_int, default=10, help="evaluation episodes of an agent without results.json"
-    )
-    parser.add_argument("--video-length", type=int, default=1000, help="steps of replay.mp4; 0 skips it (default 1000)")
-    parser.add_argument("-m", "--message", help="commit message")
-    parser.add_argument("--private", action="store_true", help="create new repositories as private")
-    parser.add_argument("--device", default="auto", help="torch device (default auto)")
-    return parser
-
-
-def main(args: argparse.Namespace) -> int:
-    """
-    Run ``pgzoo publish`` with parsed arguments.
-
-    :param args: Namespace produced by the parser of :func:`add_parser`.
-    :return: 0 when every agent was uploaded, unchanged or packaged; 1 when some failed.
-    """
-    outcomes = publish(
-        args.folder,
-        args.org,
-        only=args.only,
-        dry_run_dir=args.dry_run,
-        n_eval_episodes=args.n_eval_episodes,
-        video_length=args.video_length,
-        commit_message=args.message,
-        private=args.private,
-        device=args.device,
-    )
-    print(format_table(outcomes))
-    failed = [o for o in outcomes if o.status == FAILED]
-    counts = {status: sum(o.status == status for o in outcomes) for status in (UPLOADED, UNCHANGED, PACKAGED, FAILED)}
-    print(", ".join(f"{n} {status.lower()}" for status, n in counts.items() if n))
-    for o in failed:
-        print(f"error: {o.repo_id}: {o.detail}", file=sys.stderr)
-    return 1 if failed else 0
-
-
-__all__ = ["AgentRun", "PublishOutcome", "add_parser", "find_agents", "format_table", "main", "publish", "remote_matches"]
+__all__ = ["AgentRun", "PublishOutcome", "find_agents", "format_table", "publish", "remote_matches"]

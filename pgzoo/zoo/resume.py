@@ -34,11 +34,11 @@ from stable_baselines3.common.vec_env import VecNormalize
 from pgzoo.zoo.envs import load_vecnormalize_stats, save_vecnormalize_stats
 from pgzoo.zoo.errors import ZooError
 from pgzoo.zoo.fileio import atomic_write_text, check_finite_weights
+from pgzoo.zoo.runs import VECNORMALIZE_JSON
 
 STATE_FILE = "checkpoint.json"
 MODEL_FILE = "model.zip"
 REPLAY_BUFFER_FILE = "replay_buffer.pkl"
-VECNORMALIZE_FILE = "vecnormalize.json"
 
 
 @dataclass
@@ -67,8 +67,8 @@ class Checkpoint:
         :param kwargs: Attributes to set on the loaded model (e.g. ``tensorboard_log``).
         :return: The model, ready to ``learn(..., reset_num_timesteps=False)``.
         """
-        if isinstance(env, VecNormalize) and (self.folder / VECNORMALIZE_FILE).is_file():
-            load_vecnormalize_stats(env, self.folder / VECNORMALIZE_FILE)
+        if isinstance(env, VecNormalize) and (self.folder / VECNORMALIZE_JSON).is_file():
+            load_vecnormalize_stats(env, self.folder / VECNORMALIZE_JSON)
         model = algo_class.load(self.folder / MODEL_FILE, env=env, device=device, **kwargs)
         buffer_file = self.folder / REPLAY_BUFFER_FILE
         if buffer_file.is_file():
@@ -127,7 +127,7 @@ class Resume:
                 model.save_replay_buffer(staging / REPLAY_BUFFER_FILE)  # type: ignore[attr-defined]
             env = model.get_env()
             if isinstance(env, VecNormalize):
-                save_vecnormalize_stats(env, staging / VECNORMALIZE_FILE)
+                save_vecnormalize_stats(env, staging / VECNORMALIZE_JSON)
             files = sorted(path.name for path in staging.iterdir())
             for file in files:
                 _fsync(staging / file)

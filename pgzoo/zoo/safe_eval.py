@@ -85,14 +85,14 @@ _BIN_OPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Mod: operator.mod,
 }
 
+#: How the messages write a class of each home of :data:`ALLOWED_CLASSES` (the others by their bare name).
+_WRITTEN_PREFIX = {"torch.nn": "nn.", "torch.optim": "th.optim."}
+
+#: What the evaluator accepts, in one line for its error messages; the classes are read from ALLOWED_CLASSES.
 ALLOWED_SUMMARY = (
     "allowed: literals (numbers, strings, True/False/None, lists, tuples, dicts), + - * / ** on numbers, "
-    "dict(...)/list(...)/tuple(...)/float(...)/int(...)/bool(...), and the classes "
-    + ", ".join(f"nn.{name}" for name in _ACTIVATIONS)
-    + ", "
-    + ", ".join(f"th.optim.{name}" for name in _OPTIMIZERS)
-    + ", RMSpropTFLike, SharedAdam, SharedRMSprop, "
-    + ", ".join(_EXTRACTORS)
+    f"{'/'.join(f'{name}(...)' for name in _SAFE_CALLS)}, and the classes "
+    + ", ".join(f"{_WRITTEN_PREFIX.get(home, '')}{name}" for home, names in ALLOWED_CLASSES.items() for name in names)
 )
 
 

@@ -13,7 +13,7 @@ Optuna is an optional dependency: ``pip install optuna`` (or ``pip install 'pgzo
 
 from __future__ import annotations
 
-import argparse
+import functools
 import math
 import re
 import sys
@@ -146,14 +146,12 @@ class TrialPruningCallback(BaseCallback):
         self.reported = 0
 
     def _on_training_start(self) -> None:
-        from pgzoo.zoo.envs import env_folder_name
-        from pgzoo.zoo.experiment import latest_run_id
+        from pgzoo.zoo.runs import EVALUATIONS, newest_run_folder
 
-        # train() makes the run folder, <algo>/<env>_<N>, before training starts: the highest N is this run.
-        algo_folder = self.log_folder / self.algo
-        run_id = latest_run_id(algo_folder, self.env_id)
-        if run_id:
-            self.path = algo_folder / f"{env_folder_name(self.env_id)}_{run_id}" / "evaluations.npz"
+        # train() makes the run folder before training starts: the newest one is this run's.
+        run_folder = newest_run_folder(self.log_folder, self.algo, self.env_id)
+        if run_folder is not None:
+            self.path = run_folder / EVALUATIONS
 
     def _on_step(self) -> bool:
         if self.path is None:
@@ -236,13 +234,83 @@ def tune(
     """
     from pgzoo.zoo.algos import normalize_algo_name
     from pgzoo.zoo.envs import check_env_id, env_folder_name
-    from pgzoo.zoo.hyperparams import get_env_hyperparams, preprocess_hyperparams, to_saveable
-    from pgzoo.zoo.train import train
+    from pgzoo.zoo.hyperparams import load_entry
 
     algo = normalize_algo_name(algo)
     check_env_id(env_id)
     if algo not in SEARCH_SPACES:
         raise ZooError(f"no search space for {algo!r}: pgzoo tune supports {', '.join(SEARCH_SPACES)}")
+    _check_counts(n_trials, n_evaluations, eval_episodes, n_seeds, n_timesteps, n_startup_trials, seed, timeout)
+    entry = load_entry(algo, env_id, hyperparams_file, options={"n_timesteps": n_timesteps})
+    budget = entry.config.n_timesteps
+    output = Path(output) if output else Path(log_folder) / f"{algo}_{env_folder_name(env_id)}_best.yml"
+    # Now rather than after hours of search: without --storage, a failed write would lose the search's result.
+    _check_writable(output)
+    optuna = _import_optuna()
+    study = _open_study(
+        optuna,
+        study_name or f"{algo}-{env_folder_name(env_id)}",
+        storage,
+        sampler,
+        pruner,
+        n_startup_trials=n_startup_trials,
+        seed=seed,
+        n_warmup_steps=budget // 3,
+    )
+    objective = Objective(
+        algo,
+        env_id,
+        budget=budget,
+        seed=seed,
+        n_seeds=n_seeds,
+        n_evaluations=n_evaluations,
+        eval_episodes=eval_episodes,
+        log_folder=Path(log_folder) / f"{algo}_{env_folder_name(env_id)}",
+        hyperparams_file=hyperparams_file,
+    )
+
+    # A sampled combination may be rejected by the algorithm (e.g. an unstable network raising on NaN), or make
+    # training diverge (train() saves no NaN model and raises DivergedError): that trial fails and the search goes on.
+    interrupted = False
+    try:
+        failures = (ValueError, RuntimeError, DivergedError)
+        callbacks = [functools.partial(_log_trial, verbose=verbose)]
+        study.optimize(objective, n_trials=n_trials, timeout=timeout, callbacks=callbacks, catch=failures)
+    except KeyboardInterrupt:
+        # Ctrl-C ends the search, not its result: the best trial completed so far is written as usual.
+        interrupted = True
+    if not any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials):
+        if interrupted:
+            raise KeyboardInterrupt
+        raise ZooError("no trial completed (all pruned or failed): try more trials or a larger budget")
+    best = study.best_trial
+    # Rebuild the entry from the best trial's parameters with the same sampling code, so the YAML is exactly what ran.
+    best_entry = {**entry.raw, **SEARCH_SPACES[algo](optuna.trial.FixedTrial(best.params)), "n_timesteps": budget}
+    # The search looked at these seeds (and the base entry at its own): the benchmark must report others.
+    best_entry["tuning_seeds"] = sorted({*entry.config.tuning_seeds, *range(seed, seed + n_seeds)})
+    text = _best_entry_text(algo, env_id, best_entry, best, len(study.trials), eval_episodes, budget, seed, n_seeds)
+    path = _write_best(output, text, algo, env_id, budget, float(best.value), verbose)
+    if interrupted:
+        print(f"interrupted: the best of the trials completed so far is in {path}", file=sys.stderr)
+        raise KeyboardInterrupt
+    return best_entry, float(best.value), path
+
+
+def _check_counts(
+    n_trials: int,
+    n_evaluations: int,
+    eval_episodes: int,
+    n_seeds: int,
+    n_timesteps: int | None,
+    n_startup_trials: int,
+    seed: int,
+    timeout: float | None,
+) -> None:
+    """
+    Check :func:`tune`'s numbers (the parameters are its own).
+
+    :raises ZooError: When one is out of range, named by its option.
+    """
     counts = {"--n-trials": n_trials, "--n-evaluations": n_evaluations, "--eval-episodes": eval_episodes,
               "--n-seeds": n_seeds, "--n-timesteps": 1 if n_timesteps is None else n_timesteps}  # fmt: skip
     for option, value in counts.items():
@@ -253,15 +321,32 @@ def tune(
     check_seed_range("--seed", seed, n_seeds)
     if timeout is not None and not timeout > 0:
         raise ZooError(f"--timeout must be positive, got {timeout}")
-    raw, source = get_env_hyperparams(algo, env_id, hyperparams_file)
-    base = preprocess_hyperparams(dict(raw), where=f"{env_id} in {source}")
-    budget = n_timesteps or base.n_timesteps
-    if budget <= 0:
-        raise ZooError(f"{env_id} in {source} has no n_timesteps: pass --n-timesteps")
-    output = Path(output) if output else Path(log_folder) / f"{algo}_{env_folder_name(env_id)}_best.yml"
-    # Now rather than after hours of search: without --storage, a failed write would lose the search's result.
-    _check_writable(output)
-    optuna = _import_optuna()
+
+
+def _open_study(
+    optuna: Any,
+    name: str,
+    storage: str | None,
+    sampler: str,
+    pruner: str,
+    *,
+    n_startup_trials: int,
+    seed: int,
+    n_warmup_steps: int,
+) -> Any:
+    """
+    Create the Optuna study, or load it from ``storage``.
+
+    :param optuna: The ``optuna`` module.
+    :param name: Study name.
+    :param storage: Storage URL, or ``None`` for memory.
+    :param sampler: ``"tpe"`` or ``"random"``.
+    :param pruner: ``"median"`` or ``"none"``.
+    :param n_startup_trials: Random, unpruned trials first.
+    :param seed: The sampler's seed.
+    :param n_warmup_steps: Steps of a trial before the median pruner may stop it.
+    :raises ZooError: On an unknown sampler or pruner, or a storage that does not open.
+    """
     # Optuna's own INFO lines repeat every parameter; this command prints one line per trial instead.
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     samplers = {"tpe": optuna.samplers.TPESampler, "random": optuna.samplers.RandomSampler}
@@ -270,14 +355,14 @@ def tune(
     sampler_kwargs = {"n_startup_trials": n_startup_trials} if sampler == "tpe" else {}
     if pruner == "median":
         # No pruning before a third of the curve: early rewards say little about where a run ends.
-        the_pruner = optuna.pruners.MedianPruner(n_startup_trials=n_startup_trials, n_warmup_steps=budget // 3)
+        the_pruner = optuna.pruners.MedianPruner(n_startup_trials=n_startup_trials, n_warmup_steps=n_warmup_steps)
     elif pruner == "none":
         the_pruner = optuna.pruners.NopPruner()
     else:
         raise ZooError(f"unknown pruner {pruner!r}: use median or none")
     try:
-        study = optuna.create_study(
-            study_name=study_name or f"{algo}-{env_folder_name(env_id)}",
+        return optuna.create_study(
+            study_name=name,
             storage=storage,
             load_if_exists=True,
             direction="maximize",
@@ -290,21 +375,73 @@ def tune(
         # A missing driver is an ImportError, an unparsable URL or a study of another direction a ValueError-like error.
         raise ZooError(f"cannot open --storage {storage!r}: {one_line(error)}") from None
 
-    def train_one_seed(trial: Any, params: dict[str, Any], index: int) -> float:
-        suffix = f"_seed{seed + index}" if n_seeds > 1 else ""
-        folder = Path(log_folder) / f"{algo}_{env_folder_name(env_id)}" / f"trial_{trial.number}{suffix}"
-        check = TrialPruningCallback(trial, folder, algo, env_id, step_offset=index * budget)
+
+class Objective:
+    """
+    What Optuna maximizes: a trial's sampled hyperparameters trained with :func:`pgzoo.zoo.train.train` on each seed,
+    scored by the mean final reward.
+
+    :param algo: The algorithm.
+    :param env_id: The env.
+    :param budget: Training steps per seed.
+    :param seed: The first seed.
+    :param n_seeds: Seeds per trial.
+    :param n_evaluations: Points of the learning curve reported to the pruner.
+    :param eval_episodes: Episodes per evaluation.
+    :param log_folder: Folder of the trials' runs (``trial_<n>[_seed<k>]/``).
+    :param hyperparams_file: The file whose entry the samples are applied on.
+    """
+
+    def __init__(
+        self,
+        algo: str,
+        env_id: str,
+        *,
+        budget: int,
+        seed: int,
+        n_seeds: int,
+        n_evaluations: int,
+        eval_episodes: int,
+        log_folder: Path,
+        hyperparams_file: str | Path | None,
+    ) -> None:
+        self.algo, self.env_id, self.budget, self.seed, self.n_seeds = algo, env_id, budget, seed, n_seeds
+        self.n_evaluations, self.eval_episodes = n_evaluations, eval_episodes
+        self.log_folder, self.hyperparams_file = log_folder, hyperparams_file
+
+    def __call__(self, trial: Any) -> float:
+        params = SEARCH_SPACES[self.algo](trial)
+        scores = [self.train_one_seed(trial, params, index) for index in range(self.n_seeds)]
+        trial.set_user_attr("seed_scores", scores)
+        return float(np.mean(scores))
+
+    def train_one_seed(self, trial: Any, params: dict[str, Any], index: int) -> float:
+        """
+        Train the trial's hyperparameters on its ``index``-th seed and return the final mean reward.
+
+        :param trial: The Optuna trial.
+        :param params: Its sampled hyperparameters.
+        :param index: Which of its seeds.
+        :raises optuna.TrialPruned: When the pruner stopped it, or training diverged.
+        :raises KeyboardInterrupt: When training was interrupted.
+        """
+        from pgzoo.zoo.train import train
+
+        optuna = _import_optuna()
+        suffix = f"_seed{self.seed + index}" if self.n_seeds > 1 else ""
+        folder = self.log_folder / f"trial_{trial.number}{suffix}"
+        check = TrialPruningCallback(trial, folder, self.algo, self.env_id, step_offset=index * self.budget)
         result = train(
-            algo,
-            env_id,
-            seed=seed + index,
+            self.algo,
+            self.env_id,
+            seed=self.seed + index,
             log_folder=folder,
             hyperparams=params,
-            hyperparams_file=hyperparams_file,
-            n_timesteps=budget,
-            eval_freq=max(budget // n_evaluations, 1),
-            eval_episodes=eval_episodes,
-            final_eval_episodes=eval_episodes,
+            hyperparams_file=self.hyperparams_file,
+            n_timesteps=self.budget,
+            eval_freq=max(self.budget // self.n_evaluations, 1),
+            eval_episodes=self.eval_episodes,
+            final_eval_episodes=self.eval_episodes,
             verbose=0,
             extra_callbacks=[check],
         )
@@ -316,52 +453,57 @@ def tune(
             raise optuna.TrialPruned()  # diverged: nothing to learn from its score
         return result.mean_reward
 
-    def objective(trial: Any) -> float:
-        params = SEARCH_SPACES[algo](trial)
-        scores = [train_one_seed(trial, params, index) for index in range(n_seeds)]
-        trial.set_user_attr("seed_scores", scores)
-        return float(np.mean(scores))
 
-    complete_state = optuna.trial.TrialState.COMPLETE
+def _log_trial(study: Any, trial: Any, *, verbose: int) -> None:
+    """
+    Print one line for a finished trial (Optuna's callback after each trial).
 
-    def log_trial(study: Any, trial: Any) -> None:
-        if verbose:
-            value = f"{trial.value:.2f}" if trial.state == complete_state else trial.state.name.lower()
-            best = f"{study.best_value:.2f}" if any(t.state == complete_state for t in study.trials) else "-"
-            seeds = trial.user_attrs.get("seed_scores")
-            per_seed = f" per seed {', '.join(f'{score:.2f}' for score in seeds)}" if seeds and len(seeds) > 1 else ""
-            print(f"trial {trial.number}: {value}{per_seed} (best {best}) {trial.params}", flush=True)
+    :param study: The study.
+    :param trial: The trial.
+    :param verbose: Nothing is printed at 0.
+    """
+    if not verbose:
+        return
+    complete = trial.state.name == "COMPLETE"
+    value = f"{trial.value:.2f}" if complete else trial.state.name.lower()
+    best = f"{study.best_value:.2f}" if any(t.state.name == "COMPLETE" for t in study.trials) else "-"
+    seeds = trial.user_attrs.get("seed_scores")
+    per_seed = f" per seed {', '.join(f'{score:.2f}' for score in seeds)}" if seeds and len(seeds) > 1 else ""
+    print(f"trial {trial.number}: {value}{per_seed} (best {best}) {trial.params}", flush=True)
 
-    # A sampled combination may be rejected by the algorithm (e.g. an unstable network raising on NaN), or make
-    # training diverge (train() saves no NaN model and raises DivergedError): that trial fails and the search goes on.
-    interrupted = False
-    try:
-        failures = (ValueError, RuntimeError, DivergedError)
-        study.optimize(objective, n_trials=n_trials, timeout=timeout, callbacks=[log_trial], catch=failures)
-    except KeyboardInterrupt:
-        # Ctrl-C ends the search, not its result: the best trial completed so far is written as usual.
-        interrupted = True
-    if not any(t.state == complete_state for t in study.trials):
-        if interrupted:
-            raise KeyboardInterrupt
-        raise ZooError("no trial completed (all pruned or failed): try more trials or a larger budget")
-    best = study.best_trial
-    # Rebuild the entry from the best trial's parameters with the same sampling code, so the YAML is exactly what ran.
-    entry = {**raw, **SEARCH_SPACES[algo](optuna.trial.FixedTrial(best.params)), "n_timesteps": budget}
-    # The search looked at these seeds (and the base entry at its own): the benchmark must report others.
-    searched = range(seed, seed + n_seeds)
-    entry["tuning_seeds"] = sorted({*base.tuning_seeds, *searched})
+
+def _best_entry_text(
+    algo: str,
+    env_id: str,
+    entry: dict[str, Any],
+    best: Any,
+    n_trials: int,
+    eval_episodes: int,
+    budget: int,
+    seed: int,
+    n_seeds: int,
+) -> str:
+    """
+    The YAML file of the best entry, with the header that :func:`_recorded_score` reads back.
+
+    :param algo: The algorithm.
+    :param env_id: The env.
+    :param entry: The entry.
+    :param best: The best Optuna trial.
+    :param n_trials: Trials in the study.
+    :param eval_episodes: Episodes per evaluation.
+    :param budget: Training steps per seed.
+    :param seed: The first seed.
+    :param n_seeds: Seeds per trial.
+    """
+    from pgzoo.zoo.hyperparams import to_saveable
+
+    seeds = f"seeds {seed}-{seed + n_seeds - 1}" if n_seeds > 1 else f"seed {seed}"
     header = (
-        f"# pgzoo tune {algo}: best of {len(study.trials)} trials (trial {best.number}), mean deterministic reward "
-        f"{best.value:.2f} over {eval_episodes} episodes after {budget} steps, "
-        f"{f'seeds {seed}-{seed + n_seeds - 1}' if n_seeds > 1 else f'seed {seed}'}\n"
+        f"# pgzoo tune {algo}: best of {n_trials} trials (trial {best.number}), mean deterministic reward "
+        f"{best.value:.2f} over {eval_episodes} episodes after {budget} steps, {seeds}\n"
     )
-    text = header + yaml.safe_dump({env_id: to_saveable(entry)}, sort_keys=False)
-    path = _write_best(output, text, algo, env_id, budget, float(best.value), verbose)
-    if interrupted:
-        print(f"interrupted: the best of the trials completed so far is in {path}", file=sys.stderr)
-        raise KeyboardInterrupt
-    return entry, float(best.value), path
+    return header + yaml.safe_dump({env_id: to_saveable(entry)}, sort_keys=False)
 
 
 def _check_writable(path: Path) -> None:
@@ -447,88 +589,4 @@ def _write_best(output: Path, text: str, algo: str, env_id: str, budget: int, sc
     return path
 
 
-_EXAMPLES = """\
-examples:
-  pgzoo tune --algo reinforce --env Acrobot-v1 --n-trials 50 -n 100000
-  pgzoo tune --algo dpg --env LunarLanderContinuous-v3 --storage sqlite:///tune.db --n-trials 10   # resumable
-  pgzoo tune --algo a3c --env Pendulum-v1 --sampler random --pruner none --timeout 3600
-  pgzoo tune --algo a3c --env LunarLander-v3 --n-seeds 2 --n-trials 30   # each trial scored on seeds 0 and 1
-The best entry is written as YAML (--output); merge it into hyperparams/<algo>.yml, then benchmark it.
-An existing --output file is replaced only by a result at least as good for the same algorithm, env and budget (a resumed
---storage study updates it); otherwise it is kept and the entry goes to <name>.1.yml (the next free number).
-"""
-
-
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """
-    Register ``pgzoo tune`` on the CLI's subparsers.
-
-    :param subparsers: The object returned by ``ArgumentParser.add_subparsers``.
-    :return: The new subparser.
-    """
-    parser = subparsers.add_parser(
-        "tune",
-        help="search hyperparameters with Optuna (reinforce, dpg, a3c)",
-        epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--algo", required=True, help=f"algorithm: {', '.join(SEARCH_SPACES)}")
-    parser.add_argument("--env", required=True, help="Gymnasium env id")
-    parser.add_argument("--n-trials", type=int, default=20, help="trials to run (default 20)")
-    parser.add_argument("-n", "--n-timesteps", type=int, help="training steps per trial (default: the entry's)")
-    parser.add_argument("--n-evaluations", type=int, default=5, help="curve points reported to the pruner (default 5)")
-    parser.add_argument("--eval-episodes", type=int, default=10, help="episodes per evaluation (default 10)")
-    parser.add_argument("--sampler", default="tpe", choices=["tpe", "random"], help="Optuna sampler (default tpe)")
-    parser.add_argument("--pruner", default="median", choices=["median", "none"], help="Optuna pruner (default median)")
-    parser.add_argument("--n-startup-trials", type=int, default=5, help="random, unpruned trials first (default 5)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the sampler and of every trial (default 0)")
-    parser.add_argument(
-        "--n-seeds", type=int, default=1, help="runs per trial (seeds SEED, SEED+1, ...), scored by their mean (default 1)"
-    )
-    parser.add_argument("--storage", help="Optuna storage URL to resume or share the study, e.g. sqlite:///tune.db")
-    parser.add_argument("--study-name", help="study name in the storage (default <algo>-<env>)")
-    parser.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
-    parser.add_argument("-f", "--folder", default="logs/tune", help="trials' logs folder (default logs/tune)")
-    parser.add_argument("--hyperparams", "-conf", dest="hyperparams_file", metavar="FILE", help="rl-zoo3 style YAML file")
-    parser.add_argument(
-        "-o",
-        "--output",
-        help="YAML file for the best entry (default <folder>/<algo>_<env>_best.yml); kept if it holds a better result",
-    )
-    parser.add_argument("--verbose", type=int, default=1, help="0 quiet, 1 one line per trial (default)")
-    return parser
-
-
-def main(args: argparse.Namespace) -> int:
-    """
-    Run ``pgzoo tune`` with parsed arguments.
-
-    :param args: Namespace produced by the parser of :func:`add_parser`.
-    :return: Exit status 0.
-    """
-    _entry, score, path = tune(
-        args.algo,
-        args.env,
-        n_trials=args.n_trials,
-        n_timesteps=args.n_timesteps,
-        n_evaluations=args.n_evaluations,
-        eval_episodes=args.eval_episodes,
-        sampler=args.sampler,
-        pruner=args.pruner,
-        n_startup_trials=args.n_startup_trials,
-        seed=args.seed,
-        n_seeds=args.n_seeds,
-        storage=args.storage,
-        study_name=args.study_name,
-        timeout=args.timeout,
-        log_folder=args.folder,
-        hyperparams_file=args.hyperparams_file,
-        output=args.output,
-        verbose=args.verbose,
-    )
-    print(f"Best mean reward {score:.2f}; entry written to {path}:")
-    sys.stdout.write(path.read_text())
-    return 0
-
-
-__all__ = ["SEARCH_SPACES", "TrialPruningCallback", "add_parser", "main", "tune"]
+__all__ = ["SEARCH_SPACES", "Objective", "TrialPruningCallback", "tune"]
