@@ -17,7 +17,7 @@ import pytest
 
 from pgzoo.zoo.benchmark.plan import DEFAULT_EVAL_EPISODES, current_entry_digest, plan_runs
 from pgzoo.zoo.benchmark.readme import README_END, README_START
-from pgzoo.zoo.benchmark.record import RunRecord, result_path
+from pgzoo.zoo.benchmark.record import RunRecord, result_path, write_record
 from pgzoo.zoo.benchmark.report import write_report
 from pgzoo.zoo.benchmark.rows import REQUIRED_ROWS
 from pgzoo.zoo.benchmark.scoring import Row, group_rows
@@ -170,7 +170,7 @@ def test_run_config_holds_only_the_hyperparameters(tmp_path: Path, sequential: P
 
 def _results_folder(folder: Path) -> Path:
     folder.mkdir(parents=True)
-    (folder / "run.json").write_text(json.dumps(_record("reinforce", "CartPole-v1", 0, 100.0, 1000)))
+    write_record(folder / "run.json", _record("reinforce", "CartPole-v1", 0, 100.0, 1000))
     return folder
 
 
@@ -239,6 +239,21 @@ def test_ray_local_instance(tmp_path: Path) -> None:
     files = sorted((tmp_path / "results").glob("*.json"))
     assert len(files) == 2 and all(_load(f)["env_steps"] >= 500 for f in files)
     assert (tmp_path / "bench" / "benchmark.md").is_file()
+
+
+@pytest.mark.timeout(120)
+def test_ray_refuses_a_run_wanting_more_cpus_than_the_cluster(tmp_path: Path) -> None:
+    import dataclasses
+
+    from pgzoo.zoo.benchmark.executors import run_ray
+
+    ray = pytest.importorskip("ray")
+    (spec,) = plan_runs(["a2c"], ["CartPole-v1"], n_seeds=1, n_timesteps=100, log_folder=tmp_path / "logs", verbose=0)
+    done: list[Any] = []
+    # It would wait forever for the CPUs: refused before any run starts, and the Ray it started is shut down.
+    with pytest.raises(ZooError, match="a2c CartPole-v1 seed 0 needs 2 CPUs but the Ray cluster has 1"):
+        run_ray([spec, dataclasses.replace(spec, cpus=2)], None, 1, lambda spec, outcome: done.append(outcome))
+    assert not done and not ray.is_initialized() and not (tmp_path / "logs").exists()
 
 
 def test_a_stopped_run_continues_from_its_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -451,7 +466,7 @@ def test_report_rows_and_reference(tmp_path: Path) -> None:
     results = tmp_path / "results"
     results.mkdir()
     for i, record in enumerate(records):
-        (results / f"run{i}.json").write_text(json.dumps(record.to_json()))
+        write_record(results / f"run{i}.json", record)
     readme = tmp_path / "README.md"
     readme.write_text(f"# x\n\n{README_START}\nold\n{README_END}\n\nrest\n")
     report = write_report(results, tmp_path / "out" / "benchmark.md", readme=readme).read_text()

@@ -5,7 +5,6 @@ and one way to train from an entry (the same seed gives the same weights through
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,7 @@ import torch as th
 
 from pgzoo import DPG
 from pgzoo.zoo.benchmark.plan import current_entry_digest, entry_digest
-from pgzoo.zoo.benchmark.record import RunRecord
+from pgzoo.zoo.benchmark.record import RunRecord, write_record
 from pgzoo.zoo.benchmark.report import write_report
 from pgzoo.zoo.benchmark.scoring import group_rows, iqm_interval
 from pgzoo.zoo.benchmark.table import format_seeds
@@ -100,7 +99,7 @@ def test_report_shows_reported_and_tuning_seeds(tmp_path: Path) -> None:
     results.mkdir()
     scores = {0: -120.0, 1: -130.0, 2: -125.0, 10: -150.0, 11: -160.0, 12: -170.0, 13: -180.0, 14: -150.0, 15: -200.0}
     for record in _records(tmp_path, scores):
-        (results / f"seed{record.seed}.json").write_text(json.dumps(record.to_json()))
+        write_record(results / f"seed{record.seed}.json", record)
     report = write_report(results, tmp_path / "benchmark.md").read_text()
     iqm, low, high = iqm_interval([scores[s] for s in range(10, 16)])
     assert f"| -168.33 ± 17.72 | 6 | 10-15 / 0-2 | {iqm:.2f} [{low:.2f}, {high:.2f}] |" in report
