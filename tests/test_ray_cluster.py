@@ -1,6 +1,6 @@
 """
-``pgzoo.common.ray_cluster``, the one way pgzoo joins or starts Ray: a local instance is bound to 127.0.0.1, whoever
-started it shuts it down (A3C's Ray backend included), and more CPUs than the cluster has are refused.
+``pgzoo.common.ray_cluster``, the one way pgzoo joins or starts Ray: whoever started it shuts it down (A3C's Ray
+backend included), and more CPUs than the cluster has are refused.
 """
 
 from __future__ import annotations
@@ -8,18 +8,17 @@ from __future__ import annotations
 import pytest
 
 from pgzoo import A3C
-from pgzoo.common.ray_cluster import LOCAL_ADDRESS, RayCpuError, check_cpus, ray_session
+from pgzoo.common.ray_cluster import RayCpuError, check_cpus, ray_session
 from pgzoo.common.utils import available_cores
 
 ray = pytest.importorskip("ray")
 
 
 @pytest.mark.timeout(120)
-def test_a_local_ray_is_bound_to_loopback_and_shut_down_by_whoever_started_it() -> None:
+def test_a_local_ray_is_shut_down_by_whoever_started_it() -> None:
     assert not ray.is_initialized()
     with ray_session(num_cpus=1) as cpus:
         assert cpus == 1 and ray.is_initialized()
-        assert {node["NodeManagerAddress"] for node in ray.nodes()} == {LOCAL_ADDRESS}
         with pytest.raises(RayCpuError, match="x needs 2 CPUs but the Ray cluster has 1: add some"):
             check_cpus(2, "x", "add some")
         with ray_session() as again:  # already connected: used as it is, and left running

@@ -1,8 +1,9 @@
 """
 Joining or starting Ray, one policy for every user (A3C's Ray backend, the benchmark's Ray executor): a Ray already
-running in this process is used as it is; otherwise the given cluster is joined, or a local instance is started,
-bound to 127.0.0.1 and without a dashboard; whoever started it shuts it down; and a request for more CPUs than the
-cluster has is refused before anything is submitted, since its tasks or actors would wait forever.
+running in this process is used as it is; otherwise the given cluster is joined, or a local instance is started
+without a dashboard (its HTTP job API would run any code it is sent); whoever started it shuts it down; and a
+request for more CPUs than the cluster has is refused before anything is submitted, since its tasks or actors would
+wait forever.
 
 Ray is an optional dependency (``pip install 'pgzoo[ray]'``): it is imported when a session starts, not with this
 module.
@@ -13,9 +14,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from typing import Any
-
-#: The address a local Ray instance binds to: nothing outside this machine can reach it.
-LOCAL_ADDRESS = "127.0.0.1"
 
 
 class RayCpuError(ValueError):
@@ -51,8 +49,7 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None, log_
         if address is not None:
             ray.init(address=address, log_to_driver=log_to_driver)
         else:
-            ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=log_to_driver,
-                     _node_ip_address=LOCAL_ADDRESS)  # fmt: skip
+            ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=log_to_driver)
     try:
         yield cluster_cpus()
     finally:
@@ -79,4 +76,4 @@ def check_cpus(wanted: int, what: str, remedy: str) -> None:
         raise RayCpuError(f"{what} needs {wanted} CPUs but the Ray cluster has {cpus}: {remedy}")
 
 
-__all__ = ["LOCAL_ADDRESS", "RayCpuError", "check_cpus", "cluster_cpus", "import_ray", "ray_session"]
+__all__ = ["RayCpuError", "check_cpus", "cluster_cpus", "import_ray", "ray_session"]
