@@ -484,6 +484,7 @@ def _cmd_pull(args: argparse.Namespace) -> int:
 
 
 def _cmd_benchmark(args: argparse.Namespace) -> int:
+    # When run: the benchmark imports huggingface_hub (for an agent's results.json), which reads HF_ENDPOINT on import.
     from pgzoo.zoo.benchmark.command import main as benchmark_main
 
     return benchmark_main(args)
