@@ -17,9 +17,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from pgzoo.zoo.benchmark import copy_agent
+from pgzoo.zoo.benchmark.agents import copy_agent
+from pgzoo.zoo.benchmark.readme import write_pretrained_table
 from pgzoo.zoo.errors import ZooError
-from pgzoo.zoo.report import write_pretrained_table
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pgzoo.zoo.benchmark import DEFAULT_EVAL_EPISODES
+from pgzoo.zoo.benchmark.plan import DEFAULT_EVAL_EPISODES
 from pgzoo.zoo.train import TrainResult, train
 
 

@@ -12,8 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pgzoo.zoo.benchmark.agents import load_agents
+from pgzoo.zoo.benchmark.scoring import group_rows
+from pgzoo.zoo.benchmark.table import pretrained_table
 from pgzoo.zoo.cli import main
-from pgzoo.zoo.report import group_rows, load_agents, pretrained_table
 
 ROOT = Path(__file__).resolve().parents[1]
 AGENTS = ROOT / "agents"

@@ -15,10 +15,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pgzoo.zoo.benchmark import DEFAULT_EVAL_EPISODES, REQUIRED_ROWS, current_entry_digest, plan_runs, result_path
+from pgzoo.zoo.benchmark.plan import DEFAULT_EVAL_EPISODES, current_entry_digest, plan_runs
+from pgzoo.zoo.benchmark.readme import README_END, README_START
+from pgzoo.zoo.benchmark.record import RunRecord, result_path, write_record
+from pgzoo.zoo.benchmark.report import write_report
+from pgzoo.zoo.benchmark.rows import REQUIRED_ROWS
+from pgzoo.zoo.benchmark.scoring import Row, group_rows
 from pgzoo.zoo.cli import build_parser, main
 from pgzoo.zoo.errors import ZooError
-from pgzoo.zoo.report import README_END, README_START, Row, group_rows, write_report
 
 # Tiny but complete: two curve points per run, a few final episodes (the CLI's default stays 20).
 TINY = ["-n", "500", "--eval-freq", "250", "--curve-episodes", "2", "--eval-episodes", "3"]
@@ -77,12 +81,14 @@ def test_one_json_per_run(sequential: Path) -> None:
 
 
 def test_each_run_keeps_its_agent_beside_its_record(sequential: Path) -> None:
-    from pgzoo.zoo.benchmark import AGENT_FILES_KEY, SCHEMA_VERSION, agent_folder
+    from pgzoo.zoo.benchmark.agents import agent_folder
+    from pgzoo.zoo.benchmark.record import SCHEMA_VERSION
     from pgzoo.zoo.enjoy import load_agent
 
     results = sequential / "results"
     record = _load(result_path(results, "reinforce", "CartPole-v1", 500, 1))
-    assert record["schema_version"] == SCHEMA_VERSION == 2 and AGENT_FILES_KEY not in record
+    assert record["schema_version"] == SCHEMA_VERSION == 2
+    assert record == RunRecord.from_json(record).to_json()  # every key a field: no agent file travels in the record
     folder = agent_folder(results, "reinforce", "CartPole-v1", 500, 1)
     assert record["agent"] == folder.name == "reinforce_CartPole-v1_n500_seed1"
     run = folder / "reinforce" / "CartPole-v1_1"
@@ -164,7 +170,7 @@ def test_run_config_holds_only_the_hyperparameters(tmp_path: Path, sequential: P
 
 def _results_folder(folder: Path) -> Path:
     folder.mkdir(parents=True)
-    (folder / "run.json").write_text(json.dumps(_record("reinforce", "CartPole-v1", 0, 100.0, 1000)))
+    write_record(folder / "run.json", _record("reinforce", "CartPole-v1", 0, 100.0, 1000))
     return folder
 
 
@@ -235,9 +241,24 @@ def test_ray_local_instance(tmp_path: Path) -> None:
     assert (tmp_path / "bench" / "benchmark.md").is_file()
 
 
+@pytest.mark.timeout(120)
+def test_ray_refuses_a_run_wanting_more_cpus_than_the_cluster(tmp_path: Path) -> None:
+    import dataclasses
+
+    from pgzoo.zoo.benchmark.executors import run_ray
+
+    ray = pytest.importorskip("ray")
+    (spec,) = plan_runs(["a2c"], ["CartPole-v1"], n_seeds=1, n_timesteps=100, log_folder=tmp_path / "logs", verbose=0)
+    done: list[Any] = []
+    # It would wait forever for the CPUs: refused before any run starts, and the Ray it started is shut down.
+    with pytest.raises(ZooError, match="a2c CartPole-v1 seed 0 needs 2 CPUs but the Ray cluster has 1"):
+        run_ray([spec, dataclasses.replace(spec, cpus=2)], None, 1, lambda spec, outcome: done.append(outcome))
+    assert not done and not ray.is_initialized() and not (tmp_path / "logs").exists()
+
+
 def test_a_stopped_run_continues_from_its_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from pgzoo.zoo import resume as resume_module
-    from pgzoo.zoo.benchmark import run_benchmark
+    from pgzoo.zoo.benchmark.driver import run_benchmark
 
     real_save = resume_module.Resume.save
 
@@ -270,7 +291,7 @@ def test_a_stopped_run_continues_from_its_checkpoint(tmp_path: Path, monkeypatch
 
 def test_a_curve_point_cut_short_is_made_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import pgzoo.common.benchmark as timed_module
-    from pgzoo.zoo.benchmark import run_benchmark
+    from pgzoo.zoo.benchmark.driver import run_benchmark
 
     real_evaluate, calls = timed_module.evaluate_policy, []
 
@@ -337,13 +358,16 @@ def test_a_stopped_benchmark_keeps_checkpoints_and_no_process(tmp_path: Path, jo
 def test_a_run_another_benchmark_finished_is_not_trained_again(tmp_path: Path, sequential: Path) -> None:
     import dataclasses
 
-    from pgzoo.zoo.benchmark import run_one
+    from pgzoo.zoo.benchmark.record import read_record
+    from pgzoo.zoo.benchmark.run import run_one
 
     (spec,) = plan_runs(["reinforce"], ["CartPole-v1"], n_seeds=1, n_timesteps=500, eval_freq=250, curve_episodes=1,
                         eval_episodes=2, log_folder=tmp_path / "logs", verbose=0)  # fmt: skip
     # Planned while another benchmark ran it; that one wrote its record first.
     finished = result_path(sequential / "results", "reinforce", "CartPole-v1", 500, 0)
-    assert run_one(dataclasses.replace(spec, result_file=str(finished))) == _load(finished)
+    outcome = run_one(dataclasses.replace(spec, result_file=str(finished)))
+    assert outcome.record == read_record(finished) and outcome.record.to_json() == _load(finished)
+    assert outcome.agent_files is None  # its agent is already beside the record
     assert not (tmp_path / "logs" / "reinforce").exists()  # nothing trained
 
 
@@ -392,11 +416,11 @@ def test_first_seed_selects_a_slice_of_the_seeds() -> None:
     assert [s.seed for s in specs] == [1, 2]
 
 
-def _record(algo: str, env_id: str, seed: int, mean: float, steps: int) -> dict[str, Any]:
-    return {"algo": algo, "env": env_id, "seed": seed, "n_timesteps": steps, "final_mean_reward": mean,
+def _record(algo: str, env_id: str, seed: int, mean: float, steps: int) -> RunRecord:
+    return RunRecord.from_json({"algo": algo, "env": env_id, "seed": seed, "n_timesteps": steps, "final_mean_reward": mean,
             "final_std_reward": 1.0, "eval_episodes": 20, "wall_clock_s": 10.0, "steps_per_second": 100.0,
             "curve": [[steps // 2, mean / 2, 0.0], [steps, mean, 0.0]], "machine": {"cpu_count": 2},
-            "versions": {"pgzoo": "0"}, "entry_digest": current_entry_digest(algo, env_id)}  # fmt: skip
+            "versions": {"pgzoo": "0"}, "entry_digest": current_entry_digest(algo, env_id)})  # fmt: skip
 
 
 def test_changed_hyperparameters_make_a_result_stale(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -442,7 +466,7 @@ def test_report_rows_and_reference(tmp_path: Path) -> None:
     results = tmp_path / "results"
     results.mkdir()
     for i, record in enumerate(records):
-        (results / f"run{i}.json").write_text(json.dumps(record))
+        write_record(results / f"run{i}.json", record)
     readme = tmp_path / "README.md"
     readme.write_text(f"# x\n\n{README_START}\nold\n{README_END}\n\nrest\n")
     report = write_report(results, tmp_path / "out" / "benchmark.md", readme=readme).read_text()
@@ -644,7 +668,7 @@ def test_evaluation_time_is_left_out_only_when_training_waits(trains_during_eval
 
 
 def test_evaluations_npz_of_the_curve(tmp_path: Path) -> None:
-    from pgzoo.zoo.benchmark import CurveCallback
+    from pgzoo.zoo.benchmark.run import CurveCallback
 
     curve = CurveCallback("CartPole-v1", {}, 0, eval_freq=100, n_eval_episodes=3)
     curve.save_evaluations(tmp_path / "none.npz")  # a run shorter than one curve step

@@ -5,20 +5,21 @@ and one way to train from an entry (the same seed gives the same weights through
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 import torch as th
 
 from pgzoo import DPG
-from pgzoo.zoo.benchmark import current_entry_digest, entry_digest
+from pgzoo.zoo.benchmark.plan import current_entry_digest, entry_digest
+from pgzoo.zoo.benchmark.record import RunRecord, write_record
+from pgzoo.zoo.benchmark.report import write_report
+from pgzoo.zoo.benchmark.scoring import group_rows, iqm_interval
+from pgzoo.zoo.benchmark.table import format_seeds
 from pgzoo.zoo.cli import main
 from pgzoo.zoo.errors import HyperparamsError
 from pgzoo.zoo.hyperparams import preprocess_hyperparams
-from pgzoo.zoo.report import format_seeds, group_rows, iqm_interval, write_report
 from pgzoo.zoo.train import train
 
 ENTRY = "Pendulum-v1:\n  n_timesteps: 20000\n  policy: MlpPolicy\n  tuning_seeds: [0, 1, 2]\n"
@@ -48,16 +49,16 @@ def test_iqm_interval_and_seed_ranges() -> None:
     assert format_seeds([13, 0, 1, 2, 10, 11, 12, 20]) == "0-2, 10-13, 20" and format_seeds([]) == "-"
 
 
-def _records(tmp: Path, scores: dict[int, float]) -> list[dict[str, Any]]:
+def _records(tmp: Path, scores: dict[int, float]) -> list[RunRecord]:
     """A3C Pendulum-v1 records (RL Zoo A2C bar: -162.97 - 103.21 = -266.18) trained with the entry of ``tmp``."""
     hyperparams = tmp / "a3c.yml"
     hyperparams.write_text(ENTRY)
     digest = current_entry_digest("a3c", "Pendulum-v1", hyperparams)
     return [
-        {"algo": "a3c", "env": "Pendulum-v1", "seed": seed, "n_timesteps": 20_000, "final_mean_reward": score,
-         "final_std_reward": 1.0, "eval_episodes": 20, "wall_clock_s": 10.0, "steps_per_second": 100.0,
-         "machine": {"cpu_count": 2}, "versions": {"pgzoo": "0"}, "entry_digest": digest,
-         "hyperparams_file": str(hyperparams)}
+        RunRecord(algo="a3c", env="Pendulum-v1", seed=seed, n_timesteps=20_000, final_mean_reward=score,
+                  final_std_reward=1.0, eval_episodes=20, wall_clock_s=10.0, steps_per_second=100.0,
+                  machine={"cpu_count": 2}, versions={"pgzoo": "0"}, entry_digest=digest,
+                  hyperparams_file=str(hyperparams))
         for seed, score in scores.items()
     ]  # fmt: skip
 
@@ -79,7 +80,7 @@ def test_rows_report_held_out_seeds_and_judge_by_the_interval(
     records = _records(tmp_path, {0: -120.0, 1: -130.0, 2: -125.0, **held_out})
     (row,) = group_rows(records)
     assert row.seeds == sorted(held_out) and row.tuning_seeds == (0, 1, 2) and not row.on_tuning_seeds
-    assert [int(r["seed"]) for r in row.tuning_records] == [0, 1, 2]
+    assert [r.seed for r in row.tuning_records] == [0, 1, 2]
     assert row.mean == pytest.approx(float(np.mean(list(held_out.values()))))
     assert row.iqm_interval() == iqm_interval([held_out[s] for s in sorted(held_out)])
     assert row.within_reference() == verdict
@@ -98,7 +99,7 @@ def test_report_shows_reported_and_tuning_seeds(tmp_path: Path) -> None:
     results.mkdir()
     scores = {0: -120.0, 1: -130.0, 2: -125.0, 10: -150.0, 11: -160.0, 12: -170.0, 13: -180.0, 14: -150.0, 15: -200.0}
     for record in _records(tmp_path, scores):
-        (results / f"seed{record['seed']}.json").write_text(json.dumps(record))
+        write_record(results / f"seed{record.seed}.json", record)
     report = write_report(results, tmp_path / "benchmark.md").read_text()
     iqm, low, high = iqm_interval([scores[s] for s in range(10, 16)])
     assert f"| -168.33 ± 17.72 | 6 | 10-15 / 0-2 | {iqm:.2f} [{low:.2f}, {high:.2f}] |" in report

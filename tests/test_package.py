@@ -18,6 +18,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HYPERPARAMS = sorted(p.name for p in (ROOT / "hyperparams").glob("*.yml"))
+#: The benchmark's rows and reference results, data of the package.
+ROWS = "pgzoo/zoo/benchmark/rows.yml"
 # What stays in the repository: never in a wheel or an sdist.
 NOT_SHIPPED = ("tests/", "benchmarks/", "docs/", "scripts/", "logs/", "hub/", ".ci/")
 
@@ -45,7 +47,7 @@ def test_the_wheel_ships_the_package_and_its_hyperparameters_only(dist: Path) ->
         info = next(n for n in names if n.endswith(".dist-info/METADATA"))
         metadata = email.message_from_bytes(wheel.read(info))
     assert {name.split("/")[0] for name in names} == {"pgzoo", info.split("/")[0]}
-    assert sorted(n.removeprefix("pgzoo/hyperparams/") for n in names if n.endswith(".yml")) == HYPERPARAMS
+    assert sorted(n for n in names if n.endswith(".yml")) == sorted([*(f"pgzoo/hyperparams/{h}" for h in HYPERPARAMS), ROWS])
     assert "pgzoo/py.typed" in names and any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert not [n for n in names if n.endswith((".zip", ".npz", ".png", ".json"))]
     # Complete metadata: what PyPI shows.
@@ -66,7 +68,7 @@ def test_the_sdist_leaves_tests_benchmarks_docs_and_agents_out(dist: Path) -> No
     for folder in NOT_SHIPPED:
         assert not [n for n in names if n.startswith(folder)], folder
     assert {"pyproject.toml", "README.md", "LICENSE", "CHANGELOG.md", "pgzoo/__init__.py"} <= set(names)
-    assert sorted(n.removeprefix("hyperparams/") for n in names if n.endswith(".yml")) == HYPERPARAMS
+    assert sorted(n for n in names if n.endswith(".yml")) == sorted([*(f"hyperparams/{h}" for h in HYPERPARAMS), ROWS])
 
 
 def test_the_wheel_installs_into_a_fresh_virtualenv_and_trains(dist: Path, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from hub_server import FakeHub, serving
 os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-from pgzoo.zoo.benchmark import copy_agent
+from pgzoo.zoo.benchmark.agents import copy_agent
 from pgzoo.zoo.cli import main
 from pgzoo.zoo.enjoy import load_agent
 from pgzoo.zoo.hub import load_from_hub
@@ -175,14 +175,14 @@ def test_bad_input_is_one_line_before_any_work(
 
 
 def test_a_record_of_schema_1_keeps_no_agent_to_copy(tmp_path: Path) -> None:
+    from pgzoo.zoo.benchmark.record import load_results
     from pgzoo.zoo.errors import ZooError
-    from pgzoo.zoo.report import load_results
 
     old = json.loads((ROOT / "benchmarks" / "results" / "dpg_Pendulum-v1_n10000_seed0.json").read_text())
     assert "agent" not in old and old["schema_version"] == 1
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "old.json").write_text(json.dumps(old))
-    assert load_results(tmp_path / "results")[0]["final_mean_reward"] == old["final_mean_reward"]  # still read
+    assert load_results(tmp_path / "results")[0].final_mean_reward == old["final_mean_reward"]  # still read
     with pytest.raises(ZooError, match="keeps no agent"):
         copy_agent(tmp_path / "results" / "old.json", tmp_path / "agents")
     assert not (tmp_path / "agents").exists()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from doc_blocks import README, ROOT, Block, blocks, check_block
 
-from pgzoo.zoo.report import README_END, README_START
+from pgzoo.zoo.benchmark.readme import README_END, README_START
 
 README_TEXT = README.read_text()
 BLOCKS = blocks(README)

@@ -59,7 +59,10 @@ class BenchmarkResults(SphinxDirective):
     required_arguments = 1
 
     def run(self) -> list[nodes.Node]:
-        from pgzoo.zoo.report import _plot_name, group_rows, load_results, markdown_table, split_stale
+        from pgzoo.zoo.benchmark.plots import PLOTS_FOLDER, plot_name
+        from pgzoo.zoo.benchmark.record import load_results
+        from pgzoo.zoo.benchmark.scoring import group_rows, split_stale
+        from pgzoo.zoo.benchmark.table import markdown_table
 
         algo = self.arguments[0]
         current, _ = split_stale(load_results(RESULTS))
@@ -72,7 +75,7 @@ class BenchmarkResults(SphinxDirective):
         doc_dir = Path(self.env.doc2path(self.env.docname)).parent
         lines = [markdown_table(rows), ""]
         for env_id in dict.fromkeys(row.env_id for row in rows):
-            plot = ROOT / "benchmarks" / "plots" / _plot_name(env_id)
+            plot = RESULTS.parent / PLOTS_FOLDER / plot_name(env_id)
             if plot.is_file():
                 relative = Path(*[".."] * len(doc_dir.relative_to(ROOT).parts), plot.relative_to(ROOT))
                 lines += [f"**{env_id}**", "", f"![{env_id} learning curves]({relative.as_posix()})", ""]

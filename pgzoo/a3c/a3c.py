@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import io
-import os
 import pathlib
 import time
 from collections.abc import Callable, Iterable
@@ -30,18 +29,11 @@ from pgzoo.a3c.normalization import NormalizedFlattenExtractor, ReturnNormalizer
 from pgzoo.a3c.policies import CnnPolicy, MlpPolicy, MultiInputPolicy, ReturnNormalizing
 from pgzoo.a3c.runner import Runner
 from pgzoo.a3c.shared_optim import SharedAdam, SharedRMSprop, _SharedStateMixin
-from pgzoo.common.utils import ProgressStopsAtZero, check_positive, sigterm_raises
+from pgzoo.common.utils import ProgressStopsAtZero, available_cores, check_positive, sigterm_raises
 
 SelfA3C = TypeVar("SelfA3C", bound="A3C")
 
 BACKENDS = ("local", "ray")
-
-
-def available_cores() -> int:
-    """Number of CPU cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):

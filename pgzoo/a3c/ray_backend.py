@@ -9,6 +9,7 @@ one push at a time. The main process polls the server for progress and a copy of
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Sequence
 from typing import Any
@@ -22,6 +23,7 @@ from pgzoo.a3c.local import private_copy
 from pgzoo.a3c.normalization import RolloutStats, normalizers, update_normalizers, vec_normalize_statistics
 from pgzoo.a3c.runner import Runner, state_tensors
 from pgzoo.common.errors import DivergenceError, WorkerError
+from pgzoo.common.ray_cluster import check_cpus, ray_session
 from pgzoo.common.utils import limit_torch_threads, remaining_progress
 
 ray: Any
@@ -177,14 +179,15 @@ class RayRunner(Runner):
     def __init__(self, policy: ActorCriticPolicy, config: LearnerConfig, address: str | None) -> None:
         if ray is None:
             raise ImportError("backend='ray' needs Ray: pip install 'pgzoo[ray]'")
-        if not ray.is_initialized():
-            ray.init(address=address, include_dashboard=False)
-        cpus = ray.cluster_resources().get("CPU", 0)
-        if config.n_workers > cpus:
-            raise ValueError(
-                f"n_workers={config.n_workers} but the Ray cluster has {cpus:g} CPUs: each worker needs one; "
-                "lower n_workers or add nodes."
-            )
+        # Closed by close(): a Ray that this runner started is shut down with it.
+        self._ray = contextlib.ExitStack()
+        self._ray.enter_context(ray_session(address))
+        try:
+            remedy = "each worker needs one; lower n_workers or add nodes"
+            check_cpus(config.n_workers, f"n_workers={config.n_workers}", remedy)
+        except BaseException:
+            self._ray.close()
+            raise
         self.policy = policy
         self.state_tensors = state_tensors(policy)
         self.config = config
@@ -246,5 +249,8 @@ class RayRunner(Runner):
             if self._runs:
                 ray.wait(self._runs, num_returns=len(self._runs), timeout=_STOP_GRACE)
         finally:
-            for actor in [*self.workers, self.server]:
-                ray.kill(actor)
+            try:
+                for actor in [*self.workers, self.server]:
+                    ray.kill(actor)
+            finally:
+                self._ray.close()

@@ -30,6 +30,16 @@ def check_positive(name: str, value: float | None, *, allow_none: bool = False) 
         raise ValueError(f"`{name}` must be a positive number, got {value!r}")
 
 
+def available_cores() -> int:
+    """
+    Number of CPU cores this process may run on: its CPU affinity where the system has one (a container or
+    ``taskset`` may allow fewer cores than the machine has), else the machine's count.
+    """
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def limit_torch_threads(n_threads: int = 1) -> None:
     """
     Make torch (and the BLAS libraries under it) use ``n_threads`` threads in this process.

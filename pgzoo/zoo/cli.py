@@ -17,6 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from pgzoo.zoo.algos import ALGOS, PGZOO_ALGOS
 from pgzoo.zoo.argtypes import non_negative_int, positive_int
+from pgzoo.zoo.benchmark.plan import (
+    DEFAULT_CURVE_EPISODES,
+    DEFAULT_CURVE_POINTS,
+    DEFAULT_EVAL_EPISODES,
+    DEFAULT_RESUME_FREQ,
+    DEFAULT_SEEDS,
+)
 from pgzoo.zoo.errors import UnknownEnvError, ZooError
 
 if TYPE_CHECKING:
@@ -108,6 +115,23 @@ examples:
   pgzoo publish --org my-org --dry-run hub/agents              # write the packages, upload nothing
 """
 
+_BENCHMARK_EXAMPLES = """\
+Each finished run is saved as <results-dir>/<algo>_<env>_n<steps>_seed<k>.json; runs whose file exists are
+skipped, so an interrupted benchmark resumes where it stopped. A run in progress keeps a checkpoint every
+--resume-freq steps and on Ctrl-C (in -f DIR/resume/): a long run continues from it in the next invocation.
+Models and evaluations.npz go to -f DIR.
+The report is regenerated from every saved run in --results-dir. It goes beside that folder unless --output says
+otherwise: <results-dir>/../benchmark.md and <results-dir>/../plots/<env>.png (by default benchmarks/benchmark.md
+and benchmarks/plots/, the published report: give a --results-dir of your own for trial runs).
+
+examples:
+  pgzoo benchmark                                     # pgzoo's required, then optional rows, 3 seeds, tuned budgets
+  pgzoo benchmark --algos reinforce a2c --envs CartPole-v1 --seeds 3 --jobs 2
+  pgzoo benchmark --algos a3c --envs Pendulum-v1 --ray-address auto
+  pgzoo benchmark --algos reinforce --envs CartPole-v1 -n 5000 --eval-episodes 5 --results-dir /tmp/b/results
+  pgzoo benchmark --report                            # only regenerate benchmark.md and the plots
+"""
+
 
 def _add_run_selection(parser: argparse.ArgumentParser, *, required_env: bool = True) -> None:
     parser.add_argument("--algo", required=True, help=_ALGO_HELP)
@@ -131,6 +155,65 @@ def _add_trust(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="allow unpickling files of a run pulled from the Hub (runs code from that file: only for trusted sources)",
     )
+
+
+def _add_benchmark_parser(commands: Any) -> None:
+    # The defaults are the benchmark's own (pgzoo.zoo.benchmark.plan), so the help can't drift from plan_runs().
+    parser = commands.add_parser(
+        "benchmark",
+        help="train (algo, env, seed) runs with tuned hyperparameters and write their report (benchmark.md)",
+        epilog=_BENCHMARK_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--algos", nargs="+", help="algorithms (default: reinforce dpg a3c)")
+    parser.add_argument("--envs", nargs="+", help="env ids (default: each algorithm's benchmark rows)")
+    parser.add_argument(
+        "--seeds",
+        type=positive_int,
+        default=DEFAULT_SEEDS,
+        help=f"number of seeds per row, from --first-seed (default {DEFAULT_SEEDS})",
+    )
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="start the seeds here: K..K+N-1 (split a row between machines)"
+    )
+    parser.add_argument("-n", "--n-timesteps", type=positive_int, help="budget override (default: the file's n_timesteps)")
+    parser.add_argument(
+        "--eval-episodes",
+        type=positive_int,
+        default=DEFAULT_EVAL_EPISODES,
+        help=f"deterministic episodes of the final evaluation (default {DEFAULT_EVAL_EPISODES})",
+    )
+    parser.add_argument(
+        "--eval-freq", type=positive_int, help=f"env steps between curve points (default: {DEFAULT_CURVE_POINTS} points)"
+    )
+    parser.add_argument(
+        "--curve-episodes",
+        type=positive_int,
+        default=DEFAULT_CURVE_EPISODES,
+        help=f"episodes per curve point (default {DEFAULT_CURVE_EPISODES})",
+    )
+    parser.add_argument("-f", "--folder", default="logs/benchmark", help="logs folder of the runs (default logs/benchmark)")
+    parser.add_argument("--results-dir", default="benchmarks/results", help="per-run JSON files (default benchmarks/results)")
+    parser.add_argument(
+        "--output", help="report file; its plots go to plots/ beside it (default: benchmark.md beside --results-dir)"
+    )
+    parser.add_argument("--readme", help="also replace the table between the benchmark markers of this README")
+    parser.add_argument("--jobs", type=positive_int, default=1, help="local processes (default 1: one run after another)")
+    parser.add_argument("--ray", action="store_true", help="run each run as a task of a local Ray instance")
+    parser.add_argument("--ray-address", help="run each run as a task of this Ray cluster (e.g. auto, ray://host:10001)")
+    parser.add_argument("--overwrite", action="store_true", help="run again even if the run's result file exists")
+    parser.add_argument("--report", action="store_true", help="only regenerate the report from the saved runs")
+    parser.add_argument("--no-report", action="store_true", help="do not regenerate the report after the runs")
+    parser.add_argument("--hyperparams", "-conf", dest="hyperparams_file", metavar="FILE", help="rl-zoo3 style YAML file")
+    parser.add_argument(
+        "--resume-freq",
+        type=int,
+        default=DEFAULT_RESUME_FREQ,
+        help=f"env steps between checkpoints a stopped run continues from (default {DEFAULT_RESUME_FREQ}; 0: only on Ctrl-C)",
+    )
+    parser.add_argument("--threads", type=positive_int, default=1, help="torch threads per run (default 1)")
+    parser.add_argument("--device", default="cpu", help="torch device (default cpu: small MLPs are fastest there)")
+    parser.add_argument("--verbose", type=int, default=1, help="0 quiet, 1 one line per run (default)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -241,9 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("--env", help="env id, when the repository name is not <algo>-<env>")
     pull.add_argument("--revision", help="branch, tag or commit")
     pull.add_argument("--filename", help="model zip to use when the repository has several")
-    from pgzoo.zoo import benchmark
-
-    benchmark.add_parser(commands)
+    _add_benchmark_parser(commands)
     _add_tune(commands)
     _add_publish(commands)
     return parser
@@ -465,7 +546,8 @@ def _cmd_pull(args: argparse.Namespace) -> int:
 
 
 def _cmd_benchmark(args: argparse.Namespace) -> int:
-    from pgzoo.zoo.benchmark import main as benchmark_main
+    # When run: the benchmark imports huggingface_hub (for an agent's results.json), which reads HF_ENDPOINT on import.
+    from pgzoo.zoo.benchmark.command import main as benchmark_main
 
     return benchmark_main(args)
 

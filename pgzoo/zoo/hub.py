@@ -45,6 +45,8 @@ from pgzoo.zoo.runs import (
     CONFIG_FILE,
     EVALUATIONS,
     HUB_MARKER,
+    MONITOR_GLOB,
+    RESULTS_FILE,
     RL_ZOO_VECNORMALIZE_PKL,
     VECNORMALIZE_JSON,
     VECNORMALIZE_PKL,
@@ -62,7 +64,7 @@ _PULLED_FILES = (
     VECNORMALIZE_JSON,
     RL_ZOO_VECNORMALIZE_PKL,
     VECNORMALIZE_PKL,
-    "results.json",
+    RESULTS_FILE,
     "README.md",
 )
 #: The replay: recorded anew by every packaging (video encoding is not byte-for-byte reproducible).
@@ -227,7 +229,7 @@ def _write_rl_zoo_files(run_folder: Path, algo: str, env_id: str, folder: Path) 
     # rl-zoo3's enjoy reads this key without a default.
     args.setdefault("env_kwargs", read_run_config(run_folder, env_id).get("env_kwargs"))
     atomic_write_text(folder / "args.yml", yaml.safe_dump(args, sort_keys=True))
-    members = {p.name: p for p in [run_folder / EVALUATIONS, *run_folder.glob("*.monitor.csv")] if p.is_file()}
+    members = {p.name: p for p in [run_folder / EVALUATIONS, *run_folder.glob(MONITOR_GLOB)] if p.is_file()}
     _deterministic_zip(folder / TRAIN_EVAL_METRICS, members)
 
 
@@ -412,7 +414,7 @@ def package(
         shutil.copyfile(stats, folder / VECNORMALIZE_JSON)
     elif config.get("normalize"):
         raise ZooError(f"{agent.run_folder} normalizes observations but has no {VECNORMALIZE_JSON} to publish")
-    atomic_write_text(folder / "results.json", json.dumps(results, indent=2))
+    atomic_write_text(folder / RESULTS_FILE, json.dumps(results, indent=2))
     _write_rl_zoo_files(agent.run_folder, algo, env_id, folder)
 
     has_video = False
@@ -822,7 +824,7 @@ def pull(
             if pickled in fetched:  # read by the restricted unpickler; SB3's only with trust_remote_code
                 fetched[pickled].replace(cfg_folder / VECNORMALIZE_PKL)
                 placed[f"{env_name}/{VECNORMALIZE_PKL}"] = pickled
-        for name in ("results.json", "README.md"):
+        for name in (RESULTS_FILE, "README.md"):
             if name in fetched:
                 fetched[name].replace(staged_run / name)
         marker = {"repo_id": repo_id, "revision": revision, "filename": filename, "endpoint": public_endpoint(),

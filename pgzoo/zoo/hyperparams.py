@@ -20,7 +20,7 @@ A file maps env ids to entries such as::
 The zoo keys (``n_envs``, ``n_timesteps``, ``policy``, ``normalize``, ``env_wrapper``, ``frame_stack``,
 ``noise_type``, ``noise_std``, ``callback``, ``env_kwargs``, ``tuning_seeds``) are consumed here; every other key goes
 to the algorithm's constructor. ``tuning_seeds`` lists the seeds that were looked at to choose the entry (by hand or by
-``pgzoo tune``): the benchmark reports other seeds (see :mod:`pgzoo.zoo.report`). Python-looking strings are
+``pgzoo tune``): the benchmark reports other seeds (see :mod:`pgzoo.zoo.benchmark.scoring`). Python-looking strings are
 parsed by :func:`pgzoo.zoo.safe_eval.safe_eval`, never ``eval``.
 """
 

@@ -116,7 +116,9 @@ def stored_results(agent: AgentRun) -> dict[str, Any] | None:
 
     :raises ZooError: When the file is there but is not a JSON object.
     """
-    path = agent.run_folder / "results.json"
+    from pgzoo.zoo.runs import RESULTS_FILE
+
+    path = agent.run_folder / RESULTS_FILE
     if not path.is_file():
         return None
     try:

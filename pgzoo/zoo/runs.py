@@ -44,6 +44,10 @@ BEST_MODEL = "best_model.zip"
 EVALUATIONS = "evaluations.npz"
 #: The traceback of an env that failed during training.
 ERROR_LOG = "error.log"
+#: The run's final evaluation as measured when it was trained (a kept benchmark agent's), and a Hub repository's.
+RESULTS_FILE = "results.json"
+#: The training monitor files of a run (see :func:`monitor_name`).
+MONITOR_GLOB = "*.monitor.csv"
 
 
 def final_model_name(env_id: str) -> str:
