@@ -38,8 +38,9 @@ from stable_baselines3.common.vec_env import (
 
 from pgzoo import A3C
 from pgzoo.a3c import MlpPolicy, SharedAdam, SharedRMSprop, WorkerError
-from pgzoo.a3c.learner import ActorLearner, evaluate_actions, sample_action
+from pgzoo.a3c.learner import ActorLearner
 from pgzoo.a3c.normalization import Moments, NormalizedFlattenExtractor, ReturnNormalizer, RolloutStats
+from pgzoo.a3c.shortcuts import evaluate_actions, sample_action, skip_distribution_checks
 from pgzoo.common.benchmark import StopAtRewardThreshold
 from pgzoo.zoo.hyperparams import get_env_hyperparams, preprocess_hyperparams
 
@@ -1126,6 +1127,18 @@ def test_rollout_sampling_and_loss_terms_match_the_policy(action_space: spaces.S
         evaluate_actions(policy, batch, loss_actions), policy.evaluate_actions(batch, loss_actions), strict=True
     ):
         th.testing.assert_close(ours, sb3)
+
+
+def test_skipping_distribution_checks_changes_no_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without torch's argument validation, a Gaussian's log-probabilities and entropies are the same numbers."""
+    monkeypatch.setattr(th.distributions.Distribution, "_validate_args", True)  # restored after the test
+    policy = ActorCriticPolicy(spaces.Box(-1.0, 1.0, (3,)), spaces.Box(-1.0, 1.0, (2,)), lambda _: 1e-3)
+    batch, actions = th.rand(16, 3), th.rand(16, 2)
+    checked = evaluate_actions(policy, batch, actions)
+    skip_distribution_checks()
+    assert th.distributions.Distribution._validate_args is False
+    for unchecked, reference in zip(evaluate_actions(policy, batch, actions), checked, strict=True):
+        assert reference is not None and th.equal(unchecked, reference)
 
 
 def test_the_zoos_env_wrappers_are_rebuilt_in_the_workers(in_process_learner: None) -> None:

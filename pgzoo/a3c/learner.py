@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import torch as th
 from gymnasium import spaces
-from stable_baselines3.common.distributions import CategoricalDistribution, DiagGaussianDistribution
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.utils import explained_variance, obs_as_tensor, set_random_seed
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize, unwrap_vec_wrapper
@@ -29,6 +28,7 @@ from pgzoo.a3c.normalization import (
     return_normalizer,
     vec_normalize_statistics,
 )
+from pgzoo.a3c.shortcuts import evaluate_actions, sample_action, skip_distribution_checks
 from pgzoo.common.errors import check_finite_loss
 from pgzoo.common.utils import MAX_SEED, limit_torch_threads, remaining_progress
 
@@ -159,9 +159,7 @@ class ActorLearner:
         #: What the last rollout adds to the shared normalizers (with ``normalize_obs`` or ``normalize_reward``, or a
         #: ``VecNormalize`` env whose ``training`` flag is set), or None.
         self.rollout_stats: RolloutStats | None = None
-        # Argument validation of torch distributions costs more than the small networks' forward pass. The
-        # setting is global, but this process only runs this worker.
-        th.distributions.Distribution.set_default_validate_args(False)
+        skip_distribution_checks()
 
     def close(self) -> None:
         """Close the worker's environments."""
@@ -308,63 +306,6 @@ class ActorLearner:
         with th.no_grad():
             terminal_values = self.policy.predict_values(terminal_obs).flatten().cpu().numpy()
         reward[truncated] += self.config.gamma * terminal_values
-
-
-def _latents(policy: ActorCriticPolicy, obs: th.Tensor | dict[str, th.Tensor]) -> tuple[th.Tensor, th.Tensor]:
-    """The actor's and the critic's latent features of ``obs`` (the first half of ``policy.forward``)."""
-    features = policy.extract_features(obs)
-    if policy.share_features_extractor:
-        return policy.mlp_extractor(features)
-    pi_features, vf_features = features
-    return policy.mlp_extractor.forward_actor(pi_features), policy.mlp_extractor.forward_critic(vf_features)
-
-
-def sample_action(policy: ActorCriticPolicy, obs: th.Tensor | dict[str, th.Tensor]) -> tuple[th.Tensor, th.Tensor]:
-    """
-    Sample actions and compute values, as ``policy(obs)`` does, without the action's log-probability.
-
-    A rollout needs neither the log-probability nor a distribution object, and with small networks building
-    them costs about as much as the forward pass: categorical and diagonal Gaussian actions are sampled straight
-    from the logits and means. Other distributions take SB3's path.
-
-    :param policy: The policy.
-    :param obs: A batch of observations.
-    :return: Actions (shaped like the action space, batched) and values.
-    """
-    latent_pi, latent_vf = _latents(policy, obs)
-    values = policy.value_net(latent_vf)
-    if isinstance(policy.action_dist, CategoricalDistribution):
-        probabilities = th.softmax(policy.action_net(latent_pi), dim=-1)
-        actions = th.multinomial(probabilities, 1).flatten()
-    elif isinstance(policy.action_dist, DiagGaussianDistribution):
-        means = policy.action_net(latent_pi)
-        actions = means + th.randn_like(means) * policy.log_std.exp()
-    else:
-        actions = policy._get_action_dist_from_latent(latent_pi).get_actions()
-    return actions.reshape((-1, *policy.action_space.shape)), values  # type: ignore[misc]
-
-
-def evaluate_actions(
-    policy: ActorCriticPolicy, obs: th.Tensor | dict[str, th.Tensor], actions: th.Tensor
-) -> tuple[th.Tensor, th.Tensor, th.Tensor | None]:
-    """
-    Values, log-probabilities of ``actions`` and entropies, as ``policy.evaluate_actions`` computes them; for
-    categorical actions straight from the log-softmax of the logits (SB3's distribution objects cost more than
-    the small networks' forward pass), for other distributions through SB3's.
-
-    :param policy: The policy.
-    :param obs: A batch of observations.
-    :param actions: The actions taken (for Discrete spaces, their indices as a 1-D tensor).
-    :return: Values, log-probabilities, entropies (None where the distribution has no closed form).
-    """
-    latent_pi, latent_vf = _latents(policy, obs)
-    values = policy.value_net(latent_vf)
-    if isinstance(policy.action_dist, CategoricalDistribution):
-        log_probs = th.log_softmax(policy.action_net(latent_pi), dim=-1)
-        log_prob = log_probs.gather(1, actions.long().view(-1, 1)).flatten()
-        return values, log_prob, -(log_probs.exp() * log_probs).sum(dim=-1)
-    distribution = policy._get_action_dist_from_latent(latent_pi)
-    return values, distribution.log_prob(actions), distribution.entropy()
 
 
 def _raw_moments(raw_observations: list[Any], keys: list[str]) -> dict[str, Moments]:
