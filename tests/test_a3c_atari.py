@@ -140,3 +140,25 @@ def test_a3c_trains_on_pong_from_the_packaged_entry(tmp_path: Path) -> None:
         assert len(played.actions) == 20 and all(0 <= a < 6 for a in played.actions)
     finally:
         agent.env.close()
+
+
+def test_the_benchmark_report_says_which_rows_sampled_their_actions() -> None:
+    from pgzoo.zoo.benchmark.record import RunRecord
+    from pgzoo.zoo.benchmark.report import render_report
+    from pgzoo.zoo.benchmark.scoring import group_rows
+
+    def record(env_id: str, seed: int, deterministic: bool) -> RunRecord:
+        return RunRecord.from_json({"algo": "a3c", "env": env_id, "seed": seed, "n_timesteps": 1000,
+                                    "final_mean_reward": 1.0, "final_std_reward": 0.0, "eval_episodes": 20,
+                                    "deterministic_eval": deterministic, "curve": [[1000, 1.0, 0.0]],
+                                    "machine": {"cpu_count": 2}, "versions": {"pgzoo": "0"}})  # fmt: skip
+
+    cartpole = [record("CartPole-v1", seed, True) for seed in (10, 11, 12)]
+    unchanged = render_report(group_rows(cartpole), {})
+    assert "evaluated deterministically on a separate evaluation env." in unchanged
+    assert "20 deterministic episodes per seed" in unchanged and "sampled" not in unchanged
+    pong = [record("PongNoFrameskip-v4", seed, False) for seed in (10, 11, 12)]
+    report = render_report(group_rows(cartpole + pong), {})
+    (note,) = [line for line in report.splitlines() if line.startswith("- Evaluated with sampled actions")]
+    assert note.endswith(": a3c PongNoFrameskip-v4. Every other row takes the most likely actions.")
+    assert "20 episodes per seed" in report
