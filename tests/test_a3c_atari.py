@@ -162,3 +162,21 @@ def test_the_benchmark_report_says_which_rows_sampled_their_actions() -> None:
     (note,) = [line for line in report.splitlines() if line.startswith("- Evaluated with sampled actions")]
     assert note.endswith(": a3c PongNoFrameskip-v4. Every other row takes the most likely actions.")
     assert "20 episodes per seed" in report
+
+
+def test_cli_trains_an_alev5_id_with_the_atari_entry(tmp_path: Path) -> None:
+    """`pgzoo train --env ALE/Pong-v5` takes the `atari` entry; enjoy replays whole games without a second frame skip."""
+    from pgzoo.zoo.cli import main
+
+    logs = str(tmp_path)
+    train_args = ["train", "--algo", "a3c", "--env", "ALE/Pong-v5", "-f", logs, "-n", "80", "--n-workers", "1",
+                  "--seed", "0", "--eval-freq", "0", "--final-eval-episodes", "0", "-params", "n_envs:2"]  # fmt: skip
+    assert main(train_args) == 0
+    agent = load_agent("a3c", "ALE/Pong-v5", tmp_path)
+    try:
+        assert agent.run_folder.name == "ALE-Pong-v5_1"
+        assert _recorded_atari_kwargs(agent.env) == {"frame_skip": 1, "terminal_on_life_loss": False}
+        assert agent.model.n_steps == 5 and agent.model.ent_coef == 0.01  # the `atari` entry's values
+    finally:
+        agent.env.close()
+    assert main(["enjoy", "--algo", "a3c", "--env", "ALE/Pong-v5", "-f", logs, "--no-render", "-n", "10"]) == 0
