@@ -181,7 +181,7 @@ def _add_benchmark_parser(commands: Any) -> None:
         "--eval-episodes",
         type=positive_int,
         default=DEFAULT_EVAL_EPISODES,
-        help=f"deterministic episodes of the final evaluation (default {DEFAULT_EVAL_EPISODES})",
+        help=f"episodes of the final evaluation (deterministic; Atari: sampled; default {DEFAULT_EVAL_EPISODES})",
     )
     parser.add_argument(
         "--eval-freq", type=positive_int, help=f"env steps between curve points (default: {DEFAULT_CURVE_POINTS} points)"
