@@ -181,7 +181,7 @@ def _add_benchmark_parser(commands: Any) -> None:
         "--eval-episodes",
         type=positive_int,
         default=DEFAULT_EVAL_EPISODES,
-        help=f"deterministic episodes of the final evaluation (default {DEFAULT_EVAL_EPISODES})",
+        help=f"episodes of the final evaluation (deterministic; Atari: sampled; default {DEFAULT_EVAL_EPISODES})",
     )
     parser.add_argument(
         "--eval-freq", type=positive_int, help=f"env steps between curve points (default: {DEFAULT_CURVE_POINTS} points)"
@@ -269,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="progress bar (default: on when the terminal is interactive)",
     )
-    train.add_argument("--stochastic-eval", action="store_true", help="evaluate with stochastic actions")
+    train.add_argument("--stochastic-eval", action="store_true", help="evaluate with stochastic actions (default for Atari)")
     _add_common(train)
 
     enjoy = commands.add_parser("enjoy", help="run a trained agent", epilog=_ENJOY_EXAMPLES, formatter_class=formatter)
@@ -420,7 +420,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
             eval_freq=args.eval_freq,
             eval_episodes=args.eval_episodes,
             final_eval_episodes=args.final_eval_episodes,
-            deterministic_eval=not args.stochastic_eval,
+            # Unless told, the env's protocol: Atari agents sample their actions, others take the most likely.
+            deterministic_eval=False if args.stochastic_eval else None,
             save_freq=args.save_freq,
             n_workers=args.n_workers,
             device=args.device,
@@ -461,7 +462,7 @@ def _load_selected_agent(args: argparse.Namespace, render_mode: str | None) -> A
 
 def _cmd_enjoy(args: argparse.Namespace) -> int:
     from pgzoo.zoo.enjoy import run_agent
-    from pgzoo.zoo.hyperparams import is_atari
+    from pgzoo.zoo.envs import deterministic_eval_default
 
     render = not args.no_render
     if render and not _render_available():
@@ -470,7 +471,7 @@ def _cmd_enjoy(args: argparse.Namespace) -> int:
     agent = _load_selected_agent(args, render_mode="human" if render else None)
     print(f"Loaded {agent.model_path}")
     # As the RL Zoo plays and benchmarks them: Atari agents sample their actions unless told otherwise.
-    stochastic = args.stochastic or (is_atari(agent.env_id) and not args.deterministic)
+    stochastic = args.stochastic or (not deterministic_eval_default(agent.env_id) and not args.deterministic)
     run_agent(agent, n_timesteps=args.n_timesteps, deterministic=not stochastic, render=render)
     agent.env.close()
     return 0

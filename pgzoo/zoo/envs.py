@@ -21,7 +21,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecFrameStack,
 from pgzoo.a3c.envs import needs_transpose
 from pgzoo.zoo.errors import EnvFailedError, HyperparamsError, UnknownEnvError, ZooError, one_line
 from pgzoo.zoo.fileio import atomic_write_text
-from pgzoo.zoo.hyperparams import ZooConfig
+from pgzoo.zoo.hyperparams import ZooConfig, is_atari
 
 
 def import_gym_packages(packages: list[str] | None) -> None:
@@ -203,6 +203,60 @@ class _ApplyWrappers:
         return ReportEnvFailures(env, self.env_id)
 
 
+def deterministic_eval_default(env_id: str) -> bool:
+    """
+    Whether the zoo evaluates and plays ``env_id``'s agents with their most likely actions unless told otherwise.
+
+    One half of the zoo's evaluation protocol (the other, full Atari games, is in :func:`make_zoo_env`): as the RL
+    Zoo does, Atari agents sample their actions (a deterministic Atari policy can repeat itself forever), every other
+    env takes the most likely action. ``pgzoo train``'s evaluations, ``pgzoo benchmark`` and ``pgzoo enjoy`` use it.
+
+    :param env_id: A registered env id.
+    """
+    register_atari_envs(env_id)
+    return not is_atari(env_id)
+
+
+def _frame_skip_of(env_id: str, env_kwargs: dict[str, Any]) -> Any:
+    """The ``frameskip`` the env applies itself (ALE v5 ids: 4; ``NoFrameskip-v4``: 1), or ``None`` if it has none."""
+    try:
+        registered = gym.spec(env_id).kwargs.get("frameskip")
+    except gym.error.Error:
+        registered = None
+    return env_kwargs.get("frameskip", registered)
+
+
+def _adapted_wrappers(
+    env_id: str, wrappers: list[tuple[type, dict[str, Any]]], env_kwargs: dict[str, Any], training: bool
+) -> list[tuple[type, dict[str, Any]]]:
+    """
+    The config's wrappers, with SB3's ``AtariWrapper`` told what the env and the use need.
+
+    - An env that skips frames itself (ALE v5 ids skip 4, ``Pong-v4`` 2 to 4): ``frame_skip=1``, so that frames are
+      not skipped twice (AtariWrapper's default of 4 is meant for ``NoFrameskip-v4`` ids). An entry that sets
+      ``frame_skip`` itself keeps it.
+    - Evaluation and replay (``training=False``): ``terminal_on_life_loss=False``, an episode is a whole game (the
+      RL Zoo's Atari protocol), whatever training used.
+
+    :param env_id: The env id.
+    :param wrappers: ``ZooConfig.wrappers``.
+    :param env_kwargs: Arguments of ``gym.make`` (an explicit ``frameskip`` there counts).
+    :param training: Whether the env is for training.
+    """
+    from stable_baselines3.common.atari_wrappers import AtariWrapper
+
+    adapted = []
+    for wrapper_class, kwargs in wrappers:
+        if isinstance(wrapper_class, type) and issubclass(wrapper_class, AtariWrapper):
+            kwargs = dict(kwargs)
+            if "frame_skip" not in kwargs and _frame_skip_of(env_id, env_kwargs) not in (None, 1):
+                kwargs["frame_skip"] = 1
+            if not training:
+                kwargs["terminal_on_life_loss"] = False
+        adapted.append((wrapper_class, kwargs))
+    return adapted
+
+
 def make_zoo_env(
     env_id: str,
     config: ZooConfig,
@@ -222,7 +276,8 @@ def make_zoo_env(
     :param n_envs: Number of envs (``DummyVecEnv``: the machines this runs on have few cores).
     :param seed: Seed of the first env.
     :param monitor_dir: Where to write ``<rank>.monitor.csv`` files, or ``None``.
-    :param training: ``False`` freezes VecNormalize statistics and reports raw rewards (evaluation / replay).
+    :param training: ``False`` (evaluation / replay) freezes VecNormalize statistics, reports raw rewards and plays
+        Atari games whole (no terminal on life loss).
     :param render_mode: Passed to ``gym.make`` (``"human"``, ``"rgb_array"``).
     :param vecnormalize_path: Statistics to load (``vecnormalize.json``) when the config normalizes.
     :raises EnvFailedError: When the env or a wrapper cannot be created with these arguments; the envs made then
@@ -238,22 +293,23 @@ def make_zoo_env(
             # Drawing off screen needs no display, but SDL still tries one and prints "error: XDG_RUNTIME_DIR is
             # invalid or not set" on a headless machine.
             os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    wrappers = _adapted_wrappers(env_id, config.wrappers, env_kwargs, training)
     try:
         env = make_vec_env(
             env_id,
             n_envs=n_envs,
             seed=seed,
             monitor_dir=str(monitor_dir) if monitor_dir is not None else None,
-            wrapper_class=_ApplyWrappers(config.wrappers, env_id),
+            wrapper_class=_ApplyWrappers(wrappers, env_id),
             env_kwargs=env_kwargs,
             vec_env_cls=DummyVecEnv,
         )
     except ZooError:
         raise
     except Exception as error:  # the env or a wrapper refused its arguments, or its constructor failed
-        wrappers = f" and wrappers {[cls.__name__ for cls, _ in config.wrappers]}" if config.wrappers else ""
+        names = f" and wrappers {[cls.__name__ for cls, _ in wrappers]}" if wrappers else ""
         raise EnvFailedError(
-            f"cannot create {env_id} with env_kwargs {env_kwargs}{wrappers}: {type(error).__name__}: {one_line(error)}"
+            f"cannot create {env_id} with env_kwargs {env_kwargs}{names}: {type(error).__name__}: {one_line(error)}"
         ) from error
     if config.frame_stack:
         env = VecFrameStack(env, n_stack=config.frame_stack)

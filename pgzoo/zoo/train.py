@@ -28,7 +28,7 @@ from pgzoo.common.noise import make_action_noise
 from pgzoo.common.utils import MAX_SEED
 from pgzoo.zoo.algos import accepts_parameter, check_device, get_algo_class, is_off_policy, normalize_algo_name
 from pgzoo.zoo.callbacks import AtomicCheckpoint, AtomicEvalCallback, SaveOnNewBest
-from pgzoo.zoo.envs import check_env_id, env_folder_name, make_zoo_env
+from pgzoo.zoo.envs import check_env_id, deterministic_eval_default, env_folder_name, make_zoo_env
 from pgzoo.zoo.errors import DivergedError, EnvFailedError, HyperparamsError, ZooError, check_seed_range, one_line
 from pgzoo.zoo.fileio import atomic_save_model, check_writable_folder, non_finite_tensor
 from pgzoo.zoo.hyperparams import Entry, load_entry
@@ -522,7 +522,7 @@ def train(
     eval_freq: int = 10_000,
     eval_episodes: int = 5,
     final_eval_episodes: int = 10,
-    deterministic_eval: bool = True,
+    deterministic_eval: bool | None = None,
     save_freq: int = -1,
     n_workers: int | None = None,
     device: str = "auto",
@@ -546,7 +546,8 @@ def train(
     :param eval_freq: Evaluate every ``eval_freq`` steps (all envs together); ``<= 0`` disables it.
     :param eval_episodes: Episodes per evaluation during training.
     :param final_eval_episodes: Episodes of the evaluation after training (reported in the result); 0 skips it.
-    :param deterministic_eval: Whether evaluations use deterministic actions.
+    :param deterministic_eval: Whether evaluations use deterministic actions; ``None``: the env's protocol
+        (:func:`~pgzoo.zoo.envs.deterministic_eval_default`: sampled actions for Atari, the most likely elsewhere).
     :param save_freq: Save a checkpoint every ``save_freq`` steps (all envs together); ``<= 0`` disables it.
     :param n_workers: Worker processes, for algorithms that have them (A3C).
     :param device: Torch device (``"auto"``, ``"cpu"``, ``"cuda"``).
@@ -577,6 +578,8 @@ def train(
         tensorboard_log=tensorboard_log,
         resume=resume,
     )
+    if deterministic_eval is None:
+        deterministic_eval = deterministic_eval_default(env_id)
     try:
         run_folder = new_run_folder(log_folder, experiment.algo, env_id)
     except OSError as error:

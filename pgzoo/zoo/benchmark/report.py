@@ -35,6 +35,8 @@ def render_report(rows: list[Row], plots: dict[str, str], stale: list[RunRecord]
     :param stale: Runs left out of the table because their hyperparameters have changed since.
     """
     records = [r for row in rows for r in row.records]
+    # The Atari rows follow the RL Zoo's protocol (pgzoo.zoo.envs.deterministic_eval_default); each record says which.
+    sampled = sorted({f"{r.algo} {r.env}" for r in records if not r.deterministic_eval})
     parts = [
         "# pgzoo benchmark",
         "",
@@ -43,7 +45,8 @@ def render_report(rows: list[Row], plots: dict[str, str], stale: list[RunRecord]
         "Every number below was measured by `pgzoo benchmark` (reproduce with `scripts/run_benchmarks.sh`) and is read "
         "from the per-run files in `benchmarks/results/`. Each run trains with the tuned hyperparameters of "
         "`hyperparams/<algo>.yml` for the budget in the *Timesteps* column, then its final model is evaluated "
-        "deterministically on a separate evaluation env.",
+        f"{'deterministically' if not sampled else 'deterministically (rows noted below: with sampled actions)'} on a "
+        "separate evaluation env.",
         "",
         markdown_table(rows) if rows else "_No run has been measured yet._",
         "",
@@ -76,7 +79,13 @@ def render_report(rows: list[Row], plots: dict[str, str], stale: list[RunRecord]
         )
     if records:
         episodes = sorted({r.eval_episodes for r in records})
-        parts.append(f"- Final evaluation: {', '.join(map(str, episodes))} deterministic episodes per seed.")
+        kind = "" if sampled else "deterministic "
+        parts.append(f"- Final evaluation: {', '.join(map(str, episodes))} {kind}episodes per seed.")
+        if sampled:
+            parts.append(
+                "- Evaluated with sampled actions and whole games (the RL Zoo's Atari protocol: no terminal on life "
+                f"loss, the curve's points too): {', '.join(sampled)}. Every other row takes the most likely actions."
+            )
         parts += ["", "Measured on:", ""]
         parts += [f"- {m}" for m in _distinct(records, "machine")]
         parts += [f"- {v}" for v in _distinct(records, "versions")]

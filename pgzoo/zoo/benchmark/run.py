@@ -28,7 +28,7 @@ from pgzoo.version import __version__
 from pgzoo.zoo.benchmark.agents import agent_folder, kept_files
 from pgzoo.zoo.benchmark.plan import RunSpec
 from pgzoo.zoo.benchmark.record import RunRecord, is_finished, read_record
-from pgzoo.zoo.envs import make_zoo_env
+from pgzoo.zoo.envs import deterministic_eval_default, make_zoo_env
 from pgzoo.zoo.fileio import atomic_write
 from pgzoo.zoo.hyperparams import load_entry, preprocess_hyperparams
 from pgzoo.zoo.resume import Resume
@@ -74,7 +74,7 @@ def _versions() -> dict[str, str]:
 
 class CurveCallback(TimedEvaluationCallback):
     """
-    Record the learning curve: every ``eval_freq`` env steps, deterministic episodes on a separate evaluation env.
+    Record the learning curve: every ``eval_freq`` env steps, episodes on a separate evaluation env.
 
     Unlike the zoo's ``EvalCallback`` it times its evaluations, so that steps per second can be reported for
     training alone, and it triggers on env steps rather than callback calls (A3C calls back once per worker report).
@@ -83,10 +83,12 @@ class CurveCallback(TimedEvaluationCallback):
     :param hyperparams: The run's hyperparameter entry (the evaluation env gets its wrappers and normalization).
     :param seed: Seed of the run (the evaluation env's seeds are derived from it).
     :param eval_freq: Env steps between two points of the curve.
-    :param n_eval_episodes: Deterministic episodes per point.
+    :param n_eval_episodes: Episodes per point.
     :param curve: Points ``[steps, mean, std]`` recorded by earlier sittings of a resumed run; new points follow them.
     :param eval_time_offset: Seconds those sittings spent evaluating.
     :param episodes: ``[steps, episode rewards, episode lengths]`` of each point of those sittings.
+    :param deterministic: Whether the episodes take the most likely actions; ``None``: the env's protocol
+        (:func:`~pgzoo.zoo.envs.deterministic_eval_default`).
     """
 
     def __init__(
@@ -99,8 +101,12 @@ class CurveCallback(TimedEvaluationCallback):
         curve: list[list[float]] | None = None,
         eval_time_offset: float = 0.0,
         episodes: list[list[Any]] | None = None,
+        *,
+        deterministic: bool | None = None,
     ) -> None:
-        super().__init__(None, eval_freq, n_eval_episodes=n_eval_episodes, deterministic=True)
+        if deterministic is None:
+            deterministic = deterministic_eval_default(env_id)
+        super().__init__(None, eval_freq, n_eval_episodes=n_eval_episodes, deterministic=deterministic)
         self.env_id, self.hyperparams, self.seed = env_id, hyperparams, seed
         self.curve: list[list[float]] = list(curve or [])
         self.episodes: list[list[Any]] = list(episodes or [])
@@ -176,8 +182,11 @@ def run_one(spec: RunSpec) -> FinishedRun:
         earlier = checkpoint.extra if checkpoint is not None else {}
         resumed_at = [*earlier.get("resumed_at", []), checkpoint.num_timesteps] if checkpoint is not None else []
         wall_clock_before = float(earlier.get("wall_clock_s", 0.0))
+        # The curve and the final evaluation follow the env's protocol (Atari: sampled actions, whole games).
+        deterministic = deterministic_eval_default(spec.env_id)
         curve = CurveCallback(spec.env_id, raw, spec.seed, spec.eval_freq, spec.curve_episodes, earlier.get("curve"),
-                              float(earlier.get("eval_time_s", 0.0)), earlier.get("episodes"))  # fmt: skip
+                              float(earlier.get("eval_time_s", 0.0)), earlier.get("episodes"),
+                              deterministic=deterministic)  # fmt: skip
         previous_threads = th.get_num_threads()
         th.set_num_threads(spec.threads)
         try:
@@ -190,7 +199,7 @@ def run_one(spec: RunSpec) -> FinishedRun:
                 n_timesteps=spec.n_timesteps,
                 eval_freq=0,  # the curve is recorded (and timed) by CurveCallback
                 final_eval_episodes=spec.eval_episodes,
-                deterministic_eval=True,
+                deterministic_eval=deterministic,
                 device=spec.device,
                 verbose=0,
                 resume=resume,
@@ -219,7 +228,7 @@ def run_one(spec: RunSpec) -> FinishedRun:
             final_mean_reward=result.mean_reward,
             final_std_reward=result.std_reward,
             eval_episodes=result.n_eval_episodes,
-            deterministic_eval=True,
+            deterministic_eval=deterministic,
             curve=curve.curve,
             curve_episodes=spec.curve_episodes,
             eval_freq=spec.eval_freq,

@@ -1,0 +1,182 @@
+"""
+Issue #25, A3C on Atari: the packaged ``atari`` / ``PongNoFrameskip-v4`` entries, the ALE v5 ids, and the zoo's
+evaluation protocol for Atari (sampled actions, whole games) against every other env's (unchanged).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from stable_baselines3.common.atari_wrappers import AtariWrapper, EpisodicLifeEnv, MaxAndSkipEnv
+from stable_baselines3.common.vec_env import VecEnv
+
+from pgzoo.zoo.enjoy import load_agent, run_agent
+from pgzoo.zoo.envs import check_env_id, deterministic_eval_default, make_zoo_env
+from pgzoo.zoo.hyperparams import get_env_hyperparams, preprocess_hyperparams
+from pgzoo.zoo.train import train
+
+ale_py = pytest.importorskip("ale_py", reason="needs the atari extra")
+gym.register_envs(ale_py)
+
+
+def _inner_wrappers(env: VecEnv) -> list[gym.Env]:
+    """The first env's wrappers and the env itself, outermost first."""
+    current: Any = env.unwrapped.envs[0]  # type: ignore[attr-defined]
+    chain = [current]
+    while isinstance(current, gym.Wrapper):
+        current = current.env
+        chain.append(current)
+    return chain
+
+
+def _atari_env(env_id: str, *, training: bool, entry: dict[str, Any] | None = None) -> tuple[VecEnv, list[gym.Env]]:
+    if entry is None:
+        entry, _ = get_env_hyperparams("a3c", env_id)
+    env = make_zoo_env(env_id, preprocess_hyperparams(dict(entry)), n_envs=1, seed=0, training=training)
+    return env, _inner_wrappers(env)
+
+
+def _recorded_atari_kwargs(env: VecEnv) -> dict[str, Any]:
+    """AtariWrapper's arguments as the env's spec records them: what A3C's workers rebuild their envs with."""
+    spec = env.unwrapped.envs[0].spec  # type: ignore[attr-defined]
+    return next(dict(w.kwargs) for w in spec.additional_wrappers if w.name == "AtariWrapper")
+
+
+def test_packaged_entries_follow_rl_zoo_conventions() -> None:
+    check_env_id("ALE/Pong-v5")
+    pong, path = get_env_hyperparams("a3c", "PongNoFrameskip-v4")
+    assert path.name == "a3c.yml"
+    # Any Atari id without an entry of its own gets the `atari` entry: the v4 ids and ALE's v5 ids alike.
+    default, _ = get_env_hyperparams("a3c", "BreakoutNoFrameskip-v4")
+    assert get_env_hyperparams("a3c", "ALE/Pong-v5")[0] == default
+    for entry in (pong, default):
+        config = preprocess_hyperparams(dict(entry))
+        assert config.policy == "CnnPolicy" and config.frame_stack == 4
+        assert config.wrappers == [(AtariWrapper, {})] and config.tuning_seeds == ()
+        # 2 workers x 8 envs: the RL Zoo A2C entry's 16 envs; the paper's t_max, entropy bonus, discount and RMSProp.
+        assert config.model_kwargs["n_workers"] * config.n_envs == 16
+        kwargs = config.model_kwargs
+        assert (kwargs["n_steps"], kwargs["ent_coef"], kwargs["gamma"], kwargs["use_rms_prop"]) == (5, 0.01, 0.99, True)
+    assert pong["n_timesteps"] == 5e6 and default["n_timesteps"] == 1e7
+
+
+@pytest.mark.parametrize("env_id", ["PongNoFrameskip-v4", "ALE/Pong-v5"])
+def test_frames_are_skipped_once(env_id: str) -> None:
+    """v5 ids skip 4 frames in the emulator: AtariWrapper must not skip again (4 x 4 = 16 frames an action)."""
+    env, chain = _atari_env(env_id, training=True)
+    try:
+        emulator_skip = env.unwrapped.envs[0].unwrapped._frameskip  # type: ignore[attr-defined]
+        skips = [w._skip for w in chain if isinstance(w, MaxAndSkipEnv)]
+        assert emulator_skip * int(np.prod(skips)) == 4
+        assert skips == ([4] if env_id.endswith("NoFrameskip-v4") else [])
+        # Workers rebuild from the spec: it records the frame_skip actually used.
+        assert _recorded_atari_kwargs(env).get("frame_skip", 4) == (4 if emulator_skip == 1 else 1)
+        assert env.observation_space.shape == (4, 84, 84) and env.observation_space.dtype == np.uint8
+    finally:
+        env.close()
+
+
+def test_an_explicit_frame_skip_is_kept() -> None:
+    wrapper = [{"stable_baselines3.common.atari_wrappers.AtariWrapper": {"frame_skip": 2}}]
+    entry = {**get_env_hyperparams("a3c", "ALE/Pong-v5")[0], "env_wrapper": wrapper}
+    env, chain = _atari_env("ALE/Pong-v5", training=True, entry=entry)
+    try:
+        assert [w._skip for w in chain if isinstance(w, MaxAndSkipEnv)] == [2]
+    finally:
+        env.close()
+
+
+def test_atari_evaluation_protocol() -> None:
+    """Evaluation and replay: whole games (no terminal on life loss) and sampled actions; training keeps life loss."""
+    check_env_id("ALE/Pong-v5")
+    for env_id in ("PongNoFrameskip-v4", "ALE/Pong-v5"):
+        assert deterministic_eval_default(env_id) is False
+        training, training_chain = _atari_env(env_id, training=True)
+        evaluation, evaluation_chain = _atari_env(env_id, training=False)
+        try:
+            assert any(isinstance(w, EpisodicLifeEnv) for w in training_chain)
+            assert not any(isinstance(w, EpisodicLifeEnv) for w in evaluation_chain)
+            assert _recorded_atari_kwargs(evaluation)["terminal_on_life_loss"] is False
+        finally:
+            training.close()
+            evaluation.close()
+
+
+def test_other_envs_keep_their_evaluation_protocol() -> None:
+    assert deterministic_eval_default("CartPole-v1") is True
+    assert deterministic_eval_default("Pendulum-v1") is True
+    # A non-Atari wrapper gets the same arguments for training and evaluation.
+    config = preprocess_hyperparams({"env_wrapper": [{"gymnasium.wrappers.TimeAwareObservation": {"flatten": True}}]})
+    for training in (True, False):
+        env = make_zoo_env("CartPole-v1", config, n_envs=1, training=training)
+        try:
+            spec = env.unwrapped.envs[0].spec  # type: ignore[attr-defined]
+            assert (spec.additional_wrappers[-1].name, spec.additional_wrappers[-1].kwargs) == (
+                "TimeAwareObservation",
+                {"flatten": True},
+            )
+        finally:
+            env.close()
+
+
+def test_a3c_trains_on_pong_from_the_packaged_entry(tmp_path: Path) -> None:
+    """2 workers x 8 envs, AtariWrapper and 4 stacked frames from hyperparams/a3c.yml; saved, loaded and played."""
+    result = train("a3c", "PongNoFrameskip-v4", seed=0, log_folder=tmp_path, n_timesteps=1600, eval_freq=0,
+                   final_eval_episodes=0, verbose=0)  # fmt: skip
+    assert result.n_timesteps >= 1600 and result.model_path.is_file()
+    assert result.hyperparams_file.name == "a3c.yml"
+    assert result.deterministic is False  # the Atari protocol, without being asked
+    model = result.model_path
+    agent = load_agent("a3c", "PongNoFrameskip-v4", tmp_path)
+    try:
+        assert agent.model_path == model
+        assert agent.model.n_workers == 2 and agent.model.observation_space.shape == (4, 84, 84)
+        assert not any(isinstance(w, EpisodicLifeEnv) for w in _inner_wrappers(agent.env))
+        played = run_agent(agent, n_timesteps=20, deterministic=False, verbose=False)
+        assert len(played.actions) == 20 and all(0 <= a < 6 for a in played.actions)
+    finally:
+        agent.env.close()
+
+
+def test_the_benchmark_report_says_which_rows_sampled_their_actions() -> None:
+    from pgzoo.zoo.benchmark.record import RunRecord
+    from pgzoo.zoo.benchmark.report import render_report
+    from pgzoo.zoo.benchmark.scoring import group_rows
+
+    def record(env_id: str, seed: int, deterministic: bool) -> RunRecord:
+        return RunRecord.from_json({"algo": "a3c", "env": env_id, "seed": seed, "n_timesteps": 1000,
+                                    "final_mean_reward": 1.0, "final_std_reward": 0.0, "eval_episodes": 20,
+                                    "deterministic_eval": deterministic, "curve": [[1000, 1.0, 0.0]],
+                                    "machine": {"cpu_count": 2}, "versions": {"pgzoo": "0"}})  # fmt: skip
+
+    cartpole = [record("CartPole-v1", seed, True) for seed in (10, 11, 12)]
+    unchanged = render_report(group_rows(cartpole), {})
+    assert "evaluated deterministically on a separate evaluation env." in unchanged
+    assert "20 deterministic episodes per seed" in unchanged and "sampled" not in unchanged
+    pong = [record("PongNoFrameskip-v4", seed, False) for seed in (10, 11, 12)]
+    report = render_report(group_rows(cartpole + pong), {})
+    (note,) = [line for line in report.splitlines() if line.startswith("- Evaluated with sampled actions")]
+    assert note.endswith(": a3c PongNoFrameskip-v4. Every other row takes the most likely actions.")
+    assert "20 episodes per seed" in report
+
+
+def test_cli_trains_an_alev5_id_with_the_atari_entry(tmp_path: Path) -> None:
+    """`pgzoo train --env ALE/Pong-v5` takes the `atari` entry; enjoy replays whole games without a second frame skip."""
+    from pgzoo.zoo.cli import main
+
+    logs = str(tmp_path)
+    train_args = ["train", "--algo", "a3c", "--env", "ALE/Pong-v5", "-f", logs, "-n", "80", "--n-workers", "1",
+                  "--seed", "0", "--eval-freq", "0", "--final-eval-episodes", "0", "-params", "n_envs:2"]  # fmt: skip
+    assert main(train_args) == 0
+    agent = load_agent("a3c", "ALE/Pong-v5", tmp_path)
+    try:
+        assert agent.run_folder.name == "ALE-Pong-v5_1"
+        assert _recorded_atari_kwargs(agent.env) == {"frame_skip": 1, "terminal_on_life_loss": False}
+        assert agent.model.n_steps == 5 and agent.model.ent_coef == 0.01  # the `atari` entry's values
+    finally:
+        agent.env.close()
+    assert main(["enjoy", "--algo", "a3c", "--env", "ALE/Pong-v5", "-f", logs, "--no-render", "-n", "10"]) == 0
