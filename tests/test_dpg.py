@@ -363,6 +363,58 @@ def test_flat_mode_switch_equals_module_train() -> None:
     assert clone.actor.training and not fast.actor.training
 
 
+def test_network_forward_shortcuts_equal_the_module_calls() -> None:
+    """run_layers and features give the outputs and gradients of nn.Module.__call__ and extract_features."""
+    policy = DPG("MlpPolicy", "Pendulum-v1", seed=1, **SMALL).policy
+    actor, critic = policy.actor, policy.critic
+    assert actor.plain_features and critic.plain_features
+    obs = th.randn(16, 3, requires_grad=True)
+    actions = th.rand(16, 1) * 2 - 1
+
+    def plain_actor(x: th.Tensor) -> th.Tensor:
+        return actor.mu(actor.extract_features(x, actor.features_extractor))
+
+    def plain_critic(x: th.Tensor, a: th.Tensor) -> th.Tensor:
+        return critic.q_net(th.cat((critic.extract_features(x, critic.features_extractor), a), dim=1))
+
+    for fast, plain in ((actor(obs), plain_actor(obs)), (critic(obs, actions), plain_critic(obs, actions))):
+        assert th.equal(fast, plain)
+        fast_grads = th.autograd.grad(fast.sum(), [obs, *actor.parameters(), *critic.parameters()], allow_unused=True)
+        plain_grads = th.autograd.grad(plain.sum(), [obs, *actor.parameters(), *critic.parameters()], allow_unused=True)
+        for fast_grad, plain_grad in zip(fast_grads, plain_grads, strict=True):
+            assert (fast_grad is None and plain_grad is None) or th.equal(fast_grad, plain_grad)
+
+
+@pytest.mark.parametrize("where", ["layer", "container", "extractor", "global"])
+def test_hooks_still_run_through_the_forward_shortcuts(where: str) -> None:
+    """A hook registered on a layer, the container, the features extractor or globally is called as usual."""
+    actor = DPG("MlpPolicy", "Pendulum-v1", **SMALL).policy.actor
+    calls: list[str] = []
+
+    def hook(module: th.nn.Module, args: Any, output: Any) -> None:
+        calls.append(type(module).__name__)
+
+    target = {"layer": actor.mu[0], "container": actor.mu, "extractor": actor.features_extractor}.get(where)
+    handle = (
+        target.register_forward_hook(hook) if target is not None else th.nn.modules.module.register_module_forward_hook(hook)
+    )
+    try:
+        actor(th.zeros(2, 3))
+    finally:
+        handle.remove()
+    assert calls and (where == "global" or calls == [type(target).__name__])
+
+
+def test_features_are_extracted_as_usual_where_they_are_not_the_observations() -> None:
+    """Images, Dict observations and float64 batches go through extract_features."""
+    image_actor = DPG("CnnPolicy", FakeImageEnv(n_channels=1, discrete=False), buffer_size=10, learning_starts=5).actor
+    dict_actor = DPG("MultiInputPolicy", SimpleMultiObsEnv(discrete_actions=False), buffer_size=10).actor
+    assert not image_actor.plain_features and not dict_actor.plain_features
+    actor = DPG("MlpPolicy", "Pendulum-v1", **SMALL).policy.actor
+    double = th.randn(4, 3, dtype=th.float64)
+    assert th.equal(actor(double), actor.mu(actor.extract_features(double, actor.features_extractor)))
+
+
 def test_a_module_with_its_own_train_gets_its_train_called() -> None:
     """A module that overrides train() may do more than set its flag: the policy then calls the networks' train()."""
     kwargs = {**SMALL, "policy_kwargs": dict(net_arch=[8], features_extractor_class=_FrozenInEvalExtractor)}

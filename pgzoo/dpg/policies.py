@@ -20,7 +20,7 @@ from stable_baselines3.common.torch_layers import (
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
-from pgzoo.dpg.shortcuts import mode_modules, set_mode
+from pgzoo.dpg.shortcuts import features, mode_modules, plain_features, run_layers, set_mode
 
 
 def check_box_action_space(action_space: spaces.Space) -> None:
@@ -81,6 +81,8 @@ class _Network(BaseModel):
         self.features_dim = features_dim
         self.activation_fn = activation_fn
         self.action_dim = get_action_dim(action_space)
+        #: Whether the observations are their own features (see :func:`pgzoo.dpg.shortcuts.plain_features`).
+        self.plain_features = plain_features(observation_space, features_extractor)
 
     def _mlp(self, input_dim: int, output_dim: int, squash_output: bool = False) -> nn.Sequential:
         return nn.Sequential(*create_mlp(input_dim, output_dim, self.net_arch, self.activation_fn, squash_output))
@@ -133,7 +135,7 @@ class Actor(_Network, BasePolicy):
         self.mu = self._mlp(features_dim, self.action_dim, squash_output=True)
 
     def forward(self, obs: PyTorchObs) -> th.Tensor:
-        return self.mu(self.extract_features(obs, self.features_extractor))
+        return run_layers(self.mu, features(self, obs, self.plain_features))
 
     def _predict(self, observation: PyTorchObs, deterministic: bool = True) -> th.Tensor:
         # Deterministic by construction: exploration noise is added by the algorithm.
@@ -169,8 +171,7 @@ class Critic(_Network):
         self.q_net = self._mlp(features_dim + self.action_dim, 1)
 
     def forward(self, obs: PyTorchObs, actions: th.Tensor) -> th.Tensor:
-        features = self.extract_features(obs, self.features_extractor)
-        return self.q_net(th.cat((features, actions), dim=1))
+        return run_layers(self.q_net, th.cat((features(self, obs, self.plain_features), actions), dim=1))
 
 
 # Parameter groups of DPGPolicy.optimizer.
