@@ -15,6 +15,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,6 +160,10 @@ def summarise(runs: list[Run], threshold: float) -> dict[str, float]:
     }
 
 
+def _load() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="Pendulum-v1", help="environment id (an entry of hyperparams/dpg.yml)")
@@ -170,6 +175,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads for both algorithms")
     args = parser.parse_args()
     limit_torch_threads(args.threads)
+    load_at_start = _load()
 
     runs: dict[str, list[Run]] = {"DPG": [], "DDPG": []}
     for seed in range(args.seeds):
@@ -186,7 +192,13 @@ def main() -> None:
             )
 
     dpg, ddpg = summarise(runs["DPG"], args.threshold), summarise(runs["DDPG"], args.threshold)
+    # Each seed's pair ran back to back, so its ratio compares the two under the same conditions.
+    ratios = [
+        ours.steps_per_cpu_second / theirs.steps_per_cpu_second for ours, theirs in zip(runs["DPG"], runs["DDPG"], strict=True)
+    ]
     print(f"\n{args.env}, {args.seeds} seed(s), threshold {args.threshold:g}, torch threads {args.threads}")
+    print(f"load average (1, 5, 15 min) at the start: {load_at_start}, at the end: {_load()} on {os.cpu_count()} CPUs")
+    print("DPG / DDPG steps per CPU second, seed by seed: " + ", ".join(f"{ratio:.2f}" for ratio in ratios))
     print(f"{'metric':<22}{'DPG':>12}{'DDPG':>12}{'DPG / DDPG':>12}")
     for metric in dpg:
         ratio = dpg[metric] / ddpg[metric] if ddpg[metric] else float("nan")
