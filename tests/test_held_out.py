@@ -5,6 +5,7 @@ and one way to train from an entry (the same seed gives the same weights through
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +93,17 @@ def test_a_row_with_only_tuning_seeds_says_so(tmp_path: Path) -> None:
     # Fewer than three held-out seeds: every seed is reported, and flagged.
     assert row.seeds == [0, 1, 2, 10] and row.on_tuning_seeds and row.iqm_interval() is None
     assert row.within_reference() == "yes (tuning seeds)"
+
+
+def test_a_seed_tuned_on_in_any_copy_of_the_file_is_a_tuning_seed(tmp_path: Path) -> None:
+    """Runs of one entry from two copies of its file: the seeds either copy names as tuning seeds are not reported."""
+    records = _records(tmp_path, {0: -120.0, 1: -130.0, 2: -125.0, 10: -150.0, 11: -160.0, 12: -170.0})
+    other = tmp_path / "tuning"
+    other.mkdir()
+    (other / "a3c.yml").write_text(ENTRY.replace("[0, 1, 2]", "[0, 1, 2, 10]"))
+    records[0] = dataclasses.replace(records[0], hyperparams_file=str(other / "a3c.yml"))
+    (row,) = group_rows(records)
+    assert row.tuning_seeds == (0, 1, 2, 10) and row.seeds == [0, 1, 2, 10, 11, 12] and row.on_tuning_seeds
 
 
 def test_report_shows_reported_and_tuning_seeds(tmp_path: Path) -> None:

@@ -218,7 +218,10 @@ def group_rows(records: list[RunRecord]) -> list[Row]:
     rows = []
     for (algo, env_id, n_timesteps), group in groups.items():
         group.sort(key=lambda r: r.seed)
-        tuning = current_tuning_seeds(algo, env_id, group[0].hyperparams_file or None)
+        # Runs of one entry may come from several copies of its file (another machine, a tuning folder): a seed
+        # that any of them names as a tuning seed was looked at.
+        files = dict.fromkeys(record.hyperparams_file or None for record in group)
+        tuning = tuple(sorted(set().union(*(current_tuning_seeds(algo, env_id, file) for file in files))))
         held_out = [r for r in group if r.seed not in tuning]
         if len(held_out) >= REQUIRED_SEEDS:
             rows.append(Row(algo, env_id, n_timesteps, held_out, tuning, [r for r in group if r not in held_out]))
