@@ -24,12 +24,11 @@ from typing import Any
 import psutil
 import torch as th
 from stable_baselines3 import A2C
-from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 
 from pgzoo.a3c import A3C
 from pgzoo.a3c.a3c import available_cores
-from pgzoo.common.benchmark import StopAtRewardThreshold
+from pgzoo.common.benchmark import StepRate, StopAtRewardThreshold
 from pgzoo.zoo.hyperparams import load_entry
 
 # rl-baselines3-zoo's a2c.yml entry for CartPole-v1.
@@ -73,27 +72,6 @@ class MemoryMonitor:
                 peak = self.workers.setdefault(pid, {"rss": 0, "uss": 0, "pss": 0})
                 for key in peak:
                     peak[key] = max(peak[key], getattr(info, key, 0))
-
-
-class StepRate(BaseCallback):
-    """Env steps per second between the first and the last ``on_step`` (start-up excluded)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.first: tuple[float, int] | None = None
-        self.last: tuple[float, int] = (0.0, 0)
-
-    def _on_step(self) -> bool:
-        now = (time.perf_counter(), self.num_timesteps)
-        if self.first is None:
-            self.first = now
-        self.last = now
-        return True
-
-    @property
-    def rate(self) -> float:
-        assert self.first is not None
-        return (self.last[1] - self.first[1]) / max(self.last[0] - self.first[0], 1e-9)
 
 
 def time_to_threshold(algo: str, seed: int, eval_freq: int) -> dict[str, Any]:

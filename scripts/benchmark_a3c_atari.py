@@ -26,27 +26,11 @@ import time
 from dataclasses import dataclass
 
 import torch as th
-from stable_baselines3.common.callbacks import BaseCallback
 
 from pgzoo.a3c import A3C
+from pgzoo.common.benchmark import StepRate
 from pgzoo.zoo.envs import check_env_id, make_zoo_env
 from pgzoo.zoo.hyperparams import load_entry
-
-
-class StepTimes(BaseCallback):
-    """Times of the first and the last progress report of the workers, with the env steps done by then."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.first: tuple[float, int] | None = None
-        self.last: tuple[float, int] = (0.0, 0)
-
-    def _on_step(self) -> bool:
-        now = (time.perf_counter(), self.num_timesteps)
-        if self.first is None:
-            self.first = now
-        self.last = now
-        return True
 
 
 @dataclass
@@ -85,15 +69,12 @@ def measure(env_id: str, n_workers: int, steps: int, seed: int) -> Measure:
     env = make_zoo_env(env_id, config, n_envs=config.n_envs, seed=seed)
     load_before = os.getloadavg()[0]
     model = A3C(config.policy, env, seed=seed, device="cpu", **kwargs)
-    timer = StepTimes()
+    timer = StepRate()
     start = time.perf_counter()
     model.learn(steps, callback=timer)
     env.close()
     assert timer.first is not None, "no progress report: too few steps"
-    (first_time, first_steps), (last_time, last_steps) = timer.first, timer.last
-    timed = last_steps - first_steps
-    return Measure(n_workers, first_time - start, timed, timed / max(last_time - first_time, 1e-9), load_before,
-                   os.getloadavg()[0])  # fmt: skip
+    return Measure(n_workers, timer.first[0] - start, timer.timed_steps, timer.rate, load_before, os.getloadavg()[0])
 
 
 def main() -> None:

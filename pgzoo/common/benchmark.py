@@ -1,4 +1,4 @@
-"""Timed periodic evaluation, shared by the benchmark scripts and ``pgzoo benchmark``."""
+"""Timed periodic evaluation and step rates, shared by the benchmark scripts and ``pgzoo benchmark``."""
 
 from __future__ import annotations
 
@@ -168,3 +168,35 @@ class StopAtRewardThreshold(TimedEvaluationCallback):
     def _record_progress(self) -> None:
         self.result.steps = self.num_timesteps
         self.result.train_seconds = time.perf_counter() - self._start - self.eval_seconds
+
+
+class StepRate(BaseCallback):
+    """
+    Env steps per second between the first and the last ``on_step`` call, so that start-up (starting worker
+    processes, building envs) is left out.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: ``(perf_counter time, env steps)`` at the first and at the last ``on_step``.
+        self.first: tuple[float, int] | None = None
+        self.last: tuple[float, int] = (0.0, 0)
+
+    def _on_step(self) -> bool:
+        now = (time.perf_counter(), self.num_timesteps)
+        if self.first is None:
+            self.first = now
+        self.last = now
+        return True
+
+    @property
+    def timed_steps(self) -> int:
+        """Env steps between the first and the last ``on_step``."""
+        assert self.first is not None, "no step was reported: too few steps"
+        return self.last[1] - self.first[1]
+
+    @property
+    def rate(self) -> float:
+        """Env steps per second between the first and the last ``on_step``."""
+        assert self.first is not None, "no step was reported: too few steps"
+        return self.timed_steps / max(self.last[0] - self.first[0], 1e-9)
