@@ -27,8 +27,8 @@ from stable_baselines3 import A2C
 from stable_baselines3.common.env_util import make_vec_env
 
 from pgzoo.a3c import A3C
-from pgzoo.a3c.a3c import available_cores
 from pgzoo.common.benchmark import StepRate, StopAtRewardThreshold
+from pgzoo.common.utils import available_cores
 from pgzoo.zoo.hyperparams import load_entry
 
 # rl-baselines3-zoo's a2c.yml entry for CartPole-v1.

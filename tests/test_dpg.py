@@ -34,7 +34,7 @@ from pgzoo import DPG
 from pgzoo.common.noise import make_action_noise
 from pgzoo.dpg import CnnPolicy, MlpPolicy, MultiInputPolicy
 from pgzoo.dpg.policies import Actor
-from pgzoo.dpg.shortcuts import clear_grads, polyak_update
+from pgzoo.dpg.shortcuts import clear_grads, trail_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("benchmark_dpg", ROOT / "scripts" / "benchmark_dpg.py")
@@ -425,7 +425,7 @@ def test_a_module_with_its_own_train_gets_its_train_called() -> None:
     assert isinstance(extractor, _FrozenInEvalExtractor) and extractor.calls == [True]
 
 
-def test_clear_grads_and_polyak_update_equal_torch_and_sb3() -> None:
+def test_clear_grads_and_trail_targets_equal_torch_and_sb3() -> None:
     """The update's shortcuts: clearing gradients as zero_grad(set_to_none=True), Polyak as SB3's polyak_update."""
     model = DPG("MlpPolicy", "Pendulum-v1", tau=0.1, **SMALL)
     model.learn(60)
@@ -439,7 +439,7 @@ def test_clear_grads_and_polyak_update_equal_torch_and_sb3() -> None:
 
     targets = [p.clone() for p in model._target_params]
     reference = [p.clone() for p in model._target_params]
-    polyak_update(targets, model._online_params, 0.1)
+    trail_targets(targets, model._online_params, 0.1)
     sb3_polyak_update(model._online_params, reference, 0.1)
     for fast, plain in zip(targets, reference, strict=True):
         assert th.allclose(fast, plain, rtol=1e-6, atol=1e-7)
@@ -623,12 +623,8 @@ def test_learns_pendulum(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="known failure (issue 28): the 40k entry reaches the flag from only some start states; seed 0 scores 80.0 "
-    "on the benchmark's evaluation (20 episodes on the evaluation env), the same weights through every path",
-)
 def test_learns_mountain_car_continuous(tmp_path: Path) -> None:
+    # Scored as the benchmark scores seed 0 (94.20 in benchmarks/results); the bar of its row is 93.46.
     mean_reward = train_entry("dpg", "MountainCarContinuous-v0", tmp_path).mean_reward
     print(f"MountainCarContinuous-v0: {mean_reward:.1f}")
-    assert mean_reward >= 90, mean_reward
+    assert mean_reward >= 93.46, mean_reward

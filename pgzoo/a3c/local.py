@@ -26,7 +26,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from pgzoo.a3c.learner import ActorLearner, LearnerConfig, Report
 from pgzoo.a3c.normalization import normalizers, update_normalizers, vec_normalize_statistics
 from pgzoo.a3c.runner import Runner, copy_tensors_, state_tensors
-from pgzoo.common.errors import DivergenceError, WorkerError
+from pgzoo.common.errors import WorkerError, describe_failure
 from pgzoo.common.utils import limit_torch_threads
 
 # Seconds a stopping worker gets to finish its update before it is terminated.
@@ -108,8 +108,7 @@ def _worker_main(
         messages.put(("report", rank, pending))
         messages.put(("done", rank, None))
     except BaseException as error:
-        cause = f"{type(error).__name__}: {error}".strip().splitlines()[0]
-        messages.put(("error", rank, (traceback.format_exc(), cause, isinstance(error, DivergenceError))))
+        messages.put(("error", rank, (traceback.format_exc(), *describe_failure(error))))
         sys.exit(1)
     finally:
         if learner is not None:

@@ -22,7 +22,7 @@ from pgzoo.a3c.learner import ActorLearner, LearnerConfig, Report
 from pgzoo.a3c.local import private_copy
 from pgzoo.a3c.normalization import RolloutStats, normalizers, update_normalizers, vec_normalize_statistics
 from pgzoo.a3c.runner import Runner, state_tensors
-from pgzoo.common.errors import DivergenceError, WorkerError
+from pgzoo.common.errors import WorkerError, describe_failure
 from pgzoo.common.ray_cluster import check_cpus, ray_session
 from pgzoo.common.utils import limit_torch_threads, remaining_progress
 
@@ -179,24 +179,21 @@ class RayRunner(Runner):
     def __init__(self, policy: ActorCriticPolicy, config: LearnerConfig, address: str | None) -> None:
         if ray is None:
             raise ImportError("backend='ray' needs Ray: pip install 'pgzoo[ray]'")
-        # Closed by close(): a Ray that this runner started is shut down with it.
-        self._ray = contextlib.ExitStack()
-        self._ray.enter_context(ray_session(address))
-        try:
+        # Until the actors exist, a failure shuts down a Ray this runner started; then close() does.
+        with contextlib.ExitStack() as ray_started:
+            ray_started.enter_context(ray_session(address))
             remedy = "each worker needs one; lower n_workers or add nodes"
             check_cpus(config.n_workers, f"n_workers={config.n_workers}", remedy)
-        except BaseException:
-            self._ray.close()
-            raise
-        self.policy = policy
-        self.state_tensors = state_tensors(policy)
-        self.config = config
-        server_class = ray.remote(num_cpus=0)(ParameterServer)
-        worker_class = ray.remote(num_cpus=1)(RayWorker)
-        # Copies sent by value (the main policy may live in shared memory); workers need no optimizer.
-        self.server: Any = server_class.remote(copy.deepcopy(policy), config)
-        worker_policy = ray.put(private_copy(policy))
-        self.workers: list[Any] = [worker_class.remote(rank, worker_policy, config) for rank in range(config.n_workers)]
+            self.policy = policy
+            self.state_tensors = state_tensors(policy)
+            self.config = config
+            server_class = ray.remote(num_cpus=0)(ParameterServer)
+            worker_class = ray.remote(num_cpus=1)(RayWorker)
+            # Copies sent by value (the main policy may live in shared memory); workers need no optimizer.
+            self.server: Any = server_class.remote(copy.deepcopy(policy), config)
+            worker_policy = ray.put(private_copy(policy))
+            self.workers: list[Any] = [worker_class.remote(rank, worker_policy, config) for rank in range(config.n_workers)]
+            self._ray = ray_started.pop_all()
         self._runs: list[Any] = []
         self._pids: list[int] = []
         self._finished = False
@@ -228,8 +225,7 @@ class RayRunner(Runner):
             except Exception as error:
                 # Ray's error is also an instance of the worker's exception class; `cause` is that exception.
                 worker_error = getattr(error, "cause", None) or error
-                cause = f"{type(worker_error).__name__}: {worker_error}".strip().splitlines()[0]
-                diverged = isinstance(worker_error, DivergenceError)
+                cause, diverged = describe_failure(worker_error)
                 raise WorkerError(f"A3C Ray worker failed:\n{error}", cause=cause, diverged=diverged) from error
         # All workers returned: this poll collects their last reports, then the run is over.
         self._finished = len(ready) == len(self._runs)

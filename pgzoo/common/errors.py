@@ -35,6 +35,16 @@ def _rebuild_worker_error(cls: type[WorkerError], message: str, cause: str, dive
     return cls(message, cause=cause, diverged=diverged)
 
 
+def describe_failure(error: BaseException) -> tuple[str, bool]:
+    """
+    :param error: The exception a worker raised.
+    :return: What a :class:`WorkerError` carries of it: the exception as one line (``Type: message``), and whether
+        it was a divergence.
+    """
+    lines = f"{type(error).__name__}: {error}".strip().splitlines()
+    return lines[0], isinstance(error, DivergenceError)
+
+
 def check_finite_loss(loss: th.Tensor, what: str) -> None:
     """
     Raise :class:`DivergenceError` when ``loss`` is NaN or inf, before it reaches the weights.

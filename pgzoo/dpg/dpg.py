@@ -29,7 +29,7 @@ from pgzoo.dpg.policies import (
     MultiInputPolicy,
     check_box_action_space,
 )
-from pgzoo.dpg.shortcuts import actor_actions, clear_grads, polyak_update
+from pgzoo.dpg.shortcuts import actor_actions, clear_grads, trail_targets
 
 SelfDPG = TypeVar("SelfDPG", bound="DPG")
 
@@ -255,9 +255,10 @@ class DPG(ProgressStopsAtZero, OffPolicyAlgorithm):
             optimizer.step()
 
             # Targets trail the online networks: target <- target + tau * (online - target).
-            polyak_update(self._target_params, self._online_params, self.tau)
+            trail_targets(self._target_params, self._online_params, self.tau)
             if self._target_stats:
-                polyak_update(self._target_stats, self._online_stats, 1.0)
+                with th.no_grad():
+                    th._foreach_copy_(self._target_stats, self._online_stats)
 
             # Kept as tensors: converting each to a Python float would synchronise a GPU at every step.
             critic_losses.append(critic_loss.detach())

@@ -135,7 +135,7 @@ class Actor(_Network, BasePolicy):
         self.mu = self._mlp(features_dim, self.action_dim, squash_output=True)
 
     def forward(self, obs: PyTorchObs) -> th.Tensor:
-        return run_layers(self.mu, features(self, obs, self.plain_features))
+        return run_layers(self.mu, features(self, obs))
 
     def _predict(self, observation: PyTorchObs, deterministic: bool = True) -> th.Tensor:
         # Deterministic by construction: exploration noise is added by the algorithm.
@@ -171,7 +171,7 @@ class Critic(_Network):
         self.q_net = self._mlp(features_dim + self.action_dim, 1)
 
     def forward(self, obs: PyTorchObs, actions: th.Tensor) -> th.Tensor:
-        return run_layers(self.q_net, th.cat((features(self, obs, self.plain_features), actions), dim=1))
+        return run_layers(self.q_net, th.cat((features(self, obs), actions), dim=1))
 
 
 # Parameter groups of DPGPolicy.optimizer.

@@ -13,7 +13,7 @@ equals the plain computation:
   (the policy flips it twice per env step: collection in eval mode, the update in training mode);
 - :func:`clear_grads` instead of ``optimizer.zero_grad(set_to_none=True)``, which goes through torch's compiler and
   profiler wrappers;
-- :func:`polyak_update` moves every target tensor in one fused call, where SB3's ``polyak_update`` loops in Python;
+- :func:`trail_targets` moves every target tensor in one fused call, where SB3's ``polyak_update`` loops in Python;
 - :func:`actor_actions`: collection runs the actor directly rather than through ``predict()``, which rescales the
   actions to the env's bounds only for the base class to scale them back.
 
@@ -59,19 +59,19 @@ def plain_features(observation_space: spaces.Space, features_extractor: nn.Modul
     )
 
 
-def features(network: BaseModel, obs: PyTorchObs, plain: bool) -> th.Tensor:
+def features(network: BaseModel, obs: PyTorchObs) -> th.Tensor:
     """
     ``network.extract_features(obs, network.features_extractor)``.
 
-    :param network: The actor or the critic.
+    :param network: The actor or the critic; its ``plain_features`` attribute is :func:`plain_features` of its
+        spaces, and when set, a float32 batch is its own features.
     :param obs: A batch of observations.
-    :param plain: :func:`plain_features` of the network: then a float32 batch is its own features.
     :return: The features.
     """
     extractor = network.features_extractor
     assert extractor is not None, "the actor and the critic have their own features extractor"
     if (
-        plain
+        getattr(network, "plain_features", False)
         and isinstance(obs, th.Tensor)
         and obs.dtype == th.float32
         and obs.dim() == 2
@@ -143,7 +143,7 @@ def clear_grads(params: Sequence[th.Tensor]) -> None:
         param.grad = None
 
 
-def polyak_update(targets: list[th.Tensor], onlines: list[th.Tensor], tau: float) -> None:
+def trail_targets(targets: list[th.Tensor], onlines: list[th.Tensor], tau: float) -> None:
     """
     ``target <- (1 - tau) * target + tau * online`` for every pair, in one fused call (no gradient is recorded).
 

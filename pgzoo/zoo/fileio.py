@@ -13,11 +13,16 @@ import torch as th
 from pgzoo.zoo.errors import DivergedError, ZooError
 
 
-def _default_file_mode() -> int:
-    """Permissions a plain ``open()`` would give a new file (``mkstemp`` makes 0600 files)."""
+def current_umask() -> int:
+    """The process's file-mode creation mask (reading it means setting it: it is set straight back)."""
     umask = os.umask(0)
     os.umask(umask)
-    return 0o666 & ~umask
+    return umask
+
+
+def _default_file_mode() -> int:
+    """Permissions a plain ``open()`` would give a new file (``mkstemp`` makes 0600 files)."""
+    return 0o666 & ~current_umask()
 
 
 def check_writable_folder(folder: str | Path, what: str) -> None:

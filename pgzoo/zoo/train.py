@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -632,11 +632,6 @@ def _progress_bar_available() -> bool:
     return True
 
 
-def result_to_dict(result: TrainResult) -> dict[str, Any]:
-    """A JSON-friendly dict of a :class:`TrainResult`."""
-    return {key: str(value) if isinstance(value, Path) else value for key, value in asdict(result).items()}
-
-
 __all__ = [
     "Experiment",
     "Fitted",
@@ -647,6 +642,5 @@ __all__ = [
     "finish",
     "fit",
     "prepare",
-    "result_to_dict",
     "train",
 ]

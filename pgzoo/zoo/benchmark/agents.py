@@ -16,7 +16,7 @@ from typing import Any
 from pgzoo.zoo.benchmark.record import RunRecord, read_record, result_path
 from pgzoo.zoo.envs import env_folder_name
 from pgzoo.zoo.errors import ZooError
-from pgzoo.zoo.fileio import atomic_write, atomic_write_text
+from pgzoo.zoo.fileio import atomic_write, atomic_write_text, current_umask
 from pgzoo.zoo.hub import results_document
 from pgzoo.zoo.runs import (
     ARGS_FILE,
@@ -110,7 +110,7 @@ def write_agent(target: Path, algo: str, env_id: str, files: dict[str, bytes]) -
     try:
         for rel, content in files.items():
             atomic_write(staging / run / rel, lambda file, data=content: file.write(data))  # type: ignore[misc]
-        staging.chmod(0o777 & ~_umask())
+        staging.chmod(0o777 & ~current_umask())
         if target.exists():
             shutil.rmtree(target)
         os.rename(staging, target)
@@ -144,12 +144,6 @@ def copy_agent(record_file: str | Path, agents_folder: str | Path) -> Path:
     shutil.copytree(source, target)
     atomic_write_text(target / RESULTS_FILE, agent_results_text(record))
     return target
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def load_agents(agents_folder: str | Path) -> list[RunRecord]:
