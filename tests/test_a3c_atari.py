@@ -180,3 +180,18 @@ def test_cli_trains_an_alev5_id_with_the_atari_entry(tmp_path: Path) -> None:
     finally:
         agent.env.close()
     assert main(["enjoy", "--algo", "a3c", "--env", "ALE/Pong-v5", "-f", logs, "--no-render", "-n", "10"]) == 0
+
+
+@pytest.mark.parametrize(("env_id", "actions"), [("PongNoFrameskip-v4", "stochastic"), ("CartPole-v1", "deterministic")])
+def test_tune_says_which_actions_scored_its_best_entry(tmp_path: Path, env_id: str, actions: str) -> None:
+    """`pgzoo tune` scores with train()'s evaluation rule: its best entry's header names it and is read back."""
+    from types import SimpleNamespace
+
+    from pgzoo.zoo.tune import _best_entry_text, _recorded_score
+
+    best = SimpleNamespace(number=3, value=12.5)
+    text = _best_entry_text("a3c", env_id, {"n_timesteps": 1000}, best, 8, 5, 1000, 0, 1)
+    assert f"mean {actions} reward 12.50 over 5 episodes after 1000 steps" in text.splitlines()[0]
+    output = tmp_path / "best.yml"
+    output.write_text(text)
+    assert _recorded_score(output, "a3c", env_id, 1000) == 12.5

@@ -3,7 +3,8 @@
 
 Each trial samples hyperparameters from the algorithm's search space (:data:`SEARCH_SPACES`), trains them with
 :func:`pgzoo.zoo.train.train` on top of the env's entry of ``hyperparams/<algo>.yml`` and scores the final model by
-its mean deterministic evaluation reward. While training, the trial reports the learning curve to Optuna
+its mean evaluation reward, with the actions ``pgzoo train`` evaluates with (the most likely ones; sampled for Atari,
+as the RL Zoo evaluates it). While training, the trial reports the learning curve to Optuna
 (``--n-evaluations`` points), so that the pruner stops trials that lag behind the others. With ``--storage`` (e.g.
 ``sqlite:///tune.db``) a study survives interruptions and several ``pgzoo tune`` processes can share it.
 
@@ -496,11 +497,13 @@ def _best_entry_text(
     :param seed: The first seed.
     :param n_seeds: Seeds per trial.
     """
+    from pgzoo.zoo.envs import deterministic_eval_default
     from pgzoo.zoo.hyperparams import to_saveable
 
     seeds = f"seeds {seed}-{seed + n_seeds - 1}" if n_seeds > 1 else f"seed {seed}"
+    actions = "deterministic" if deterministic_eval_default(env_id) else "stochastic"
     header = (
-        f"# pgzoo tune {algo}: best of {n_trials} trials (trial {best.number}), mean deterministic reward "
+        f"# pgzoo tune {algo}: best of {n_trials} trials (trial {best.number}), mean {actions} reward "
         f"{best.value:.2f} over {eval_episodes} episodes after {budget} steps, {seeds}\n"
     )
     return header + yaml.safe_dump({env_id: to_saveable(entry)}, sort_keys=False)
@@ -521,7 +524,9 @@ def _check_writable(path: Path) -> None:
 
 
 #: What the header of a file written by :func:`tune` says about its result: algorithm, score and budget.
-_HEADER = re.compile(r"^# pgzoo tune (\S+): .* mean deterministic reward (\S+) over \d+ episodes after (\d+) steps")
+_HEADER = re.compile(
+    r"^# pgzoo tune (\S+): .* mean (?:deterministic|stochastic) reward (\S+) over \d+ episodes after (\d+) steps"
+)
 
 
 def _recorded_score(path: Path, algo: str, env_id: str, budget: int) -> float | None:
