@@ -51,7 +51,7 @@ def test_a_record_written_reads_back_equal(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "version"),
-    [("dpg_Pendulum-v1_n10000_seed0.json", 1), ("dpg_MountainCarContinuous-v0_n40000_seed14.json", 2)],
+    [("dpg_Pendulum-v1_n10000_seed0.json", 1), ("dpg_MountainCarContinuous-v0_n60000_seed20.json", 2)],
 )
 def test_committed_records_of_each_schema_read_back_unchanged(name: str, version: int) -> None:
     data = json.loads((RESULTS / name).read_text())
