@@ -5,17 +5,23 @@ Both algorithms are built from the same entry of ``hyperparams/dpg.yml`` (Pendul
 seeds, and evaluated every ``--eval-freq`` steps on a separate environment (deterministic actions). Evaluation time is
 excluded from the training clocks, so steps per second measure training (collection + updates) only. Two clocks are
 kept: wall-clock, and the CPU time of this process, which is what to compare on a machine shared with other jobs.
-Seeds alternate between the two algorithms so that both see the same load.
+
+The two algorithms of a seed race in turns: each trains ``--chunk`` steps, then the other, until both have their
+budget, so that both see the same machine. (A virtual machine's speed drifts by a quarter within a minute, which two
+runs one after the other turn into noise on their ratio.) Turns do not change the runs: the schedules still see the
+whole budget, a model continues where its last turn left it, as in one ``learn()`` call, and each draws from random
+generators of its own (SB3 samples noise and minibatches from the global ones).
 
 Usage::
 
-    python scripts/benchmark_dpg.py [--seeds 5] [--max-steps 20000] [--env Pendulum-v1] [--threshold -200]
+    python scripts/benchmark_dpg.py [--seeds 5] [--max-steps 20000] [--env Pendulum-v1] [--threshold -200] [--chunk 500]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +29,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import torch as th
 from stable_baselines3 import DDPG
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.monitor import Monitor
@@ -31,6 +38,7 @@ from pgzoo import DPG
 from pgzoo.common.benchmark import TimedEvaluationCallback
 from pgzoo.common.noise import make_action_noise
 from pgzoo.common.utils import limit_torch_threads
+from pgzoo.zoo.argtypes import positive_int
 from pgzoo.zoo.hyperparams import get_env_hyperparams, preprocess_hyperparams
 
 HYPERPARAMS = Path(__file__).resolve().parents[1] / "hyperparams" / "dpg.yml"
@@ -63,16 +71,20 @@ def algorithm_kwargs(entry: dict[str, Any], n_actions: int) -> tuple[int, str, d
 
 class TimedEvaluation(TimedEvaluationCallback):
     """
-    Evaluate every ``eval_freq`` steps, keeping the training clocks (wall and CPU) stopped while doing so.
+    Evaluate every ``eval_freq`` steps, keeping the training clocks (wall and CPU) stopped while doing so. The clocks
+    add up over the ``learn()`` calls of a race, and each call's schedules see the whole budget.
 
     :param eval_env: Environment used for evaluation only.
     :param eval_freq: Evaluate every ``eval_freq`` environment steps.
     :param n_eval_episodes: Deterministic episodes per evaluation.
+    :param budget: Training steps of the whole run.
     """
 
-    def __init__(self, eval_env: gym.Env, eval_freq: int, n_eval_episodes: int):
+    def __init__(self, eval_env: gym.Env, eval_freq: int, n_eval_episodes: int, budget: int):
         super().__init__(eval_env, eval_freq, n_eval_episodes)
-        self.start = np.zeros(2)
+        self.budget = budget
+        self.elapsed = np.zeros(2)  # wall and CPU seconds in the learn() calls that have ended
+        self.start: np.ndarray | None = None  # the clocks when the running learn() call started
         # (environment steps, training wall-clock seconds, mean evaluation reward)
         self.history: list[tuple[int, float, float]] = []
 
@@ -82,15 +94,40 @@ class TimedEvaluation(TimedEvaluationCallback):
 
     def _on_training_start(self) -> None:
         super()._on_training_start()
+        # learn(chunk, reset_num_timesteps=False) sets the total to the steps so far plus the chunk: the learning
+        # rate and other schedules would run out at every turn.
+        self.model._total_timesteps = self.budget
         self.start = self._clocks()
+
+    def _on_training_end(self) -> None:
+        assert self.start is not None
+        self.elapsed += self._clocks() - self.start
+        self.start = None
 
     def training_seconds(self) -> np.ndarray:
         """:return: Wall-clock and CPU seconds spent so far in training, evaluation excluded."""
-        return self._clocks() - self.start - np.array([self.eval_seconds, self.eval_cpu_seconds])
+        running = np.zeros(2) if self.start is None else self._clocks() - self.start
+        return self.elapsed + running - np.array([self.eval_seconds, self.eval_cpu_seconds])
 
     def _on_evaluation(self, mean_reward: float, std_reward: float) -> bool:
         self.history.append((self.num_timesteps, float(self.training_seconds()[0]), mean_reward))
         return True
+
+
+class RandomState:
+    """The global random generators (Python's, numpy's, torch's) of one contender, swapped in for its turns."""
+
+    def __init__(self) -> None:
+        self.saved = (random.getstate(), np.random.get_state(), th.get_rng_state())
+
+    def restore(self) -> None:
+        python, numpy, torch = self.saved
+        random.setstate(python)
+        np.random.set_state(numpy)
+        th.set_rng_state(torch)
+
+    def save(self) -> None:
+        self.saved = (random.getstate(), np.random.get_state(), th.get_rng_state())
 
 
 @dataclass
@@ -121,30 +158,42 @@ class Run:
         return next(((steps, seconds) for steps, seconds, reward in self.history if reward >= threshold), None)
 
 
-def train_once(
-    algo_class: type[BaseAlgorithm], env_id: str, seed: int, max_steps: int | None, eval_freq: int, n_eval_episodes: int
-) -> Run:
+def race(env_id: str, seed: int, max_steps: int | None, eval_freq: int, n_eval_episodes: int, chunk: int) -> list[Run]:
     """
-    Train one algorithm on the hyperparameter entry of ``env_id``.
+    Train DPG and DDPG on the hyperparameter entry of ``env_id``, in turns of ``chunk`` steps.
 
-    :param algo_class: ``DPG`` or ``DDPG``.
     :param env_id: Gymnasium id of the environment.
-    :param seed: Seed of the algorithm and of both environments.
+    :param seed: Seed of both algorithms and of their environments.
     :param max_steps: Training budget; ``None`` uses the entry's ``n_timesteps``.
     :param eval_freq: Evaluate every ``eval_freq`` environment steps.
     :param n_eval_episodes: Deterministic episodes per evaluation.
-    :return: The timings and evaluation history.
+    :param chunk: Steps of one turn.
+    :return: The timings and evaluation history of DPG, then of DDPG.
     """
-    env = gym.make(env_id)
-    n_timesteps, policy, kwargs = algorithm_kwargs(load_entry(env_id), int(np.prod(env.action_space.shape)))
-    steps = max_steps or n_timesteps
-    eval_env = Monitor(gym.make(env_id))
-    eval_env.reset(seed=seed + 1000)
-    model = algo_class(policy, env, seed=seed, **kwargs)
-    callback = TimedEvaluation(eval_env, eval_freq, n_eval_episodes)
-    model.learn(steps, callback=callback)
-    wall_seconds, cpu_seconds = callback.training_seconds()
-    return Run(algo_class.__name__, seed, steps, float(wall_seconds), float(cpu_seconds), callback.history)
+    contenders: list[tuple[BaseAlgorithm, TimedEvaluation, RandomState]] = []
+    algo_classes: tuple[type[BaseAlgorithm], ...] = (DPG, DDPG)
+    for algo_class in algo_classes:
+        env = gym.make(env_id)
+        n_timesteps, policy, kwargs = algorithm_kwargs(load_entry(env_id), int(np.prod(env.action_space.shape or ())))
+        steps = max_steps or n_timesteps
+        eval_env = Monitor(gym.make(env_id))
+        eval_env.reset(seed=seed + 1000)
+        model = algo_class(policy, env, seed=seed, **kwargs)
+        # Seeded by its constructor: the generators as they are now are this model's.
+        contenders.append((model, TimedEvaluation(eval_env, eval_freq, n_eval_episodes, steps), RandomState()))
+    goal = 0
+    while goal < steps:
+        goal = min(goal + chunk, steps)
+        for model, callback, generators in contenders:
+            if model.num_timesteps < goal:
+                generators.restore()
+                model.learn(goal - model.num_timesteps, callback=callback, reset_num_timesteps=model.num_timesteps == 0)
+                generators.save()
+    runs = []
+    for model, callback, _ in contenders:
+        wall_seconds, cpu_seconds = callback.training_seconds()
+        runs.append(Run(type(model).__name__, seed, steps, float(wall_seconds), float(cpu_seconds), callback.history))
+    return runs
 
 
 def summarise(runs: list[Run], threshold: float) -> dict[str, float]:
@@ -173,14 +222,14 @@ def main() -> None:
     parser.add_argument("--eval-episodes", type=int, default=10, help="deterministic episodes per evaluation")
     parser.add_argument("--threshold", type=float, default=-200.0, help="mean evaluation reward counted as solved")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for both algorithms")
+    parser.add_argument("--chunk", type=positive_int, default=500, help="steps each algorithm trains in its turn of a race")
     args = parser.parse_args()
     limit_torch_threads(args.threads)
     load_at_start = _load()
 
     runs: dict[str, list[Run]] = {"DPG": [], "DDPG": []}
     for seed in range(args.seeds):
-        for algo_class in (DPG, DDPG):
-            run = train_once(algo_class, args.env, seed, args.max_steps, args.eval_freq, args.eval_episodes)
+        for run in race(args.env, seed, args.max_steps, args.eval_freq, args.eval_episodes, args.chunk):
             runs[run.algo].append(run)
             reached = run.first_reaching(args.threshold)
             print(
@@ -192,11 +241,14 @@ def main() -> None:
             )
 
     dpg, ddpg = summarise(runs["DPG"], args.threshold), summarise(runs["DDPG"], args.threshold)
-    # Each seed's pair ran back to back, so its ratio compares the two under the same conditions.
+    # Each seed's pair raced in turns, so its ratio compares the two under the same conditions.
     ratios = [
         ours.steps_per_cpu_second / theirs.steps_per_cpu_second for ours, theirs in zip(runs["DPG"], runs["DDPG"], strict=True)
     ]
-    print(f"\n{args.env}, {args.seeds} seed(s), threshold {args.threshold:g}, torch threads {args.threads}")
+    print(
+        f"\n{args.env}, {args.seeds} seed(s), turns of {args.chunk} steps, threshold {args.threshold:g}, "
+        f"torch threads {args.threads}"
+    )
     print(f"load average (1, 5, 15 min) at the start: {load_at_start}, at the end: {_load()} on {os.cpu_count()} CPUs")
     print("DPG / DDPG steps per CPU second, seed by seed: " + ", ".join(f"{ratio:.2f}" for ratio in ratios))
     print(f"{'metric':<22}{'DPG':>12}{'DDPG':>12}{'DPG / DDPG':>12}")

@@ -34,7 +34,7 @@ from pgzoo import DPG
 from pgzoo.common.noise import make_action_noise
 from pgzoo.dpg import CnnPolicy, MlpPolicy, MultiInputPolicy
 from pgzoo.dpg.policies import Actor
-from pgzoo.dpg.shortcuts import clear_grads, trail_targets
+from pgzoo.dpg.shortcuts import clear_grads, detached_critic_value, sample_batch, trail_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("benchmark_dpg", ROOT / "scripts" / "benchmark_dpg.py")
@@ -445,6 +445,64 @@ def test_clear_grads_and_trail_targets_equal_torch_and_sb3() -> None:
         assert th.allclose(fast, plain, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("env_id", ["Pendulum-v1", "images", "dict"])
+def test_detached_critic_value_equals_a_call_on_detached_parameters(env_id: str) -> None:
+    """The actor loss's critic: the values of the critic, a gradient for the actions and none for the critic."""
+    env: Any = {"images": FakeImageEnv(n_channels=1, discrete=False), "dict": SimpleMultiObsEnv(discrete_actions=False)}
+    policy = {"Pendulum-v1": "MlpPolicy", "images": "CnnPolicy", "dict": "MultiInputPolicy"}[env_id]
+    model = DPG(policy, env.get(env_id, env_id), seed=2, **{**SMALL, "buffer_size": 100})
+    critic = model.critic
+    assert critic.plain_features == (env_id == "Pendulum-v1")  # the layer-by-layer path, or the generic one
+    space = model.observation_space
+    samples: Any = (
+        {key: np.stack([sub.sample() for _ in range(4)]) for key, sub in space.spaces.items()}
+        if isinstance(space, spaces.Dict)
+        else np.stack([space.sample() for _ in range(4)])
+    )
+    obs, _ = model.policy.obs_to_tensor(samples)
+    actions = th.rand(4, model.action_space.shape[0], requires_grad=True)
+    fast = detached_critic_value(critic, obs, actions)
+    detached = {name: param.detach() for name, param in critic.named_parameters()}
+    plain = th.func.functional_call(critic, detached, (obs, actions))
+    assert th.equal(fast, plain) and th.equal(fast, critic(obs, actions))
+    fast_grad, plain_grad = (th.autograd.grad(q.sum(), actions)[0] for q in (fast, plain))
+    assert th.equal(fast_grad, plain_grad) and fast_grad.abs().sum() > 0
+    assert all(param.grad is None for param in critic.parameters())
+
+
+def test_detached_critic_value_runs_hooks() -> None:
+    """A hook on a critic layer makes the actor loss's critic a module call again."""
+    critic = DPG("MlpPolicy", "Pendulum-v1", **SMALL).critic
+    calls: list[int] = []
+    handle = critic.q_net[0].register_forward_hook(lambda *args: calls.append(1))
+    try:
+        detached_critic_value(critic, th.zeros(2, 3), th.zeros(2, 1))
+    finally:
+        handle.remove()
+    assert calls == [1]
+
+
+@pytest.mark.parametrize("buffer", ["plain", "n_step", "normalized"])
+def test_sample_batch_equals_replay_buffer_sample(buffer: str) -> None:
+    """Same indices from numpy's generator, same tensors; other buffers and VecNormalize go through sample()."""
+    env = make_vec_env("Pendulum-v1", n_envs=2, seed=0)
+    vec_normalize = VecNormalize(env) if buffer == "normalized" else None
+    model = DPG("MlpPolicy", vec_normalize or env, n_steps=3 if buffer == "n_step" else 1, **SMALL)
+    model.learn(120)
+    assert model.replay_buffer is not None
+    assert isinstance(model.replay_buffer, NStepReplayBuffer) == (buffer == "n_step")
+    np.random.seed(3)
+    fast = sample_batch(model.replay_buffer, 16, env=vec_normalize)
+    fast_next_draw = np.random.randint(1 << 30)  # both leave numpy's generator in the same state
+    np.random.seed(3)
+    plain = model.replay_buffer.sample(16, env=vec_normalize)
+    assert np.random.randint(1 << 30) == fast_next_draw
+    assert type(fast) is type(plain) and fast._fields == plain._fields
+    for name in fast._fields:
+        ours, theirs = getattr(fast, name), getattr(plain, name)
+        assert (ours is None and theirs is None) or (ours.dtype == theirs.dtype and th.equal(ours, theirs)), name
+
+
 def test_both_gradients_come_from_the_critic_before_the_step() -> None:
     """Critic: gradient of its TD loss alone; actor: gradient of -Q(s, mu(s)) through the pre-step critic."""
     model = DPG("MlpPolicy", "Pendulum-v1", gamma=0.9, **SMALL)
@@ -602,6 +660,20 @@ def test_hyperparameter_file_entries() -> None:
         assert n_timesteps > 0 and policy == "MlpPolicy"
         # Every remaining key must be a DPG constructor argument.
         DPG(policy, RandomObsEnv(spaces.Box(-1, 1, (3,))), _init_setup_model=False, **kwargs)
+
+
+def test_benchmark_race_in_turns_trains_as_one_learn_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """scripts/benchmark_dpg.py: turns of 300 steps give each algorithm the run of a single learn() call."""
+    entry = {**benchmark_dpg.load_entry("Pendulum-v1"), "learning_starts": 200, "learning_rate": "lin_1e-3"}
+    monkeypatch.setattr(benchmark_dpg, "load_entry", lambda env_id: entry)
+    in_turns = benchmark_dpg.race("Pendulum-v1", 0, 700, 250, 1, chunk=300)
+    at_once = benchmark_dpg.race("Pendulum-v1", 0, 700, 250, 1, chunk=700)
+    for turns, whole in zip(in_turns, at_once, strict=True):
+        assert turns.algo == whole.algo and turns.steps == 700 and turns.cpu_seconds > 0
+        assert [(steps, reward) for steps, _, reward in turns.history] == [
+            (steps, reward) for steps, _, reward in whole.history
+        ]
+        assert [steps for steps, _, _ in turns.history] == [250, 500]
 
 
 @pytest.mark.parametrize("env_id", ["BipedalWalker-v3", "HalfCheetah-v5", "Hopper-v5"])

@@ -29,7 +29,7 @@ from pgzoo.dpg.policies import (
     MultiInputPolicy,
     check_box_action_space,
 )
-from pgzoo.dpg.shortcuts import actor_actions, clear_grads, trail_targets
+from pgzoo.dpg.shortcuts import actor_actions, clear_grads, detached_critic_value, sample_batch, trail_targets
 
 SelfDPG = TypeVar("SelfDPG", bound="DPG")
 
@@ -232,7 +232,7 @@ class DPG(ProgressStopsAtZero, OffPolicyAlgorithm):
 
         critic_losses, actor_losses = [], []
         for _ in range(gradient_steps):
-            batch = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
+            batch = sample_batch(self.replay_buffer, batch_size, env=self._vec_normalize_env)
             # n-step buffers give each transition its own discount gamma ** k (k < n_steps where an episode ended).
             discounts = self.gamma if batch.discounts is None else batch.discounts
 
@@ -244,14 +244,12 @@ class DPG(ProgressStopsAtZero, OffPolicyAlgorithm):
 
             # Actor: the deterministic policy gradient grad_a Q(s, a)|a=mu(s) * grad_theta mu(s), which autograd
             # chains for us. Both gradients come from the critic as it was before this step (as in OpenAI Baselines'
-            # DDPG) so that one optimizer step applies them together.
-            actor_loss = -self.critic(batch.observations, self.actor(batch.observations)).mean()
+            # DDPG) so that one optimizer step applies them together. The critic's weights are detached here: the
+            # actor loss does not reach them, so one backward pass gives each network the gradient of its own loss.
+            actor_loss = -detached_critic_value(self.critic, batch.observations, self.actor(batch.observations)).mean()
 
-            # Each loss only reaches its own network: the actor loss would otherwise add to the critic's gradients,
-            # and asking for the actor's gradients only lets autograd skip the critic's weight gradients.
             clear_grads(optimizer_params)
-            critic_loss.backward(inputs=critic_group["params"])
-            actor_loss.backward(inputs=actor_group["params"])
+            (critic_loss + actor_loss).backward()
             optimizer.step()
 
             # Targets trail the online networks: target <- target + tau * (online - target).

@@ -15,7 +15,13 @@ equals the plain computation:
   profiler wrappers;
 - :func:`trail_targets` moves every target tensor in one fused call, where SB3's ``polyak_update`` loops in Python;
 - :func:`actor_actions`: collection runs the actor directly rather than through ``predict()``, which rescales the
-  actions to the env's bounds only for the base class to scale them back.
+  actions to the env's bounds only for the base class to scale them back;
+- :func:`detached_critic_value`: the actor's loss reads the critic layer by layer on detached weights, where
+  ``torch.func.functional_call`` would swap the critic's parameters in and out around the call; with the critic's
+  weights out of the actor loss's graph, one backward pass of both losses gives each network its own gradient
+  (two passes, each told its ``inputs``, cost a second run of autograd's engine);
+- :func:`sample_batch`: a minibatch of SB3's ``ReplayBuffer`` as tensors that share the sampled arrays' memory,
+  where ``ReplayBuffer.sample`` copies each array once more (``th.tensor``) after fancy indexing has copied it.
 
 Elsewhere, one more: ``DPGPolicy`` picks Adam's fused implementation (one kernel per step) unless told otherwise.
 """
@@ -23,17 +29,21 @@ Elsewhere, one more: ``DPGPolicy`` picks Adam's fused implementation (one kernel
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch as th
 import torch.nn.modules.module as torch_module
 from gymnasium import spaces
+from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.policies import BaseModel
 from stable_baselines3.common.preprocessing import is_image_space
 from stable_baselines3.common.torch_layers import FlattenExtractor
-from stable_baselines3.common.type_aliases import PyTorchObs
+from stable_baselines3.common.type_aliases import PyTorchObs, ReplayBufferSamples
 from stable_baselines3.common.utils import obs_as_tensor
+from stable_baselines3.common.vec_env import VecNormalize
 from torch import nn
+from torch.nn import functional as F
 
 #: torch's registries of hooks for every module: while one holds a hook, layers are called the usual way.
 _GLOBAL_HOOKS = (
@@ -164,3 +174,70 @@ def actor_actions(actor: nn.Module, observation: np.ndarray | dict[str, np.ndarr
     """
     with th.no_grad():
         return actor(obs_as_tensor(observation, device)).cpu().numpy()
+
+
+def detached_critic_value(critic: BaseModel, obs: PyTorchObs, actions: th.Tensor) -> th.Tensor:
+    """
+    ``Q(obs, actions)`` computed with the critic's parameters detached, as
+    ``torch.func.functional_call(critic, {name: param.detach()}, (obs, actions))``: the gradient of the result
+    reaches ``actions`` (and through them the actor) but never the critic's weights.
+
+    The layers are called one by one on detached weights when the critic is an MLP of ``nn.Linear`` layers and
+    parameter-free activations on observations that are their own features, with no hook to run.
+
+    :param critic: The critic, with ``q_net`` (an ``nn.Sequential``) and ``plain_features`` (see :func:`features`).
+    :param obs: A batch of observations.
+    :param actions: The actions to value, one row per observation.
+    :return: The values, shape ``(batch, 1)``.
+    """
+    layers: nn.Sequential = critic.q_net  # type: ignore[assignment]
+    modules = list(layers._modules.values())
+    extractor = critic.features_extractor
+    assert extractor is not None, "the actor and the critic have their own features extractor"
+    if (
+        getattr(critic, "plain_features", False)
+        and isinstance(obs, th.Tensor)
+        and obs.dtype == th.float32
+        and obs.dim() == 2
+        and all(type(module) is nn.Linear or not module._parameters for module in modules)  # type: ignore[union-attr]
+        and _unhooked(critic, extractor, *extractor._modules.values(), layers, *modules)
+    ):
+        x = th.cat((obs, actions), dim=1)
+        for module in modules:
+            if type(module) is nn.Linear:
+                bias = None if module.bias is None else module.bias.detach()
+                x = F.linear(x, module.weight.detach(), bias)
+            else:
+                x = module.forward(x)  # type: ignore[union-attr]
+        return x
+    detached = {name: param.detach() for name, param in critic.named_parameters()}
+    return th.func.functional_call(critic, detached, (obs, actions))
+
+
+def sample_batch(buffer: ReplayBuffer, batch_size: int, env: VecNormalize | None = None) -> ReplayBufferSamples:
+    """
+    ``buffer.sample(batch_size, env)``, drawing the same indices from numpy's global generator.
+
+    For SB3's own ``ReplayBuffer`` on the CPU (not its memory-optimized variant) with no ``VecNormalize`` to apply,
+    the tensors share the memory of the arrays that fancy indexing has just copied out of the buffer; any other
+    buffer samples itself.
+
+    :param buffer: The replay buffer.
+    :param batch_size: Number of transitions.
+    :param env: The ``VecNormalize`` wrapper whose statistics normalize the samples, if any.
+    :return: The minibatch.
+    """
+    if type(buffer) is not ReplayBuffer or buffer.optimize_memory_usage or env is not None or buffer.device.type != "cpu":
+        return buffer.sample(batch_size, env=env)
+    upper_bound = buffer.buffer_size if buffer.full else buffer.pos
+    batch_inds = np.random.randint(0, upper_bound, size=batch_size)
+    env_inds = np.random.randint(0, high=buffer.n_envs, size=(batch_size,))
+    dones = buffer.dones[batch_inds, env_inds] * (1 - buffer.timeouts[batch_inds, env_inds])
+    data: tuple[Any, ...] = (
+        buffer.observations[batch_inds, env_inds, :],
+        buffer.actions[batch_inds, env_inds, :],
+        buffer.next_observations[batch_inds, env_inds, :],
+        dones.reshape(-1, 1),
+        buffer.rewards[batch_inds, env_inds].reshape(-1, 1),
+    )
+    return ReplayBufferSamples(*(th.from_numpy(array) for array in data))
