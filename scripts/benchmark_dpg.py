@@ -20,6 +20,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import random
 import time
@@ -33,6 +34,7 @@ import torch as th
 from stable_baselines3 import DDPG
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.noise import ActionNoise
 
 from pgzoo import DPG
 from pgzoo.common.benchmark import TimedEvaluationCallback
@@ -85,6 +87,7 @@ class TimedEvaluation(TimedEvaluationCallback):
         self.budget = budget
         self.elapsed = np.zeros(2)  # wall and CPU seconds in the learn() calls that have ended
         self.start: np.ndarray | None = None  # the clocks when the running learn() call started
+        self.noise: ActionNoise | None = None  # the exploration noise as the last turn left it
         # (environment steps, training wall-clock seconds, mean evaluation reward)
         self.history: list[tuple[int, float, float]] = []
 
@@ -97,12 +100,16 @@ class TimedEvaluation(TimedEvaluationCallback):
         # learn(chunk, reset_num_timesteps=False) sets the total to the steps so far plus the chunk: the learning
         # rate and other schedules would run out at every turn.
         self.model._total_timesteps = self.budget
+        # learn() also resets the exploration noise, which one call would not do mid-run (Ornstein-Uhlenbeck's state).
+        if self.noise is not None:
+            self.model.action_noise = self.noise
         self.start = self._clocks()
 
     def _on_training_end(self) -> None:
         assert self.start is not None
         self.elapsed += self._clocks() - self.start
         self.start = None
+        self.noise = copy.deepcopy(self.model.action_noise)
 
     def training_seconds(self) -> np.ndarray:
         """:return: Wall-clock and CPU seconds spent so far in training, evaluation excluded."""
@@ -115,19 +122,22 @@ class TimedEvaluation(TimedEvaluationCallback):
 
 
 class RandomState:
-    """The global random generators (Python's, numpy's, torch's) of one contender, swapped in for its turns."""
+    """The global random generators (Python's, numpy's, torch's and CUDA's) of one contender, swapped in for its turns."""
 
     def __init__(self) -> None:
-        self.saved = (random.getstate(), np.random.get_state(), th.get_rng_state())
+        self.save()
 
     def restore(self) -> None:
-        python, numpy, torch = self.saved
+        python, numpy, torch, cuda = self.saved
         random.setstate(python)
         np.random.set_state(numpy)
         th.set_rng_state(torch)
+        if cuda:
+            th.cuda.set_rng_state_all(cuda)
 
     def save(self) -> None:
-        self.saved = (random.getstate(), np.random.get_state(), th.get_rng_state())
+        cuda = th.cuda.get_rng_state_all() if th.cuda.is_initialized() else []
+        self.saved = (random.getstate(), np.random.get_state(), th.get_rng_state(), cuda)
 
 
 @dataclass

@@ -33,7 +33,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 from pgzoo import DPG
 from pgzoo.common.noise import make_action_noise
 from pgzoo.dpg import CnnPolicy, MlpPolicy, MultiInputPolicy
-from pgzoo.dpg.policies import Actor
+from pgzoo.dpg.policies import Actor, Critic
 from pgzoo.dpg.shortcuts import clear_grads, detached_critic_value, sample_batch, trail_targets
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -470,6 +470,40 @@ def test_detached_critic_value_equals_a_call_on_detached_parameters(env_id: str)
     assert all(param.grad is None for param in critic.parameters())
 
 
+class _LearntActivation(th.nn.Module):
+    """An activation whose weights sit in a submodule."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.act = th.nn.PReLU()
+
+    def forward(self, x: th.Tensor) -> th.Tensor:
+        return self.act(x)
+
+
+class _ClippedCritic(Critic):
+    def forward(self, obs: Any, actions: th.Tensor) -> th.Tensor:
+        return super().forward(obs, actions).clamp(max=0.0)
+
+
+class _ClippedCriticPolicy(MlpPolicy):
+    def make_critic(self) -> Critic:
+        return _ClippedCritic(**self._network_kwargs(self.critic_arch)).to(self.device)
+
+
+def test_detached_critic_value_leaves_learnt_activations_and_own_forwards_alone() -> None:
+    """Weights inside an activation get no gradient from the actor loss; a critic's own forward is the one called."""
+    obs, actions = th.randn(8, 3), th.rand(8, 1, requires_grad=True)
+    critic = DPG(
+        "MlpPolicy", "Pendulum-v1", **{**SMALL, "policy_kwargs": dict(net_arch=[8, 8], activation_fn=_LearntActivation)}
+    ).critic
+    detached_critic_value(critic, obs, actions).sum().backward()
+    assert actions.grad is not None and all(param.grad is None for param in critic.parameters())
+    critic = DPG(_ClippedCriticPolicy, "Pendulum-v1", **{**SMALL, "policy_kwargs": dict(net_arch=[8])}).critic
+    assert isinstance(critic, _ClippedCritic)
+    assert th.equal(detached_critic_value(critic, obs, actions), critic(obs, actions))
+
+
 def test_detached_critic_value_runs_hooks() -> None:
     """A hook on a critic layer makes the actor loss's critic a module call again."""
     critic = DPG("MlpPolicy", "Pendulum-v1", **SMALL).critic
@@ -662,9 +696,11 @@ def test_hyperparameter_file_entries() -> None:
         DPG(policy, RandomObsEnv(spaces.Box(-1, 1, (3,))), _init_setup_model=False, **kwargs)
 
 
-def test_benchmark_race_in_turns_trains_as_one_learn_call(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("noise_type", ["normal", "ornstein-uhlenbeck"])
+def test_benchmark_race_in_turns_trains_as_one_learn_call(noise_type: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """scripts/benchmark_dpg.py: turns of 300 steps give each algorithm the run of a single learn() call."""
     entry = {**benchmark_dpg.load_entry("Pendulum-v1"), "learning_starts": 200, "learning_rate": "lin_1e-3"}
+    entry["noise_type"] = noise_type
     monkeypatch.setattr(benchmark_dpg, "load_entry", lambda env_id: entry)
     in_turns = benchmark_dpg.race("Pendulum-v1", 0, 700, 250, 1, chunk=300)
     at_once = benchmark_dpg.race("Pendulum-v1", 0, 700, 250, 1, chunk=700)

@@ -182,36 +182,46 @@ def detached_critic_value(critic: BaseModel, obs: PyTorchObs, actions: th.Tensor
     ``torch.func.functional_call(critic, {name: param.detach()}, (obs, actions))``: the gradient of the result
     reaches ``actions`` (and through them the actor) but never the critic's weights.
 
-    The layers are called one by one on detached weights when the critic is an MLP of ``nn.Linear`` layers and
-    parameter-free activations on observations that are their own features, with no hook to run.
+    The layers are called one by one on detached weights when the critic is DPG's own (its ``forward`` not
+    overridden), an MLP of ``nn.Linear`` layers and parameter-free activations on observations that are their own
+    features, with no hook to run.
 
     :param critic: The critic, with ``q_net`` (an ``nn.Sequential``) and ``plain_features`` (see :func:`features`).
     :param obs: A batch of observations.
     :param actions: The actions to value, one row per observation.
     :return: The values, shape ``(batch, 1)``.
     """
-    layers: nn.Sequential = critic.q_net  # type: ignore[assignment]
-    modules = list(layers._modules.values())
-    extractor = critic.features_extractor
-    assert extractor is not None, "the actor and the critic have their own features extractor"
+    from pgzoo.dpg.policies import Critic  # policies imports this module
+
     if (
-        getattr(critic, "plain_features", False)
+        type(critic).forward is Critic.forward
+        and getattr(critic, "plain_features", False)
         and isinstance(obs, th.Tensor)
         and obs.dtype == th.float32
         and obs.dim() == 2
-        and all(type(module) is nn.Linear or not module._parameters for module in modules)  # type: ignore[union-attr]
-        and _unhooked(critic, extractor, *extractor._modules.values(), layers, *modules)
     ):
-        x = th.cat((obs, actions), dim=1)
-        for module in modules:
-            if type(module) is nn.Linear:
-                bias = None if module.bias is None else module.bias.detach()
-                x = F.linear(x, module.weight.detach(), bias)
-            else:
-                x = module.forward(x)  # type: ignore[union-attr]
-        return x
+        layers: nn.Sequential = critic.q_net  # type: ignore[assignment]
+        modules = list(layers._modules.values())
+        # Only leaves: an activation with submodules may hold learnt weights in them. With plain features, these
+        # layers and the extractor's are the critic's whole tree, all of whose hooks are checked.
+        plain_mlp = all(type(module) is nn.Linear or not (module._parameters or module._modules) for module in modules)
+        extractor = critic.features_extractor
+        assert extractor is not None, "the actor and the critic have their own features extractor"
+        if plain_mlp and _unhooked(critic, extractor, *extractor._modules.values(), layers, *modules):
+            return _detached_layers(modules, th.cat((obs, actions), dim=1))
     detached = {name: param.detach() for name, param in critic.named_parameters()}
     return th.func.functional_call(critic, detached, (obs, actions))
+
+
+def _detached_layers(modules: list[nn.Module], x: th.Tensor) -> th.Tensor:
+    """Run ``x`` through ``modules``, the ``nn.Linear`` ones on their weights detached."""
+    for module in modules:
+        if type(module) is nn.Linear:
+            bias = None if module.bias is None else module.bias.detach()
+            x = F.linear(x, module.weight.detach(), bias)
+        else:
+            x = module.forward(x)
+    return x
 
 
 def sample_batch(buffer: ReplayBuffer, batch_size: int, env: VecNormalize | None = None) -> ReplayBufferSamples:
