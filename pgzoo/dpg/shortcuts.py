@@ -29,7 +29,7 @@ Elsewhere, one more: ``DPGPolicy`` picks Adam's fused implementation (one kernel
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 import torch as th
@@ -80,15 +80,16 @@ def features(network: BaseModel, obs: PyTorchObs) -> th.Tensor:
     """
     extractor = network.features_extractor
     assert extractor is not None, "the actor and the critic have their own features extractor"
-    if (
-        getattr(network, "plain_features", False)
-        and isinstance(obs, th.Tensor)
-        and obs.dtype == th.float32
-        and obs.dim() == 2
-        and _unhooked(extractor, *extractor._modules.values())
-    ):
+    if _own_features(obs, network) and _unhooked(extractor, *extractor._modules.values()):
         return obs
     return network.extract_features(obs, extractor)
+
+
+def _own_features(obs: PyTorchObs, network: BaseModel) -> TypeGuard[th.Tensor]:
+    """Whether ``obs`` is a float32 batch that is the network's features (its ``plain_features`` set)."""
+    return (
+        getattr(network, "plain_features", False) and isinstance(obs, th.Tensor) and obs.dtype == th.float32 and obs.dim() == 2
+    )
 
 
 def run_layers(layers: nn.Sequential, x: th.Tensor) -> th.Tensor:
@@ -193,13 +194,7 @@ def detached_critic_value(critic: BaseModel, obs: PyTorchObs, actions: th.Tensor
     """
     from pgzoo.dpg.policies import Critic  # policies imports this module
 
-    if (
-        type(critic).forward is Critic.forward
-        and getattr(critic, "plain_features", False)
-        and isinstance(obs, th.Tensor)
-        and obs.dtype == th.float32
-        and obs.dim() == 2
-    ):
+    if type(critic).forward is Critic.forward and _own_features(obs, critic):
         layers: nn.Sequential = critic.q_net  # type: ignore[assignment]
         modules = list(layers._modules.values())
         # Only leaves: an activation with submodules may hold learnt weights in them. With plain features, these
