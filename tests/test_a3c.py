@@ -27,6 +27,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.envs import BitFlippingEnv, FakeImageEnv, SimpleMultiObsEnv
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.policies import ActorCriticPolicy
+from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
 from stable_baselines3.common.torch_layers import FlattenExtractor
 from stable_baselines3.common.vec_env import (
     SubprocVecEnv,
@@ -37,7 +38,7 @@ from stable_baselines3.common.vec_env import (
 )
 
 from pgzoo import A3C
-from pgzoo.a3c import MlpPolicy, SharedAdam, SharedRMSprop, WorkerError
+from pgzoo.a3c import MlpPolicy, SharedAdam, SharedRMSprop, SharedRMSpropTFLike, WorkerError
 from pgzoo.a3c.learner import ActorLearner
 from pgzoo.a3c.normalization import Moments, NormalizedFlattenExtractor, ReturnNormalizer, RolloutStats
 from pgzoo.a3c.shortcuts import evaluate_actions, sample_action, skip_distribution_checks
@@ -248,7 +249,7 @@ def test_default_workers_follow_the_loading_machine(tmp_path: Path, monkeypatch:
 # --- Shared optimizer ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("optimizer_class", [SharedRMSprop, SharedAdam])
+@pytest.mark.parametrize("optimizer_class", [SharedRMSprop, SharedRMSpropTFLike, SharedAdam])
 def test_shared_optimizer_state_is_eager_and_shared(optimizer_class: type) -> None:
     net = th.nn.Linear(3, 2)
     optimizer = optimizer_class(net.parameters(), lr=1e-3)
@@ -268,6 +269,8 @@ def test_shared_optimizer_state_is_eager_and_shared(optimizer_class: type) -> No
     [
         (SharedRMSprop, th.optim.RMSprop, {"lr": 1e-2, "alpha": 0.99, "eps": 1e-5}),
         (SharedRMSprop, th.optim.RMSprop, {"lr": 1e-2, "momentum": 0.9, "centered": True, "weight_decay": 0.1}),
+        (SharedRMSpropTFLike, RMSpropTFLike, {"lr": 1e-2, "alpha": 0.99, "eps": 1e-5}),
+        (SharedRMSpropTFLike, RMSpropTFLike, {"lr": 1e-2, "momentum": 0.9, "centered": True, "weight_decay": 0.1}),
         (SharedAdam, th.optim.Adam, {"lr": 1e-2, "eps": 1e-5}),
         (SharedAdam, th.optim.Adam, {"lr": 1e-2, "betas": (0.8, 0.9), "amsgrad": True, "weight_decay": 0.1}),
     ],

@@ -14,6 +14,7 @@ import pytest
 from stable_baselines3.common.atari_wrappers import AtariWrapper, EpisodicLifeEnv, MaxAndSkipEnv
 from stable_baselines3.common.vec_env import VecEnv
 
+from pgzoo.a3c import SharedRMSpropTFLike
 from pgzoo.zoo.enjoy import load_agent, run_agent
 from pgzoo.zoo.envs import check_env_id, deterministic_eval_default, make_zoo_env
 from pgzoo.zoo.hyperparams import get_env_hyperparams, preprocess_hyperparams
@@ -57,10 +58,13 @@ def test_packaged_entries_follow_rl_zoo_conventions() -> None:
         config = preprocess_hyperparams(dict(entry))
         assert config.policy == "CnnPolicy" and config.frame_stack == 4
         assert config.wrappers == [(AtariWrapper, {})] and config.tuning_seeds == ()
-        # 2 workers x 8 envs: the RL Zoo A2C entry's 16 envs; the paper's t_max, entropy bonus, discount and RMSProp.
+        # 2 workers x 8 envs: the RL Zoo A2C entry's 16 envs; the paper's t_max, entropy bonus, discount and RMSProp
+        # with TensorFlow's rule, as the RL Zoo's RMSpropTFLike.
         assert config.model_kwargs["n_workers"] * config.n_envs == 16
         kwargs = config.model_kwargs
-        assert (kwargs["n_steps"], kwargs["ent_coef"], kwargs["gamma"], kwargs["use_rms_prop"]) == (5, 0.01, 0.99, True)
+        assert (kwargs["n_steps"], kwargs["ent_coef"], kwargs["gamma"]) == (5, 0.01, 0.99)
+        assert kwargs["policy_kwargs"]["optimizer_class"] is SharedRMSpropTFLike
+        assert kwargs["policy_kwargs"]["optimizer_kwargs"] == {"alpha": 0.99, "eps": 1e-5, "weight_decay": 0}
     assert pong["n_timesteps"] == 5e6 and default["n_timesteps"] == 1e7
 
 

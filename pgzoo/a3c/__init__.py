@@ -2,7 +2,16 @@
 
 from pgzoo.a3c.a3c import A3C
 from pgzoo.a3c.policies import CnnPolicy, MlpPolicy, MultiInputPolicy
-from pgzoo.a3c.shared_optim import SharedAdam, SharedRMSprop
+from pgzoo.a3c.shared_optim import SharedAdam, SharedRMSprop, SharedRMSpropTFLike
 from pgzoo.common.errors import WorkerError
 
-__all__ = ["A3C", "CnnPolicy", "MlpPolicy", "MultiInputPolicy", "SharedAdam", "SharedRMSprop", "WorkerError"]
+__all__ = [
+    "A3C",
+    "CnnPolicy",
+    "MlpPolicy",
+    "MultiInputPolicy",
+    "SharedAdam",
+    "SharedRMSprop",
+    "SharedRMSpropTFLike",
+    "WorkerError",
+]

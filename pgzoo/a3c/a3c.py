@@ -516,8 +516,8 @@ class A3C(ProgressStopsAtZero, OnPolicyAlgorithm):
         optimizer = self.policy.optimizer
         if not isinstance(optimizer, _SharedStateMixin):
             raise ValueError(
-                f"The local backend needs a shared optimizer (SharedRMSprop or SharedAdam from pgzoo.a3c), got "
-                f"{type(optimizer).__name__} from policy_kwargs['optimizer_class']."
+                "The local backend needs a shared optimizer (SharedRMSprop, SharedRMSpropTFLike or SharedAdam from "
+                f"pgzoo.a3c), got {type(optimizer).__name__} from policy_kwargs['optimizer_class']."
             )
         return LocalRunner(self.policy, config, self.start_method)
 

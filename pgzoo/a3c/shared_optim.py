@@ -115,21 +115,51 @@ class SharedRMSprop(_SharedStateMixin, th.optim.RMSprop):
 
     def _update(self, param: th.Tensor, grad: th.Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
         """RMSprop's update, as ``torch.optim.RMSprop`` computes it."""
-        alpha, eps = group["alpha"], group["eps"]
+        alpha = group["alpha"]
         square_avg = state["square_avg"]
         square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
-        if group["centered"]:
-            grad_avg = state["grad_avg"]
-            grad_avg.lerp_(grad, 1 - alpha)
-            denominator = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_().add_(eps)
-        else:
-            denominator = square_avg.sqrt().add_(eps)
+        grad_avg = state["grad_avg"].lerp_(grad, 1 - alpha) if group["centered"] else None
+        denominator = self._denominator(square_avg, grad_avg, group["eps"])
         if group["momentum"] > 0:
             buffer = state["momentum_buffer"]
             buffer.mul_(group["momentum"]).addcdiv_(grad, denominator)
             param.add_(buffer, alpha=-float(group["lr"]))
         else:
             param.addcdiv_(grad, denominator, value=-float(group["lr"]))
+
+    @staticmethod
+    def _denominator(square_avg: th.Tensor, grad_avg: th.Tensor | None, eps: float) -> th.Tensor:
+        """
+        :param square_avg: Running mean of the squared gradients.
+        :param grad_avg: Running mean of the gradients when centered, else ``None``.
+        :param eps: Epsilon.
+        :return: What the gradient is divided by (a new tensor).
+        """
+        if grad_avg is None:
+            return square_avg.sqrt().add_(eps)
+        return square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_().add_(eps)
+
+
+class SharedRMSpropTFLike(SharedRMSprop):
+    """
+    :class:`SharedRMSprop` with TensorFlow's RMSProp rule, as SB3's ``RMSpropTFLike`` (the RL Zoo's optimizer for
+    A2C on Atari, and the A3C paper's): epsilon inside the square root and the second-moment estimate starting at
+    ones. With the same ``eps``, the step is far smaller where the gradients are small: torch's rule divides by
+    ``sqrt(v) + eps``, this one by ``sqrt(v + eps)``, which is at least ``sqrt(eps)``.
+
+    Takes the arguments of :class:`SharedRMSprop`.
+    """
+
+    def _fresh_state(self, param: th.Tensor, group: dict[str, Any]) -> dict[str, th.Tensor]:
+        state = super()._fresh_state(param, group)
+        state["square_avg"].fill_(1.0)
+        return state
+
+    @staticmethod
+    def _denominator(square_avg: th.Tensor, grad_avg: th.Tensor | None, eps: float) -> th.Tensor:
+        if grad_avg is None:
+            return square_avg.add(eps).sqrt_()
+        return square_avg.addcmul(grad_avg, grad_avg, value=-1).add_(eps).sqrt_()
 
 
 class SharedAdam(_SharedStateMixin, th.optim.Adam):

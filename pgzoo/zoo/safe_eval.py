@@ -54,7 +54,7 @@ ALLOWED_CLASSES: dict[str, tuple[str, ...]] = {
     "stable_baselines3.common.torch_layers": _EXTRACTORS,
     "stable_baselines3.common.sb2_compat.rmsprop_tf_like": ("RMSpropTFLike",),
     # A3C's optimizers keep their statistics in shared memory; its saved models name them.
-    "pgzoo.a3c.shared_optim": ("SharedAdam", "SharedRMSprop"),
+    "pgzoo.a3c.shared_optim": ("SharedAdam", "SharedRMSprop", "SharedRMSpropTFLike"),
     # A3C's shared observation statistics (normalize_obs) live in this features extractor.
     "pgzoo.a3c.normalization": ("NormalizedFlattenExtractor",),
 }
