@@ -8,6 +8,14 @@ from stable_baselines3.common.callbacks import BaseCallback
 th.set_num_threads(1)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _sb3_logdir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep SB3's logger folders under pytest's temporary root: each ``learn()`` otherwise makes a ``/tmp/SB3-*``."""
+    import os
+
+    os.environ.setdefault("SB3_LOGDIR", str(tmp_path_factory.mktemp("sb3-logdir")))
+
+
 @pytest.fixture
 def interrupt_training_at(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
     """Arm ``pgzoo.zoo.train`` to raise KeyboardInterrupt, as Ctrl-C does, once training reaches the given step."""
