@@ -199,3 +199,21 @@ def test_tune_says_which_actions_scored_its_best_entry(tmp_path: Path, env_id: s
     output = tmp_path / "best.yml"
     output.write_text(text)
     assert _recorded_score(output, "a3c", env_id, 1000) == 12.5
+
+
+def test_probe_policy_script_reports_values_and_entropy(capsys: pytest.CaptureFixture[str]) -> None:
+    """scripts/probe_policy.py, which docs/atari.md quotes: a trained agent's values vary, the errors are one line."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("probe_policy", root / "scripts" / "probe_policy.py")
+    assert spec is not None and spec.loader is not None
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    agent = root / "agents" / "a3c" / "CartPole-v1_1" / "CartPole-v1.zip"
+    assert probe.main([str(agent), "--env", "CartPole-v1", "--steps", "100", "--seed", "0"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    value_std = float(lines[0].split("std ")[1].split(",")[0])
+    assert value_std > 0.0 and lines[1].startswith("entropy : mean ") and lines[2].startswith("actions : ")
+    assert probe.main([str(root / "missing.zip"), "--env", "CartPole-v1"]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
