@@ -203,13 +203,10 @@ def test_tune_says_which_actions_scored_its_best_entry(tmp_path: Path, env_id: s
 
 def test_probe_policy_script_reports_values_and_entropy(capsys: pytest.CaptureFixture[str]) -> None:
     """scripts/probe_policy.py, which docs/atari.md quotes: a trained agent's values vary, the errors are one line."""
-    import importlib.util
+    from script_modules import load_script
 
+    probe = load_script("probe_policy")
     root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("probe_policy", root / "scripts" / "probe_policy.py")
-    assert spec is not None and spec.loader is not None
-    probe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(probe)
     agent = root / "agents" / "a3c" / "CartPole-v1_1" / "CartPole-v1.zip"
     assert probe.main([str(agent), "--env", "CartPole-v1", "--steps", "100", "--seed", "0"]) == 0
     lines = capsys.readouterr().out.splitlines()

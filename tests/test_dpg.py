@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import pytest
 import torch as th
 from entries import train_entry
 from gymnasium import spaces
+from script_modules import load_script
 from stable_baselines3 import HerReplayBuffer
 from stable_baselines3.common.buffers import DictReplayBuffer, NStepReplayBuffer
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback, EvalCallback
@@ -37,11 +36,7 @@ from pgzoo.dpg.policies import Actor, Critic
 from pgzoo.dpg.shortcuts import clear_grads, detached_critic_value, sample_batch, trail_targets
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("benchmark_dpg", ROOT / "scripts" / "benchmark_dpg.py")
-assert _spec is not None and _spec.loader is not None
-benchmark_dpg = importlib.util.module_from_spec(_spec)
-sys.modules["benchmark_dpg"] = benchmark_dpg  # dataclasses look their module up there
-_spec.loader.exec_module(benchmark_dpg)
+benchmark_dpg = load_script("benchmark_dpg")
 
 
 # Tiny budgets: these tests check plumbing, the learning tests at the end check learning.

@@ -3,23 +3,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch as th
+from script_modules import load_script
 
 from pgzoo import REINFORCE
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("lecture_claims", ROOT / "scripts" / "lecture_claims.py")
-assert _spec is not None and _spec.loader is not None
-lecture_claims = importlib.util.module_from_spec(_spec)
-sys.modules["lecture_claims"] = lecture_claims  # dataclasses look their module up there
-_spec.loader.exec_module(lecture_claims)
+lecture_claims = load_script("lecture_claims")
 
 
 @pytest.fixture(scope="module")
