@@ -148,6 +148,7 @@ def test_a3c_trains_on_pong_from_the_packaged_entry(tmp_path: Path) -> None:
 
 
 def test_the_benchmark_report_says_which_rows_sampled_their_actions() -> None:
+    from pgzoo.zoo.benchmark.plots import reward_label
     from pgzoo.zoo.benchmark.record import RunRecord
     from pgzoo.zoo.benchmark.report import render_report
     from pgzoo.zoo.benchmark.scoring import group_rows
@@ -167,6 +168,11 @@ def test_the_benchmark_report_says_which_rows_sampled_their_actions() -> None:
     (note,) = [line for line in report.splitlines() if line.startswith("- Evaluated with sampled actions")]
     assert note.endswith(": a3c PongNoFrameskip-v4. Every other row takes the most likely actions.")
     assert "20 episodes per seed" in report
+    # The learning-curve plots name the protocol of their curves.
+    rows = group_rows(cartpole + pong)
+    assert reward_label([r for r in rows if r.env_id == "CartPole-v1"]) == "mean evaluation reward (deterministic)"
+    assert reward_label([r for r in rows if r.env_id == "PongNoFrameskip-v4"]) == "mean evaluation reward (sampled actions)"
+    assert reward_label(rows) == "mean evaluation reward (deterministic / sampled actions)"
 
 
 def test_cli_trains_an_alev5_id_with_the_atari_entry(tmp_path: Path) -> None:

@@ -141,7 +141,7 @@ def test_report(sequential: Path) -> None:
     report = (sequential / "bench" / "benchmark.md").read_text()
     assert "| REINFORCE | CartPole-v1 | 500 |" in report
     assert "| A2C | CartPole-v1 | 500 |" in report
-    assert "A2C 500.00 ± 0.00 | 500k | no |" in report  # RL Zoo reference side by side
+    assert "A2C 500.00 ± 0.00 | 500k | no (2 seeds) |" in report  # RL Zoo reference side by side, 2 seeds of 3
     assert "A3C on Pendulum-v1 (0/3 seeds measured)" in report  # required rows not measured are listed
     assert "(plots/CartPole-v1.png)" in report
     png = sequential / "bench" / "plots" / "CartPole-v1.png"
@@ -463,6 +463,11 @@ def test_report_rows_and_reference(tmp_path: Path) -> None:
     assert hopper.reference() is None and hopper.context() == ("td3", 3606.39, 4.03, 1_000_000)
     assert hopper.within_reference() == "- (TD3: no)" and cheetah.within_reference() == "- (TD3: yes)"
     assert a3c.context() is None  # a reference exists: nothing shown for context
+    # Fewer than 3 seeds: the verdict says how many, as a row that is not measured yet.
+    few = group_rows(records[:2] + records[3:5])
+    assert [r.within_reference() for r in few] == ["yes (2 seeds)", "no (2 seeds)"]
+    (single,) = group_rows(records[8:9])
+    assert single.within_reference() == "- (TD3: no) (1 seed)"
     assert isinstance(a3c, Row) and a3c.seeds == [10, 11, 12]
 
     results = tmp_path / "results"

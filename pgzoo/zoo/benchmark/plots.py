@@ -40,6 +40,18 @@ def _curve_band(records: list[RunRecord]) -> tuple[Any, Any, Any] | None:
     return grid, values.mean(axis=0), values.std(axis=0)
 
 
+def reward_label(rows: list[Row]) -> str:
+    """
+    The y axis's label: it names how the curves' episodes chose their actions, as each record says (Atari rows
+    sample them, the others take the most likely ones), both when the plot has both.
+
+    :param rows: The rows of one env.
+    """
+    protocols = {r.deterministic_eval for row in rows for r in row.records}
+    kinds = [name for flag, name in ((True, "deterministic"), (False, "sampled actions")) if flag in protocols]
+    return f"mean evaluation reward ({' / '.join(kinds)})" if kinds else "mean evaluation reward"
+
+
 def plot_env(env_id: str, rows: list[Row], path: str | Path) -> Path:
     """
     Draw the learning curves of every row on ``env_id`` (mean across seeds, band of one std) with the RL Zoo
@@ -72,7 +84,7 @@ def plot_env(env_id: str, rows: list[Row], path: str | Path) -> Path:
         axes.axhspan(ref_mean - ref_std, ref_mean + ref_std, color=color, alpha=0.07)
     axes.set_title(env_id)
     axes.set_xlabel("environment steps")
-    axes.set_ylabel("mean evaluation reward (deterministic)")
+    axes.set_ylabel(reward_label(rows))
     axes.grid(alpha=0.3)
     axes.legend(fontsize="small", loc="best")
     figure.tight_layout()
@@ -81,4 +93,4 @@ def plot_env(env_id: str, rows: list[Row], path: str | Path) -> Path:
     return path
 
 
-__all__ = ["PLOTS_FOLDER", "plot_env", "plot_name"]
+__all__ = ["PLOTS_FOLDER", "plot_env", "plot_name", "reward_label"]

@@ -66,7 +66,8 @@ def render_report(rows: list[Row], plots: dict[str, str], stale: list[RunRecord]
         f"reaches it. `yes` also needs every group of {REQUIRED_SEEDS} consecutive reported seeds to reach the bar on "
         "its own (two independent triples for six seeds). `-` when the RL Zoo has no result; where it has no DDPG "
         "result (the MuJoCo envs), DPG's row shows TD3's, a stronger algorithm, for context, and in parentheses "
-        "whether it would meet that bar too.",
+        f"whether it would meet that bar too. A row of fewer than {REQUIRED_SEEDS} seeds says how many: it is not "
+        "measured yet.",
         "- *Wall-clock / run*: mean duration of one run (training, curve evaluations, final evaluation). *Steps/s*: env "
         "steps divided by training time (the learning curve's evaluations are timed and left out).",
     ]

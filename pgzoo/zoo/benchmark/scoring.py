@@ -154,15 +154,18 @@ class Row:
           it, ``"unsure"`` otherwise;
         - with fewer seeds: ``"yes"`` when the mean and every triple reach the bar, ``"no"`` when the mean does not.
 
-        ``" (tuning seeds)"`` is added when the reported seeds include those the entry was tuned on. Without a
+        ``" (tuning seeds)"`` is added when the reported seeds include those the entry was tuned on, and
+        ``" (1 seed)"`` (or 2) when the row has fewer than :data:`REQUIRED_SEEDS`: it is not measured yet. Without a
         reference: ``"-"``, or ``"- (TD3: yes)"`` and the like for the same test against the context result.
         """
         ref = self.reference()
+        n_seeds = len(self.records)
         tuned = " (tuning seeds)" if self.on_tuning_seeds else ""
+        few = f" ({n_seeds} seed{'s' if n_seeds > 1 else ''})" if n_seeds < REQUIRED_SEEDS else ""
         if ref is not None:
-            return self._meets(ref) + tuned
+            return self._meets(ref) + tuned + few
         context = self.context()
-        return "-" if context is None else f"- ({context[0].upper()}: {self._meets(context)}){tuned}"
+        return "-" if context is None else f"- ({context[0].upper()}: {self._meets(context)}){tuned}{few}"
 
 
 def iqm_interval(scores: list[float]) -> tuple[float, float, float]:
