@@ -224,8 +224,8 @@ def test_probe_policy_script_reports_values_and_entropy(capsys: pytest.CaptureFi
 
 
 # The slow test's budget. The benchmark's seed 0 run of the entry (docs/atari.md) passed -15 between 2.25M and
-# 2.5M steps and stood at -10.6 at 2.75M; about 1,500 env steps/s on 2 idle cores without the benchmark's
-# learning curve, so the test stops within about 35 minutes, sooner when the agent gets there sooner.
+# 2.5M steps and stood at -10.6 at 2.75M. The test's own run (2026-12-03) stopped at 2.25M steps (-10.3) after 36
+# minutes on 2 cores; at the full budget it would take about 50.
 PONG_BUDGET = 3_000_000
 PONG_EVAL_EVERY = 250_000
 PONG_BAR = -15.0
