@@ -53,7 +53,7 @@ def test_packaged_entries_follow_rl_zoo_conventions() -> None:
     pong, path = get_env_hyperparams("a3c", "PongNoFrameskip-v4")
     assert path.name == "a3c.yml"
     # Any Atari id without an entry of its own gets the `atari` entry: the v4 ids and ALE's v5 ids alike.
-    default, _ = get_env_hyperparams("a3c", "BreakoutNoFrameskip-v4")
+    default, _ = get_env_hyperparams("a3c", "SpaceInvadersNoFrameskip-v4")
     assert get_env_hyperparams("a3c", "ALE/Pong-v5")[0] == default
     for entry in (pong, default):
         config = preprocess_hyperparams(dict(entry))
