@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -232,6 +233,19 @@ def test_multiple_envs_and_n_step_returns() -> None:
     assert isinstance(model.replay_buffer, NStepReplayBuffer)
     model.learn(200)
     assert model.num_timesteps == 200
+
+
+def test_loading_an_n_step_model_keeps_n_step_returns_without_sb3s_warning(tmp_path: Path) -> None:
+    model = DPG("MlpPolicy", "Pendulum-v1", n_steps=3, gamma=0.9, **SMALL)
+    model.save(tmp_path / "dpg")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # SB3 would say "n_steps=3 is ignored", which is wrong for this model
+        loaded = DPG.load(tmp_path / "dpg", env=gym.make("Pendulum-v1"))
+    buffer = loaded.replay_buffer
+    assert isinstance(buffer, NStepReplayBuffer) and (buffer.n_steps, buffer.gamma) == (3, 0.9)
+    # A buffer class given by hand without the n-step kwargs still gets SB3's warning: it does ignore n_steps there.
+    with pytest.warns(UserWarning, match="n_steps=3"):
+        DPG("MlpPolicy", "Pendulum-v1", n_steps=3, replay_buffer_class=NStepReplayBuffer, **SMALL)
 
 
 @pytest.mark.parametrize(("train_freq", "gradient_steps"), [((1, "episode"), -1), (4, 2)])

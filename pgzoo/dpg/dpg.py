@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import torch as th
 from gymnasium import spaces
-from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.buffers import NStepReplayBuffer, ReplayBuffer
 from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.policies import BasePolicy
@@ -171,7 +172,12 @@ class DPG(ProgressStopsAtZero, OffPolicyAlgorithm):
         self.critic_lr_schedule = None if self.critic_learning_rate is None else FloatSchedule(self.critic_learning_rate)
 
     def _setup_model(self) -> None:
-        super()._setup_model()
+        with warnings.catch_warnings():
+            if _is_configured_n_step_buffer(self.replay_buffer_class, self.replay_buffer_kwargs, self.n_steps):
+                # A loaded n-step model comes back with the buffer class and kwargs SB3 chose for it: SB3 then warns
+                # that n_steps is ignored, although the kwargs carry it. Only that case is silenced.
+                warnings.filterwarnings("ignore", message=r"`n_steps=\d+` is ignored", category=UserWarning)
+            super()._setup_model()
         self.actor = self.policy.actor
         self.actor_target = self.policy.actor_target
         self.critic = self.policy.critic
@@ -319,6 +325,23 @@ class DPG(ProgressStopsAtZero, OffPolicyAlgorithm):
 
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
         return ["policy", "policy.optimizer"], []
+
+
+def _is_configured_n_step_buffer(buffer_class: type[ReplayBuffer] | None, buffer_kwargs: dict[str, Any], n_steps: int) -> bool:
+    """
+    Whether the replay buffer is an n-step one whose kwargs already give the model's ``n_steps``.
+
+    :param buffer_class: The model's ``replay_buffer_class``.
+    :param buffer_kwargs: The model's ``replay_buffer_kwargs``.
+    :param n_steps: The model's ``n_steps``.
+    :return: True for a model that SB3 set up with n-step returns (a loaded one), False otherwise.
+    """
+    return (
+        buffer_class is not None
+        and issubclass(buffer_class, NStepReplayBuffer)
+        and n_steps > 1
+        and buffer_kwargs.get("n_steps") == n_steps
+    )
 
 
 def _check_hyperparameters(
